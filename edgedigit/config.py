@@ -1,0 +1,80 @@
+"""One training configuration: every knob the trainer applies, so it can be recorded as-is.
+
+Kept free of TensorFlow so that budgets, reports and the CLI can use it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+INPUT_PIXELS = 28 * 28
+NUM_CLASSES = 10
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "cosine", "inverse_time")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one MLP and its training run.
+
+    `lr_decay` is the seed study's Keras-2 `decay`: lr / (1 + lr_decay * step), used with
+    schedule "inverse_time". `weight_decay` is decoupled weight decay applied by the optimizer.
+    `augment` is the strength of random affine distortion (0 turns it off).
+    """
+
+    hidden: tuple[int, ...] = (512, 512)
+    activation: str = "relu"
+    dropout: float = 0.25
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    lr_decay: float = 0.0
+    batch_size: int = 128
+    epochs: int = 20
+    augment: float = 1.0
+    label_smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if not self.hidden or any(u < 1 for u in self.hidden):
+            raise ValueError(f"hidden layers need at least one unit each, got {self.hidden}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.momentum and self.optimizer != "sgd":
+            raise ValueError("momentum applies to the sgd optimizer only")
+        if self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
+            raise ValueError("batch_size, epochs and learning_rate must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in known}
+        kwargs["hidden"] = tuple(kwargs.get("hidden", cls.hidden))
+        return cls(**kwargs)
+
+    @property
+    def label(self) -> str:
+        return "-".join(str(u) for u in self.hidden)
+
+
+def count_params(hidden: tuple[int, ...] | list[int]) -> int:
+    """Trainable parameters of the MLP 784 -> hidden... -> 10 (weights plus biases)."""
+    sizes = [INPUT_PIXELS, *hidden, NUM_CLASSES]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def int8_kb(params: int) -> float:
+    """Estimated int8 TFLite size in KiB: one byte a weight (biases are int32, a small excess)."""
+    return params / 1024.0

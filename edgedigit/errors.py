@@ -1,0 +1,7 @@
+"""The one exception type that the CLI turns into a single stderr line and exit code 2."""
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad path, bad file, bad option): never shown as a traceback."""
+
+    exit_code = 2

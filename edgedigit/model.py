@@ -1,0 +1,58 @@
+"""The Keras MLP and its optimizer, built from a `TrainConfig` with every setting applied.
+
+The model takes raw uint8 28x28 pixels and rescales inside, so no caller ever normalizes.
+The optimizer is an object built from the config and handed to `compile` as that object: the
+seed study compiled with the string 'sgd' and silently trained with defaults.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from edgedigit.config import NUM_CLASSES, TrainConfig
+
+
+def build_model(config: TrainConfig, seed: int | None = None) -> keras.Sequential:
+    """784 -> hidden (Dense + activation [+ Dropout])... -> 10 softmax, on raw uint8 pixels."""
+    init = keras.initializers.HeUniform(seed=seed) if config.activation == "relu" else "glorot_uniform"
+    layers: list[keras.layers.Layer] = [
+        keras.Input(shape=(28, 28), dtype="uint8", name="pixels"),
+        keras.layers.Rescaling(1.0 / 255.0, name="rescale"),
+        keras.layers.Flatten(name="flatten"),
+    ]
+    for i, units in enumerate(config.hidden):
+        layers.append(
+            keras.layers.Dense(units, activation=config.activation, kernel_initializer=init, name=f"dense_{i}")
+        )
+        if config.dropout > 0:
+            layers.append(keras.layers.Dropout(config.dropout, seed=seed, name=f"dropout_{i}"))
+    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probs"))
+    return keras.Sequential(layers, name=f"mlp_{config.label}")
+
+
+def learning_rate(config: TrainConfig, steps_per_epoch: int) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The learning rate or schedule the config asks for, over the whole run."""
+    if config.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps_per_epoch)
+    if config.schedule == "inverse_time":
+        return keras.optimizers.schedules.InverseTimeDecay(
+            config.learning_rate, decay_steps=1, decay_rate=config.lr_decay
+        )
+    return config.learning_rate
+
+
+def build_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The optimizer object with the config's learning rate, momentum and weight decay."""
+    lr = learning_rate(config, steps_per_epoch)
+    wd = config.weight_decay or None
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=wd)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=config.weight_decay)
+    return keras.optimizers.Adam(learning_rate=lr, weight_decay=wd)
+
+
+def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
+    """Compile with the config's optimizer object (never a string) and label smoothing."""
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    model.compile(optimizer=build_optimizer(config, steps_per_epoch), loss=loss, metrics=["accuracy"])

@@ -1,0 +1,160 @@
+"""The files a training run leaves behind: trials.csv, curves.png, confusion.png, size.png, report.md.
+
+Everything is derived from the study's trials and the final summary, and written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import optuna  # noqa: E402
+
+from edgedigit import atomic  # noqa: E402
+
+TRIAL_COLUMNS = [
+    "number", "state", "val_accuracy", "epochs_run", "seconds", "params", "int8_kb",
+    "hidden", "optimizer", "learning_rate", "momentum", "weight_decay", "dropout",
+    "batch_size", "schedule", "lr_decay", "augment", "preset", "note",
+]  # fmt: skip
+
+
+def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
+    """One flat row per trial, in trial order."""
+    rows = []
+    for t in trials:
+        cfg = t.user_attrs.get("config", {})
+        params = t.user_attrs.get("params")
+        rows.append(
+            {
+                "number": t.number,
+                "state": t.state.name,
+                "val_accuracy": round(t.value, 6) if t.value is not None else "",
+                "epochs_run": t.user_attrs.get("epochs_run", 0),
+                "seconds": t.user_attrs.get("seconds", ""),
+                "params": params if params is not None else "",
+                "int8_kb": round(params / 1024, 1) if params is not None else "",
+                "hidden": "-".join(str(u) for u in cfg.get("hidden", [])),
+                **{k: cfg.get(k, "") for k in TRIAL_COLUMNS[8:17]},
+                "preset": t.user_attrs.get("preset", ""),
+                "note": t.user_attrs.get("note", ""),
+            }
+        )
+    return rows
+
+
+def write_trials_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=TRIAL_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic.write_text(path, buf.getvalue())
+
+
+def plot_curves(path: Path, curves: dict[str, dict[str, list[float]]]) -> None:
+    """Train and validation accuracy per epoch for each named run."""
+    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, (name, hist) in enumerate(curves.items()):
+        color = f"C{i % 10}"
+        for key, ax, style in (("accuracy", ax_acc, "--"), ("val_accuracy", ax_acc, "-"),
+                               ("loss", ax_loss, "--"), ("val_loss", ax_loss, "-")):  # fmt: skip
+            if hist.get(key):
+                epochs = np.arange(1, len(hist[key]) + 1)
+                ax.plot(epochs, hist[key], style, color=color, label=f"{name} {key}" if style == "-" else None)
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (dashed: train, solid: val)", title="Accuracy")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss", yscale="log")
+    ax_acc.legend(fontsize=7, loc="lower right")
+    ax_loss.legend(fontsize=7, loc="upper right")
+    _save(fig, path)
+
+
+def plot_confusion(path: Path, y_true: np.ndarray, y_pred: np.ndarray, title: str) -> np.ndarray:
+    """Draw and return the 10x10 confusion matrix (rows: true digit, columns: predicted)."""
+    cm = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(cm, (y_true.astype(int), y_pred.astype(int)), 1)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    shown = np.log1p(cm)
+    ax.imshow(shown, cmap="Blues")
+    for i in range(10):
+        for j in range(10):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > shown.max() * 0.6 else "black")  # fmt: skip
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title=title)
+    _save(fig, path)
+    return cm
+
+
+def plot_size(path: Path, rows: list[dict[str, Any]], max_kb: float | None) -> None:
+    """Validation accuracy against estimated int8 size for every trained trial."""
+    pts = [(r["int8_kb"], r["val_accuracy"]) for r in rows if r["val_accuracy"] != "" and r["int8_kb"] != ""]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if pts:
+        kb, acc = zip(*pts)
+        ax.scatter(kb, acc, s=18)
+    if max_kb is not None:
+        ax.axvline(max_kb, color="red", linestyle=":", label=f"budget {max_kb:g} KiB")
+        ax.legend()
+    ax.set(xscale="log", xlabel="estimated int8 size (KiB)", ylabel="validation accuracy", title="Accuracy vs size")
+    _save(fig, path)
+
+
+def write_report(path: Path, summary: dict[str, Any], rows: list[dict[str, Any]], top: int = 10) -> None:
+    """report.md: the result, the best configuration, the top trials and the figures."""
+    best = summary.get("best_config", {})
+    lines = [
+        f"# edgedigit training run `{summary['run']}`",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| test accuracy (touched once) | {summary.get('test_accuracy', 'n/a')} |",
+        f"| validation accuracy | {summary.get('val_accuracy', 'n/a')} |",
+        f"| parameters | {summary.get('params', 'n/a')} |",
+        f"| estimated int8 size | {summary.get('int8_kb', 'n/a')} KiB |",
+        f"| trials (complete / pruned / failed) | {summary.get('trial_counts', {})} |",
+        f"| wall time | {summary.get('wall_seconds', 'n/a')} s |",
+        "",
+        "## Best configuration",
+        "",
+        "```json",
+        json.dumps(best, indent=2),
+        "```",
+        "",
+    ]
+    if summary.get("preset_comparison"):
+        lines += ["## Seed study, rerun with its settings applied", "",
+                  "| config | seed reported (on test, which it tuned on) | validation accuracy now |", "|---|---|---|"]  # fmt: skip
+        for c in summary["preset_comparison"]:
+            lines.append(f"| {c['name']} | {c['seed_reported']} | {c['val_accuracy']} |")
+        lines.append("")
+    ranked = sorted((r for r in rows if r["val_accuracy"] != ""), key=lambda r: -r["val_accuracy"])[:top]
+    lines += [f"## Top {len(ranked)} trials (by validation accuracy)", "",
+              "| # | val acc | hidden | optimizer | lr | momentum | wd | dropout | batch | epochs | int8 KiB | s |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in ranked:
+        lines.append(
+            f"| {r['number']} | {r['val_accuracy']:.4f} | {r['hidden']} | {r['optimizer']} | {_g(r['learning_rate'])} "
+            f"| {_g(r['momentum'])} | {_g(r['weight_decay'])} | {_g(r['dropout'])} | {r['batch_size']} "
+            f"| {r['epochs_run']} | {r['int8_kb']} | {r['seconds']} |"
+        )
+    lines += ["", "All trials: [trials.csv](trials.csv)", "", "## Learning curves", "", "![curves](curves.png)", "",
+              "## Confusion matrix (test set)", "", "![confusion](confusion.png)", "",
+              "## Accuracy against size", "", "![size](size.png)", ""]  # fmt: skip
+    atomic.write_text(path, "\n".join(lines))
+
+
+def _g(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    with atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip("."))
+    plt.close(fig)

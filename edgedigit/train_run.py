@@ -1,0 +1,282 @@
+"""`edgedigit train`: a search (or the seed preset) into a run folder, then the final model and report.
+
+Selection uses only the validation split carved from the training images; the test set is
+evaluated once, on the chosen model, for the report. The study lives in SQLite inside the run
+folder by default, so an interrupted search resumes with the same `--run`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import optuna
+from rich.console import Console
+from rich.table import Table
+
+from edgedigit import __version__, atomic, report
+from edgedigit.config import TrainConfig, count_params, int8_kb
+from edgedigit.data import Mnist, Split, load_mnist, split_train_val
+from edgedigit.errors import UserError
+from edgedigit.progress import TrainProgress
+from edgedigit.search import REFERENCE_TRIAL, SEED_PRESET, SearchSpace, make_objective, preset_proposer
+from edgedigit.training import FitResult, evaluate, fit
+
+STUDY_NAME = "edgedigit"
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Every option of `edgedigit train`; recorded verbatim in summary.json."""
+
+    data: str | None = None
+    run: str | None = None
+    runs_dir: str = "runs"
+    preset: str = "search"
+    trials: int = 16
+    timeout: float | None = 900.0
+    epochs: int = 10
+    final_epochs: int = 40
+    augment: float = 1.0
+    seed: int = 0
+    val_fraction: float = 0.1
+    limit: int | None = None
+    max_params: int | None = None
+    max_kb: float | None = None
+    storage: str | None = None
+    resume: bool = False
+    force: bool = False
+
+    @property
+    def budget(self) -> int | None:
+        """The tighter of --max-params and --max-kb (1 KiB of int8 weights = 1024 parameters)."""
+        limits = [v for v in (self.max_params, None if self.max_kb is None else int(self.max_kb * 1024)) if v]
+        return min(limits) if limits else None
+
+
+def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
+    """Run the whole job and return the summary (also written to summary.json)."""
+    _validate(opts)
+    started = time.monotonic()
+    folder = _prepare_folder(opts)
+    data = load_mnist(opts.data)
+    split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
+    console.print(
+        f"[bold]edgedigit train[/] run [cyan]{folder}[/]: {len(split.y_train)} train / {len(split.y_val)} val "
+        f"images from {data.source}; test set ({len(data.y_test)}) kept for the final report"
+    )
+    storage = opts.storage or f"sqlite:///{(folder / 'study.db').resolve()}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    preset = opts.preset == "seed"
+    study = optuna.create_study(
+        study_name=STUDY_NAME,
+        storage=storage,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=opts.seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3) if not preset else optuna.pruners.NopPruner(),
+        load_if_exists=True,
+    )
+    if not preset and not study.trials and count_params([512, 512]) <= (opts.budget or count_params([512, 512])):
+        study.enqueue_trial(REFERENCE_TRIAL)
+    state = _BestSoFar(folder, study)
+    n_trials = len(SEED_PRESET) if preset else opts.trials
+    remaining = max(0, n_trials - sum(t.state.is_finished() for t in study.trials))
+    propose = preset_proposer(lambda: study.get_trials(deepcopy=False)) if preset else SearchSpace(
+        epochs=opts.epochs, augment=opts.augment, max_params=opts.budget
+    ).suggest
+
+    interrupted = False
+    with TrainProgress(n_trials, console) as bars:
+        bars.progress.update(bars.trials, completed=n_trials - remaining)
+        objective = make_objective(
+            propose, split, opts.seed,
+            callbacks=lambda trial, cfg: [bars.epoch_callback(f"trial {trial.number}", cfg)],
+            on_result=state.consider,
+            prune=not preset,
+        )  # fmt: skip
+        try:
+            study.optimize(
+                objective,
+                n_trials=remaining,
+                timeout=None if preset else opts.timeout,
+                callbacks=[lambda s, t: bars.trial_done(state.best_val)],
+                gc_after_trial=True,
+            )
+            if not preset and state.best_config is not None:
+                final = replace(state.best_config, epochs=opts.final_epochs)
+                callback = bars.epoch_callback("final", final)
+                result = fit(final, split, opts.seed, callbacks=[callback])
+                state.consider_final(final, result)
+        except KeyboardInterrupt:
+            interrupted = True
+
+    if state.best_config is None:
+        if interrupted:
+            raise UserError(f"interrupted before any trial finished; resume with --run {folder.name} --resume")
+        raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
+
+    summary = _finish(opts, folder, data, split, study, state, time.monotonic() - started, interrupted)
+    _print_top(console, study)
+    if summary.get("preset_comparison"):
+        _print_preset(console, summary["preset_comparison"])
+    console.print(
+        f"best model: val {summary['val_accuracy']:.4f}, test {summary['test_accuracy']:.4f}, "
+        f"{summary['params']} params (~{summary['int8_kb']} KiB int8) -> {folder / 'model.keras'}"
+    )
+    if interrupted:
+        console.print(f"[yellow]interrupted[/]: completed trials and the best model so far are kept; "
+                      f"resume with: edgedigit train --run {folder.name} --resume")  # fmt: skip
+    return summary
+
+
+def _validate(opts: TrainOptions) -> None:
+    if opts.preset not in ("search", "seed"):
+        raise UserError(f"--preset must be 'search' or 'seed', got {opts.preset!r}")
+    for name in ("trials", "epochs", "final_epochs"):
+        if getattr(opts, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+    if opts.resume and opts.force:
+        raise UserError("--resume and --force contradict each other: pick one")
+    if opts.budget is not None and opts.budget < count_params([16]):
+        raise UserError(f"the budget ({opts.budget} parameters) is below the smallest MLP ({count_params([16])})")
+    if opts.augment < 0:
+        raise UserError("--augment must be 0 (off) or positive")
+
+
+def _prepare_folder(opts: TrainOptions) -> Path:
+    name = opts.run or time.strftime("run-%Y%m%d-%H%M%S")
+    folder = Path(opts.runs_dir) / name
+    if folder.exists() and any(folder.iterdir()):
+        if opts.force:
+            shutil.rmtree(folder)
+        elif not opts.resume:
+            raise UserError(f"{folder} already exists: add --resume to continue it or --force to start over")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class _BestSoFar:
+    """Keeps model.keras equal to the best model by validation accuracy, saved atomically."""
+
+    def __init__(self, folder: Path, study: optuna.Study) -> None:
+        self.path = folder / "model.keras"
+        self.best_val: float | None = None
+        self.best_config: TrainConfig | None = None
+        self.source = ""
+        self.final_history: dict[str, list[float]] | None = None
+        previous = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None]
+        if previous and self.path.exists():
+            best = max(previous, key=lambda t: t.value)
+            self.best_val, self.best_config = best.value, TrainConfig.from_dict(best.user_attrs["config"])
+            self.source = f"trial {best.number}"
+
+    def consider(self, trial: optuna.Trial, result: FitResult) -> None:
+        if self.best_val is None or result.val_accuracy > self.best_val:
+            self._save(result, TrainConfig.from_dict(trial.user_attrs["config"]), f"trial {trial.number}")
+
+    def consider_final(self, config: TrainConfig, result: FitResult) -> None:
+        self.final_history = result.history
+        if self.best_val is None or result.val_accuracy >= self.best_val:
+            self._save(result, config, f"final retrain ({config.epochs} epochs)")
+
+    def _save(self, result: FitResult, config: TrainConfig, source: str) -> None:
+        with atomic.atomic_path(self.path) as tmp:
+            result.model.save(tmp)
+        self.best_val, self.best_config, self.source = result.val_accuracy, config, source
+
+
+def _finish(
+    opts: TrainOptions,
+    folder: Path,
+    data: Mnist,
+    split: Split,
+    study: optuna.Study,
+    state: _BestSoFar,
+    wall: float,
+    interrupted: bool,
+) -> dict[str, Any]:
+    """Evaluate the chosen model once on the test set and write every report file."""
+    model = keras.models.load_model(folder / "model.keras", safe_mode=True)
+    test_acc, test_pred = evaluate(model, data.x_test, data.y_test)
+    trials = study.get_trials(deepcopy=False)
+    rows = report.trial_rows(trials)
+    report.write_trials_csv(folder / "trials.csv", rows)
+    params = count_params(state.best_config.hidden)
+    counts = {s.name.lower(): sum(t.state == s for t in trials) for s in optuna.trial.TrialState if s.is_finished()}
+    summary: dict[str, Any] = {
+        "run": folder.name,
+        "model": "model.keras",
+        "chosen_from": state.source,
+        "val_accuracy": round(float(state.best_val), 6),
+        "test_accuracy": round(test_acc, 6),
+        "params": params,
+        "int8_kb": round(int8_kb(params), 1),
+        "best_config": state.best_config.to_dict(),
+        "options": asdict(opts),
+        "trial_counts": counts,
+        "interrupted": interrupted,
+        "wall_seconds": round(wall, 1),
+        "data": {"source": data.source, "sha256": data.sha256, "train": len(split.y_train), "val": len(split.y_val),
+                 "test": len(data.y_test)},  # fmt: skip
+        "versions": _versions(),
+        "model_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
+    }
+    if opts.preset == "seed":
+        summary["preset_comparison"] = _preset_comparison(trials)
+    cm = report.plot_confusion(folder / "confusion.png", data.y_test, test_pred, f"test set, accuracy {test_acc:.4f}")
+    summary["confusion_matrix"] = cm.tolist()
+    atomic.write_json(folder / "summary.json", summary)
+
+    done = sorted((t for t in trials if t.value is not None), key=lambda t: -t.value)[:5]
+    curves = {f"trial {t.number}": t.user_attrs.get("history", {}) for t in done}
+    if state.final_history:
+        curves = {"final": state.final_history, **curves}
+    report.plot_curves(folder / "curves.png", curves)
+    report.plot_size(folder / "size.png", rows, opts.budget / 1024 if opts.budget else None)
+    report.write_report(folder / "report.md", summary, rows)
+    return summary
+
+
+def _preset_comparison(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
+    """The seed's reported accuracies (measured on the test set it tuned on) beside honest validation accuracy."""
+    out = []
+    for name, _, reported in SEED_PRESET:
+        vals = [t.value for t in trials if t.user_attrs.get("preset") == name and t.value is not None]
+        out.append({"name": name, "seed_reported": reported, "val_accuracy": round(vals[-1], 4) if vals else None})
+    return out
+
+
+def _print_top(console: Console, study: optuna.Study, top: int = 8) -> None:
+    table = Table(title="top trials by validation accuracy")
+    for col in ("#", "val acc", "hidden", "optimizer", "lr", "batch", "dropout", "epochs", "int8 KiB"):
+        table.add_column(col)
+    ranked = sorted((t for t in study.trials if t.value is not None), key=lambda t: -t.value)[:top]
+    for t in ranked:
+        cfg = t.user_attrs["config"]
+        table.add_row(str(t.number), f"{t.value:.4f}", "-".join(map(str, cfg["hidden"])), cfg["optimizer"],
+                      f"{cfg['learning_rate']:.3g}", str(cfg["batch_size"]), f"{cfg['dropout']:.2f}",
+                      str(t.user_attrs.get("epochs_run")), f"{t.user_attrs['params'] / 1024:.1f}")  # fmt: skip
+    console.print(table)
+
+
+def _print_preset(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table(title="seed study: reported (on the test set it tuned on) vs now (validation, settings applied)")
+    for col in ("config", "seed reported", "val accuracy now"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], f"{r['seed_reported']:.4f}", "-" if r["val_accuracy"] is None else f"{r['val_accuracy']:.4f}")
+    console.print(table)
+
+
+def _versions() -> dict[str, str]:
+    import tensorflow as tf
+
+    return {"edgedigit": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "optuna": optuna.__version__, "numpy": np.__version__}  # fmt: skip

@@ -1,0 +1,92 @@
+"""Training one configuration: the tf.data pipeline (with augmentation) and `fit`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from edgedigit.augment import AffineRanges, random_affine
+from edgedigit.config import NUM_CLASSES, TrainConfig
+from edgedigit.data import Split
+from edgedigit.model import build_model, compile_model
+
+
+@dataclass
+class FitResult:
+    """The trained model, its per-epoch history and its best validation accuracy."""
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    val_accuracy: float
+    epochs_run: int
+
+
+def make_dataset(
+    x: np.ndarray, y: np.ndarray, batch_size: int, augment: float, shuffle_seed: int | None
+) -> tf.data.Dataset:
+    """Batches of (uint8 images, one-hot labels); shuffled and distorted when training."""
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    ranges = AffineRanges().scaled(augment)
+    if augment > 0:
+        ds = ds.map(lambda a, b: (random_affine(a, ranges), b), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda a, b: (a, tf.one_hot(b, NUM_CLASSES)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def fit(
+    config: TrainConfig,
+    split: Split,
+    seed: int,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+) -> FitResult:
+    """Train `config` on the split's training part, validating each epoch on its validation part.
+
+    The weights of the best validation epoch are restored at the end, so the returned model is
+    the one whose validation accuracy is reported.
+    """
+    keras.utils.set_random_seed(seed)
+    model = build_model(config, seed=seed)
+    steps = math.ceil(len(split.x_train) / config.batch_size)
+    compile_model(model, config, steps)
+    best = BestWeights()
+    train_ds = make_dataset(split.x_train, split.y_train, config.batch_size, config.augment, shuffle_seed=seed)
+    val_ds = make_dataset(split.x_val, split.y_val, 1024, 0.0, shuffle_seed=None)
+    hist = model.fit(
+        train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, shuffle=False, callbacks=[best, *(callbacks or [])]
+    )
+    best.restore(model)
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return FitResult(model, history, best.best_accuracy, len(history.get("loss", [])))
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Keeps the weights of the epoch with the highest validation accuracy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best_accuracy = -1.0
+        self._weights: list[np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        acc = float((logs or {}).get("val_accuracy", -1.0))
+        if acc > self.best_accuracy:
+            self.best_accuracy = acc
+            self._weights = self.model.get_weights()
+
+    def restore(self, model: keras.Model) -> None:
+        if self._weights is not None:
+            model.set_weights(self._weights)
+
+
+def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Accuracy and predicted labels of `model` on uint8 images `x`."""
+    probs = model.predict(x, batch_size=1024, verbose=0)
+    pred = probs.argmax(axis=1)
+    return float((pred == y).mean()), pred
