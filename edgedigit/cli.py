@@ -60,10 +60,17 @@ def _quiet_tensorflow() -> None:
 @app.command()
 @friendly
 def train(
-    data: Annotated[Optional[Path], typer.Option(help="Keras mnist.npz or folder of IDX files (else $EDGEDIGIT_DATA, else download).")] = None,
-    run: Annotated[Optional[str], typer.Option(help="Run name; output goes to RUNS_DIR/RUN (default: a timestamp).")] = None,
+    data: Annotated[
+        Optional[Path],
+        typer.Option(help="Keras mnist.npz or folder of IDX files (else $EDGEDIGIT_DATA, else download)."),
+    ] = None,
+    run: Annotated[
+        Optional[str], typer.Option(help="Run name; output goes to RUNS_DIR/RUN (default: a timestamp).")
+    ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Folder holding the runs.")] = Path("runs"),
-    preset: Annotated[str, typer.Option(help="'search' (Optuna search) or 'seed' (rerun the seed study's configurations).")] = "search",
+    preset: Annotated[
+        str, typer.Option(help="'search' (Optuna search) or 'seed' (rerun the seed study's configurations).")
+    ] = "search",
     trials: Annotated[int, typer.Option(help="Number of search trials.")] = 16,
     timeout: Annotated[Optional[float], typer.Option(help="Stop starting new trials after this many seconds.")] = 900.0,
     epochs: Annotated[int, typer.Option(help="Epochs per search trial.")] = 10,
@@ -71,10 +78,16 @@ def train(
     augment: Annotated[float, typer.Option(help="Strength of random affine distortion while training (0: off).")] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed for the split, the sampler and training.")] = 0,
     val_fraction: Annotated[float, typer.Option(help="Fraction of the training images held out for validation.")] = 0.1,
-    limit: Annotated[Optional[int], typer.Option(help="Use a stratified subset of this many training images (quick runs).")] = None,
+    limit: Annotated[
+        Optional[int], typer.Option(help="Use a stratified subset of this many training images (quick runs).")
+    ] = None,
     max_params: Annotated[Optional[int], typer.Option(help="Never train configurations with more parameters.")] = None,
-    max_kb: Annotated[Optional[float], typer.Option(help="Never train configurations whose int8 model exceeds this many KiB.")] = None,
-    storage: Annotated[Optional[str], typer.Option(help="Optuna storage URL (default: SQLite in the run folder).")] = None,
+    max_kb: Annotated[
+        Optional[float], typer.Option(help="Never train configurations whose int8 model exceeds this many KiB.")
+    ] = None,
+    storage: Annotated[
+        Optional[str], typer.Option(help="Optuna storage URL (default: SQLite in the run folder).")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue an existing run folder.")] = False,
     force: Annotated[bool, typer.Option(help="Delete an existing run folder and start over.")] = False,
 ) -> None:
@@ -82,7 +95,8 @@ def train(
     _quiet_tensorflow()
     from rich.console import Console
 
-    from edgedigit.train_run import TrainOptions, train as run_train
+    from edgedigit.train_run import TrainOptions
+    from edgedigit.train_run import train as run_train
 
     opts = TrainOptions(
         data=str(data) if data else None, run=run, runs_dir=str(runs_dir), preset=preset, trials=trials,
@@ -91,6 +105,168 @@ def train(
         resume=resume, force=force,
     )  # fmt: skip
     run_train(opts, Console())
+
+
+@app.command()
+@friendly
+def export(
+    source: Annotated[str, typer.Argument(help="A runs/NAME folder or a .keras file.")],
+    int8: Annotated[bool, typer.Option("--int8", help="Full-integer int8 (uint8 input), the default.")] = False,
+    float16: Annotated[bool, typer.Option("--float16", help="float16 weights.")] = False,
+    dynamic: Annotated[bool, typer.Option("--dynamic", help="int8 weights, float activations.")] = False,
+    float32: Annotated[bool, typer.Option("--float32", help="No quantization.")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: export-MODE beside the model).")] = None,
+    data: Annotated[
+        Optional[Path], typer.Option(help="MNIST for calibration and parity (else $EDGEDIGIT_DATA, else download).")
+    ] = None,
+    calibration_size: Annotated[int, typer.Option(help="Training images used to calibrate int8.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed for picking calibration images.")] = 0,
+    max_drop: Annotated[
+        float, typer.Option(help="Fail if accuracy drops by more than this many percentage points.")
+    ] = 0.3,
+    min_agreement: Annotated[
+        float, typer.Option(help="Fail if top-1 agreement with the float model is below this percentage.")
+    ] = 99.5,
+    parity: Annotated[
+        bool, typer.Option("--parity/--no-parity", help="Check accuracy parity on the MNIST test set.")
+    ] = True,
+) -> None:
+    """Convert a trained model to TFLite and prove its accuracy against the float model."""
+    modes = [
+        name for name, on in (("int8", int8), ("float16", float16), ("dynamic", dynamic), ("float32", float32)) if on
+    ]
+    if len(modes) > 1:
+        raise UserError(f"choose one mode, got {' and '.join('--' + m for m in modes)}")
+    _quiet_tensorflow()
+    from converters.export import ExportOptions
+    from converters.export import export as run_export
+
+    opts = ExportOptions(
+        source=source, mode=modes[0] if modes else "int8", out=str(out) if out else None, data=str(data) if data else None,
+        calibration_size=calibration_size, seed=seed, max_drop_pp=max_drop, min_agreement=min_agreement / 100.0,
+        parity=parity,
+    )  # fmt: skip
+    result = run_export(opts)
+    if result.failed:
+        fail(
+            "parity gate failed: "
+            + "; ".join(result.failed)
+            + f" (manifest {result.model_path.with_suffix('.json')} marked as not passing)",
+            1,
+        )
+
+
+@app.command()
+@friendly
+def classify(
+    images: Annotated[Optional[list[Path]], typer.Argument(help="Image files to read.")] = None,
+    model: Annotated[
+        Optional[Path], typer.Option(help="A .tflite with its model.json, or an export folder (default: bundled int8).")
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="How many classes to list per digit.")] = 3,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+    threads: Annotated[Optional[int], typer.Option(help="Interpreter threads.")] = None,
+    camera: Annotated[
+        Optional[str], typer.Option(help="Read from a camera index, device, video file, URL or GStreamer pipeline.")
+    ] = None,
+    headless: Annotated[
+        bool, typer.Option(help="Camera: print JSON lines of stable readings (the default without --show).")
+    ] = False,
+    show: Annotated[bool, typer.Option(help="Camera: open a preview window.")] = False,
+    roi: Annotated[Optional[str], typer.Option(help="Only look inside x,y,w,h (pixels).")] = None,
+    max_frames: Annotated[Optional[int], typer.Option(help="Camera: stop after this many frames.")] = None,
+    stable: Annotated[int, typer.Option(help="Camera: frames a reading must hold before it is printed.")] = 3,
+) -> None:
+    """Read digits from image files or a camera (no TensorFlow needed)."""
+    from edgedigit.camera import CameraOptions, parse_roi
+    from edgedigit.runtime import Classifier
+
+    region = parse_roi(roi)
+    if top_k < 1 or top_k > 10:
+        raise UserError("--top-k must be between 1 and 10")
+    if camera is None and not images:
+        raise UserError("give image files to classify, or --camera SOURCE")
+    if camera is not None and images:
+        raise UserError("give image files or --camera, not both")
+    if show and headless:
+        raise UserError("--show and --headless contradict each other: pick one")
+    clf = Classifier(model, threads=threads)
+    if camera is not None:
+        from edgedigit.camera import run as run_camera
+
+        run_camera(
+            clf, CameraOptions(source=camera, roi=region, max_frames=max_frames, stable=max(1, stable), show=show)
+        )
+        return
+    from edgedigit.files import classify_files
+
+    raise typer.Exit(classify_files(images, clf, top_k, json_out, region))
+
+
+@app.command()
+@friendly
+def bench(
+    model: Annotated[
+        Optional[list[Path]], typer.Option(help="Model(s) to measure (default: the bundled int8 and float32).")
+    ] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Interpreter threads.")] = 1,
+    repeat: Annotated[int, typer.Option(help="Timed repetitions per figure.")] = 500,
+    batch: Annotated[int, typer.Option(help="Batch size for the throughput figure.")] = 256,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Latency of preprocessing and inference, and batch throughput, for each model."""
+    import json
+
+    from edgedigit.bench import bench_model, environment
+    from edgedigit.runtime import bundled_models
+
+    if repeat < 1 or batch < 1:
+        raise UserError("--repeat and --batch must be at least 1")
+    results = {
+        "environment": environment(threads),
+        "models": [bench_model(m, threads, repeat, batch) for m in (model or bundled_models())],
+    }
+    if json_out:
+        print(json.dumps(results, indent=2))
+        return
+    env = results["environment"]
+    print(f"{env['cpu']} ({env['machine']}), interpreter threads {threads}")
+    keys = ["inference_1", "preprocess_28x28", "preprocess_640x480", "end_to_end_28x28", "end_to_end_640x480"]
+    print(f"{'figure (us, p50 / p99)':<26}" + "".join(f"{r['quantization']:>22}" for r in results["models"]))
+    for key in keys:
+        print(
+            f"{key:<26}" + "".join(f"{r[key]['p50_us']:>12.1f} / {r[key]['p99_us']:<7.1f}" for r in results["models"])
+        )
+    tput = f"batch_{batch}_images_per_s"
+    print(f"{tput:<26}" + "".join(f"{r[tput]:>22.0f}" for r in results["models"]))
+    print(f"{'size (bytes)':<26}" + "".join(f"{r['bytes']:>22}" for r in results["models"]))
+
+
+@app.command()
+@friendly
+def info(
+    model: Annotated[Optional[Path], typer.Option(help="Model to describe (default: bundled int8).")] = None,
+) -> None:
+    """Backend, model, manifest metrics, versions and CPU."""
+    import json
+    import platform
+
+    import cv2
+    import numpy as np
+
+    from edgedigit import __version__
+    from edgedigit.bench import cpu_name
+    from edgedigit.runtime import Classifier
+
+    clf = Classifier(model, warn=False)
+    out = {
+        "edgedigit": __version__,
+        "model": clf.describe(),
+        "versions": {"python": platform.python_version(), "numpy": np.__version__, "opencv": cv2.__version__,
+                     "backend": clf.backend_version},
+        "cpu": {"name": cpu_name(), "machine": platform.machine(), "cores": os.cpu_count()},
+    }  # fmt: skip
+    print(json.dumps(out, indent=2))
 
 
 def main() -> None:

@@ -46,7 +46,9 @@ def build_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimize
     lr = learning_rate(config, steps_per_epoch)
     wd = config.weight_decay or None
     if config.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=wd)
+        return keras.optimizers.SGD(
+            learning_rate=lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=wd
+        )
     if config.optimizer == "adamw":
         return keras.optimizers.AdamW(learning_rate=lr, weight_decay=config.weight_decay)
     return keras.optimizers.Adam(learning_rate=lr, weight_decay=wd)

@@ -80,7 +80,9 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         storage=storage,
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=opts.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3) if not preset else optuna.pruners.NopPruner(),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3)
+        if not preset
+        else optuna.pruners.NopPruner(),
         load_if_exists=True,
     )
     if not preset and not study.trials and count_params([512, 512]) <= (opts.budget or count_params([512, 512])):
@@ -88,9 +90,11 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     state = _BestSoFar(folder, study)
     n_trials = len(SEED_PRESET) if preset else opts.trials
     remaining = max(0, n_trials - sum(t.state.is_finished() for t in study.trials))
-    propose = preset_proposer(lambda: study.get_trials(deepcopy=False)) if preset else SearchSpace(
-        epochs=opts.epochs, augment=opts.augment, max_params=opts.budget
-    ).suggest
+    propose = (
+        preset_proposer(lambda: study.get_trials(deepcopy=False))
+        if preset
+        else SearchSpace(epochs=opts.epochs, augment=opts.augment, max_params=opts.budget).suggest
+    )
 
     interrupted = False
     with TrainProgress(n_trials, console) as bars:
@@ -223,8 +227,13 @@ def _finish(
         "trial_counts": counts,
         "interrupted": interrupted,
         "wall_seconds": round(wall, 1),
-        "data": {"source": data.source, "sha256": data.sha256, "train": len(split.y_train), "val": len(split.y_val),
-                 "test": len(data.y_test)},  # fmt: skip
+        "data": {
+            "source": data.source,
+            "sha256": data.sha256,
+            "train": len(split.y_train),
+            "val": len(split.y_val),
+            "test": len(data.y_test),
+        },  # fmt: skip
         "versions": _versions(),
         "model_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
     }
@@ -271,7 +280,9 @@ def _print_preset(console: Console, rows: list[dict[str, Any]]) -> None:
     for col in ("config", "seed reported", "val accuracy now"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["name"], f"{r['seed_reported']:.4f}", "-" if r["val_accuracy"] is None else f"{r['val_accuracy']:.4f}")
+        table.add_row(
+            r["name"], f"{r['seed_reported']:.4f}", "-" if r["val_accuracy"] is None else f"{r['val_accuracy']:.4f}"
+        )
     console.print(table)
 
 

@@ -59,7 +59,12 @@ def fit(
     train_ds = make_dataset(split.x_train, split.y_train, config.batch_size, config.augment, shuffle_seed=seed)
     val_ds = make_dataset(split.x_val, split.y_val, 1024, 0.0, shuffle_seed=None)
     hist = model.fit(
-        train_ds, validation_data=val_ds, epochs=config.epochs, verbose=0, shuffle=False, callbacks=[best, *(callbacks or [])]
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        verbose=0,
+        shuffle=False,
+        callbacks=[best, *(callbacks or [])],
     )
     best.restore(model)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}

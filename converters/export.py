@@ -1,0 +1,181 @@
+"""`edgedigit export`: convert -> write model + manifest -> validate against the float model -> report.
+
+Shaped like Optimum's exporters: the exported model is checked against its reference on the full
+MNIST test set, the numbers go into `parity.json` and the manifest, and a failed gate exits
+non-zero and marks the manifest so the runtime warns before using the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from converters import parity, tflite
+from edgedigit import __version__, atomic
+from edgedigit.data import Mnist, load_mnist, representative_sample
+from edgedigit.errors import UserError
+from edgedigit.manifest import FORMAT_VERSION, LABELS, PREPROCESSING, manifest_path, sha256_file
+from edgedigit.runtime import Classifier
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Every option of `edgedigit export`; recorded in the manifest."""
+
+    source: str
+    mode: str = "int8"
+    out: str | None = None
+    data: str | None = None
+    calibration_size: int = 1000
+    seed: int = 0
+    max_drop_pp: float = 0.3
+    min_agreement: float = 0.995
+    parity: bool = True
+
+
+@dataclass
+class ExportResult:
+    model_path: Path
+    manifest: dict[str, Any]
+    failed: list[str]
+
+
+def resolve_source(source: str) -> tuple[Path, str]:
+    """(path of the .keras file, run name) for a run folder or a .keras file."""
+    p = Path(source).expanduser()
+    if p.is_dir():
+        keras_file = p / "model.keras"
+        if not keras_file.is_file():
+            raise UserError(f"{p} holds no model.keras: is it a run folder from `edgedigit train`?")
+        return keras_file, p.name
+    if not p.exists():
+        raise UserError(f"{p} does not exist: give a runs/NAME folder or a .keras file")
+    if p.suffix != ".keras":
+        raise UserError(f"{p} is not a .keras file or a run folder")
+    return p, p.stem
+
+
+def export(opts: ExportOptions, log: Any = print) -> ExportResult:
+    """Run the whole export; raises UserError for bad inputs, returns failed gate bounds otherwise."""
+    if opts.calibration_size < 1:
+        raise UserError("--calibration-size must be at least 1")
+    started = time.monotonic()
+    keras_path, run_name = resolve_source(opts.source)
+    model = tflite.load_classifier(keras_path)
+    out_dir = Path(opts.out) if opts.out else keras_path.parent / f"export-{opts.mode}"
+    needs_data = opts.mode == "int8" or opts.parity
+    data = load_mnist(opts.data) if needs_data else None
+
+    calibration = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
+    flatbuffer = tflite.convert(model, opts.mode, calibration)
+    model_path = out_dir / "model.tflite"
+    atomic.write_bytes(model_path, flatbuffer)
+
+    manifest = _manifest(model_path, opts, keras_path, run_name, calibration)
+    atomic.write_json(manifest_path(model_path), manifest)  # provisional: parity not yet checked
+    failed: list[str] = []
+    if opts.parity:
+        report = _parity(model, model_path, data, opts)
+        failed = parity.check(report, parity.Gate(opts.max_drop_pp, opts.min_agreement))
+        report["gate"] = {"max_drop_pp": opts.max_drop_pp, "min_agreement": opts.min_agreement,
+                          "passed": not failed, "failed": failed}  # fmt: skip
+        report["seconds"] = round(time.monotonic() - started, 1)
+        atomic.write_json(out_dir / "parity.json", report)
+        manifest["metrics"] = {k: report[k] for k in ("float_accuracy", "exported_accuracy", "drop_pp", "agreement")}
+        manifest["metrics"]["size_ratio"] = report["size_ratio"]
+        manifest["parity"] = {"passed": not failed, "reason": "; ".join(failed) or "within bounds",
+                              "report": "parity.json"}  # fmt: skip
+        _print_table(report, failed, log)
+    else:
+        manifest["parity"] = {"passed": False, "reason": "skipped with --no-parity"}
+    atomic.write_json(manifest_path(model_path), manifest)
+    log(f"wrote {model_path} ({model_path.stat().st_size} bytes) and {manifest_path(model_path).name} "
+        f"in {time.monotonic() - started:.1f} s")  # fmt: skip
+    return ExportResult(model_path, manifest, failed)
+
+
+def _manifest(
+    model_path: Path, opts: ExportOptions, keras_path: Path, run: str, calibration: np.ndarray | None
+) -> dict[str, Any]:
+    from edgedigit.runtime import load_backend
+
+    interpreter_cls, _ = load_backend()
+    interp = interpreter_cls(model_path=str(model_path))
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_file": model_path.name,
+        "sha256": sha256_file(model_path),
+        "bytes": model_path.stat().st_size,
+        "quantization": opts.mode,
+        "labels": LABELS,
+        "input": _spec(inp, "raw pixels, 28x28, white digit on black"),
+        "output": _spec(out, "class probabilities (softmax), index = digit"),
+        "preprocessing": PREPROCESSING,
+        "calibration": None
+        if calibration is None
+        else {"images": int(len(calibration)), "from": "training set, stratified", "seed": opts.seed},
+        "source": {"run": run, "keras_file": str(keras_path), "keras_sha256": sha256_file(keras_path)},
+        "options": asdict(opts),
+        "versions": {
+            "edgedigit": __version__,
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },  # fmt: skip
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "parity": {"passed": False, "reason": "not checked yet"},
+    }
+
+
+def _spec(details: dict[str, Any], meaning: str) -> dict[str, Any]:
+    scale, zero_point = details["quantization"]
+    return {
+        "name": details["name"],
+        "shape": [int(v) for v in details["shape_signature"]],
+        "dtype": np.dtype(details["dtype"]).name,
+        "scale": float(scale),
+        "zero_point": int(zero_point),
+        "meaning": meaning,
+    }
+
+
+def _parity(model: keras.Model, model_path: Path, data: Mnist, opts: ExportOptions) -> dict[str, Any]:
+    ref = model.predict(data.x_test, batch_size=1024, verbose=0)
+    exported = Classifier(model_path, warn=False).predict_proba(data.x_test)
+    report = parity.compare(data.y_test.astype(np.int64), ref, exported)
+    float_bytes = len(tflite.convert(model, "float32")) if opts.mode != "float32" else model_path.stat().st_size
+    report.update({
+        "mode": opts.mode,
+        "float32_tflite_bytes": float_bytes,
+        "exported_bytes": model_path.stat().st_size,
+        "size_ratio": round(model_path.stat().st_size / float_bytes, 4),
+        "test_set": "MNIST test (10k), never used for training, selection or calibration",
+    })  # fmt: skip
+    return report
+
+
+def _print_table(report: dict[str, Any], failed: list[str], log: Any) -> None:
+    rows = [
+        ("float accuracy", f"{report['float_accuracy']:.4%}"),
+        (f"{report['mode']} accuracy", f"{report['exported_accuracy']:.4%}"),
+        ("drop", f"{report['drop_pp']:.3f} pp"),
+        ("top-1 agreement", f"{report['agreement']:.4%}"),
+        ("prob |diff| mean / max", f"{report['prob_abs_diff_mean']:.5f} / {report['prob_abs_diff_max']:.5f}"),
+        (
+            "size float32 -> exported",
+            f"{report['float32_tflite_bytes']} -> {report['exported_bytes']} bytes ({report['size_ratio']:.1%})",
+        ),  # fmt: skip
+        ("gate", "PASS" if not failed else "FAIL: " + "; ".join(failed)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    log("\n".join(f"{k:<{width}}  {v}" for k, v in rows))

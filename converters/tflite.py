@@ -1,0 +1,73 @@
+"""Keras model -> TFLite bytes, in four modes.
+
+The Keras model takes uint8 pixels; the converter is given a float32-input twin that shares its
+layers, so that calibration sees raw 0-255 values. For int8 the input tensor is then uint8 with
+scale 1 and zero point 0: the device feeds camera pixels exactly as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from edgedigit.errors import UserError
+
+MODES = ("int8", "float16", "dynamic", "float32")
+
+
+def load_classifier(path: Path) -> keras.Model:
+    """Load a `.keras` file safely and check it is a 28x28 -> 10 classifier."""
+    if not path.is_file():
+        raise UserError(f"no Keras model at {path}")
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for bad files
+        raise UserError(f"cannot load {path} as a Keras model ({type(exc).__name__}: {str(exc)[:120]})") from None
+    in_shape, out_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    if in_shape != (28, 28) or out_shape != (10,):
+        raise UserError(f"{path} maps {in_shape} -> {out_shape}; edgedigit exports (28, 28) -> (10,) classifiers")
+    return model
+
+
+def float_input_twin(model: keras.Model) -> keras.Model:
+    """The same layers behind a float32 input of raw 0-255 pixels (what the converter calibrates on)."""
+    inputs = keras.Input(shape=(28, 28), dtype="float32", name="pixels")
+    x = inputs
+    for layer in model.layers:
+        x = layer(x)
+    return keras.Model(inputs, x, name=f"{model.name}_export")
+
+
+def convert(model: keras.Model, mode: str, calibration: np.ndarray | None = None) -> bytes:
+    """TFLite flatbuffer bytes for `mode`; int8 needs uint8 calibration images from the training set."""
+    if mode not in MODES:
+        raise UserError(f"unknown export mode {mode!r}; choose one of {', '.join(MODES)}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(float_input_twin(model))
+    if mode == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif mode == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif mode == "int8":
+        if calibration is None or len(calibration) == 0:
+            raise UserError("int8 export needs calibration images")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: _representative(calibration)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.uint8
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the converter prints its SavedModel signature and calibration notes
+        return converter.convert()
+
+
+def _representative(images: np.ndarray) -> Iterator[list[np.ndarray]]:
+    for img in images:
+        yield [img[None].astype(np.float32)]

@@ -1,0 +1,38 @@
+"""`edgedigit classify IMAGE...`: one line (or JSON object) per file; a bad file never stops the rest."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from edgedigit.errors import UserError
+from edgedigit.preprocess import read_image
+from edgedigit.reader import read_digits
+from edgedigit.runtime import Classifier
+
+
+def classify_files(
+    paths: list[Path], clf: Classifier, top_k: int, as_json: bool, roi: tuple[int, int, int, int] | None
+) -> int:
+    """Classify each file; returns the exit code: 0 all read, 1 some failed."""
+    failed = 0
+    for path in paths:
+        try:
+            reading = read_digits(read_image(path), clf, top_k=top_k, roi=roi)
+        except UserError as exc:
+            failed += 1
+            if as_json:
+                print(json.dumps({"path": str(path), "error": str(exc)}), flush=True)
+            else:
+                print(f"edgedigit: error: {exc}", file=sys.stderr, flush=True)
+            continue
+        if as_json:
+            print(json.dumps({"path": str(path), **reading.to_json()}), flush=True)
+        elif reading.number is None:
+            print(f"{path}: no digit", flush=True)
+        else:
+            confs = " ".join(f"{c:.2f}" for c in reading.confidences)
+            alts = ", ".join(f"{d}:{p:.2f}" for d, p in reading.top_k[0][1:])
+            print(f"{path}: {reading.number} (confidence {confs}{'; then ' + alts if alts else ''})", flush=True)
+    return 1 if failed else 0

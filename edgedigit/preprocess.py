@@ -1,0 +1,214 @@
+"""Any image of handwritten digits -> MNIST-form 28x28 crops (white digit on black, 20x20 box,
+centre of mass at the centre, strokes about as thick as MNIST's).
+
+Steps: decode with a pixel bound -> grayscale (alpha composited on white) -> work at a bounded
+size -> polarity from the border -> background flattening -> Otsu threshold -> components
+(drop specks and ruling lines) -> group into digits left to right -> per digit: stroke-width
+normalization, aspect-preserving fit into 20x20, centre of mass at (14, 14) in 28x28.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(64 * 1024 * 1024))
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from edgedigit.errors import UserError  # noqa: E402
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_PIXELS = 64 * 1024 * 1024
+WORK_SIDE = 256  # larger images are reduced to this before any analysis
+MIN_CONTRAST = 40  # ink must stand this many grey levels above the background
+TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
+BOX = 20
+FRAME = 28
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit in MNIST form, and where it was found (x, y, w, h in the input's pixels)."""
+
+    image: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image file with bounded memory; every failure is one clear UserError."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise UserError(f"cannot open {p}: {exc.strerror or exc}") from None
+    if not p.is_file():
+        raise UserError(f"{p} is not a file")
+    if size == 0:
+        raise UserError(f"{p} is empty")
+    if size > MAX_FILE_BYTES:
+        raise UserError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
+    buf = np.fromfile(p, dtype=np.uint8)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        img = None
+    if img is None or img.size == 0:
+        raise UserError(f"{p} is not a readable image (unknown format, truncated, or over {MAX_PIXELS} pixels)")
+    return img
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    """8-bit grayscale; transparent pixels become white paper."""
+    if img.dtype != np.uint8:
+        img = cv2.normalize(img.astype(np.float32), None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if img.ndim == 2:
+        return img
+    if img.shape[2] == 4:
+        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+        rgb = img[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+        return cv2.cvtColor(rgb.astype(np.uint8), cv2.COLOR_BGR2GRAY)
+    if img.shape[2] == 1:
+        return img[:, :, 0]
+    return cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2GRAY)
+
+
+def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:
+    """All digits in `img` (any dtype/channels), left to right; empty when there is none."""
+    if img.size > MAX_PIXELS:
+        raise UserError(f"image of {img.size} values is above the {MAX_PIXELS} limit")
+    ox, oy = 0, 0
+    if roi is not None:
+        x, y, w, h = roi
+        img = img[y : y + h, x : x + w]
+        ox, oy = x, y
+        if img.size == 0:
+            return []
+    gray = to_gray(img)
+    scale = min(1.0, WORK_SIDE / max(gray.shape))
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ink = _ink_image(gray)
+    if ink is None:
+        return []
+    mask = _mask(ink)
+    groups = _digit_groups(mask)
+    digits = []
+    for x0, y0, x1, y1 in groups:
+        crop_ink = ink[y0:y1, x0:x1]
+        crop_mask = mask[y0:y1, x0:x1]
+        box = (ox + int(x0 / scale), oy + int(y0 / scale), int((x1 - x0) / scale), int((y1 - y0) / scale))
+        digits.append(Digit(to_mnist(crop_ink, crop_mask), box))
+    return digits
+
+
+def _ink_image(gray: np.ndarray) -> np.ndarray | None:
+    """Ink bright on a flattened black background, or None for a blank image."""
+    if np.median(_border(gray)) > 127:
+        gray = 255 - gray
+    if min(gray.shape) >= 48:
+        k = max(15, (min(gray.shape) // 4) | 1)
+        background = cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+        gray = cv2.subtract(gray, background)
+    else:
+        gray = cv2.subtract(gray, float(np.median(_border(gray))))
+    hi = float(np.percentile(gray, 99.5))
+    if hi - float(np.median(gray)) < MIN_CONTRAST:
+        return None
+    return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1.0))
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    return np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+
+
+def _mask(ink: np.ndarray) -> np.ndarray:
+    _, mask = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return mask
+
+
+def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap."""
+    h, w = mask.shape
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        touches = (x == 0 and x + bw == w) or (y == 0 and y + bh == h)
+        if touches and area < 0.15 * bw * bh and bw * bh > 0.25 * w * h:
+            continue  # ruling lines or grid of squared paper
+        boxes.append([x, y, x + bw, y + bh, area])
+    if not boxes:
+        return []
+    largest = max(b[4] for b in boxes)
+    boxes = [b for b in boxes if b[4] >= max(0.08 * largest, 2)]
+    height = max(b[3] - b[1] for b in boxes)
+    boxes = [b for b in boxes if (b[3] - b[1]) >= 0.25 * height or b[4] >= 0.3 * largest]
+    boxes.sort(key=lambda b: b[0])
+    merged: list[list[int]] = []
+    for b in boxes:
+        if merged and _overlap(merged[-1], b) > 0.3 * min(b[2] - b[0], merged[-1][2] - merged[-1][0]):
+            m = merged[-1]
+            merged[-1] = [min(m[0], b[0]), min(m[1], b[1]), max(m[2], b[2]), max(m[3], b[3]), m[4] + b[4]]
+        else:
+            merged.append(b)
+    keep = max(m[4] for m in merged)
+    return [(m[0], m[1], m[2], m[3]) for m in merged if m[4] >= 0.15 * keep]
+
+
+def _overlap(a: list[int], b: list[int]) -> int:
+    return min(a[2], b[2]) - max(a[0], b[0])
+
+
+def to_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One digit crop (ink bright) -> 28x28 uint8 in MNIST form."""
+    ink = np.where(mask > 0, ink, (ink.astype(np.uint16) // 2).astype(np.uint8))
+    ink = cv2.subtract(ink, float(_otsu(ink) // 2))
+    h, w = ink.shape
+    scale = BOX / max(h, w)
+    stroke = _stroke_width(mask) * scale
+    ink = _normalize_stroke(ink, stroke / scale, TARGET_STROKE / scale)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(ink, (nw, nh), interpolation=interp)
+    peak = int(small.max())
+    if peak:
+        small = cv2.convertScaleAbs(small, alpha=255.0 / peak)
+    return _place_by_mass(small)
+
+
+def _otsu(img: np.ndarray) -> int:
+    t, _ = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return int(t)
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """2 * area / perimeter of the ink: the width of a long thin stroke."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(np.count_nonzero(mask)) / max(perimeter, 1.0)
+
+
+def _normalize_stroke(ink: np.ndarray, width: float, target: float) -> np.ndarray:
+    """Thicken thin strokes (grey dilation) or thin thick ones (grey erosion) towards `target` px."""
+    delta = target - width
+    if delta > 1.0:
+        k = int(round(delta)) | 1
+        return cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    if delta < -1.5 * target:
+        k = int(round(-delta / 2)) | 1
+        return cv2.erode(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return ink
+
+
+def _place_by_mass(small: np.ndarray) -> np.ndarray:
+    """Put `small` (at most 20x20) in a 28x28 frame with its centre of mass at (14, 14)."""
+    h, w = small.shape
+    frame = np.zeros((FRAME, FRAME), np.uint8)
+    m = cv2.moments(small)
+    cx, cy = (m["m10"] / m["m00"], m["m01"] / m["m00"]) if m["m00"] else (w / 2, h / 2)
+    x0 = int(np.clip(round(14 - cx), 0, FRAME - w))
+    y0 = int(np.clip(round(14 - cy), 0, FRAME - h))
+    frame[y0 : y0 + h, x0 : x0 + w] = small
+    return frame

@@ -1,0 +1,62 @@
+"""Reading digits: preprocessed crops -> classifier -> a number with a confidence per digit.
+
+Shared by `classify` on files and by the camera loop, so both read digits the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edgedigit.preprocess import Digit, find_digits
+from edgedigit.runtime import Classifier
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read from one image: digits left to right, or none."""
+
+    digits: list[int] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)
+    top_k: list[list[tuple[int, float]]] = field(default_factory=list)
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def number(self) -> str | None:
+        return "".join(map(str, self.digits)) or None
+
+    @property
+    def confidence(self) -> float | None:
+        """The weakest digit's confidence: a number is only as sure as its least sure digit."""
+        return min(self.confidences) if self.confidences else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "digit": self.digits[0] if self.digits else None,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "top_k": [[d, round(p, 4)] for d, p in self.top_k[0]] if self.top_k else [],
+            "number": self.number,
+            "digits": [
+                {"digit": d, "confidence": round(c, 4), "box": list(b)}
+                for d, c, b in zip(self.digits, self.confidences, self.boxes)
+            ],
+        }
+
+
+def read_digits(
+    img: np.ndarray, classifier: Classifier, top_k: int = 3, roi: tuple[int, int, int, int] | None = None
+) -> Reading:
+    """Find every digit in `img` and classify them in one batch."""
+    found: list[Digit] = find_digits(img, roi)
+    if not found:
+        return Reading()
+    probs = classifier.predict_proba(np.stack([d.image for d in found]))
+    order = np.argsort(-probs, axis=1)[:, :top_k]
+    return Reading(
+        digits=[int(o[0]) for o in order],
+        confidences=[float(p[o[0]]) for p, o in zip(probs, order)],
+        top_k=[[(int(i), float(p[i])) for i in o] for p, o in zip(probs, order)],
+        boxes=[d.box for d in found],
+    )

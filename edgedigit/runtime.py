@@ -1,0 +1,150 @@
+"""The TFLite interpreter wrapper used on the device and by the parity check.
+
+Backends, in order: `ai_edge_litert`, `tflite_runtime`, then `tensorflow.lite` as a last
+resort. The model is checked against its manifest before it is loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgedigit.errors import UserError
+from edgedigit.manifest import read_manifest, verify_bytes
+
+BACKENDS = (
+    ("ai_edge_litert.interpreter", "ai-edge-litert"),
+    ("tflite_runtime.interpreter", "tflite-runtime"),
+    ("tensorflow.lite", "tensorflow.lite"),
+)
+CHUNK = 1024
+
+
+def load_backend() -> tuple[Any, str]:
+    """The first importable Interpreter class and the backend's name."""
+    for module, name in BACKENDS:
+        try:
+            return importlib.import_module(module).Interpreter, name
+        except ImportError:
+            continue
+    raise UserError("no TFLite interpreter found: pip install 'edgedigit[device]' (ai-edge-litert)")
+
+
+def default_model_path() -> Path:
+    """The int8 model shipped inside the package."""
+    return Path(str(resources.files("edgedigit") / "models" / "model.tflite"))
+
+
+def bundled_models() -> list[Path]:
+    """The int8 model shipped inside the package, and its float32 twin when present."""
+    float32 = default_model_path().with_name("model_float32.tflite")
+    return [default_model_path(), *([float32] if float32.is_file() else [])]
+
+
+def resolve_model(path: str | Path | None) -> Path:
+    """A `.tflite` file, a folder holding `model.tflite`, or the bundled default."""
+    if path is None:
+        return default_model_path()
+    p = Path(path).expanduser()
+    if p.is_dir():
+        p = p / "model.tflite"
+    if not p.is_file():
+        raise UserError(f"model not found: {p}")
+    return p
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Index, dtype and affine quantization of one interpreter tensor."""
+
+    index: int
+    dtype: np.dtype
+    scale: float
+    zero_point: int
+
+    @classmethod
+    def from_details(cls, d: dict[str, Any]) -> TensorSpec:
+        scale, zp = d.get("quantization", (0.0, 0))
+        return cls(d["index"], np.dtype(d["dtype"]), float(scale), int(zp))
+
+
+class Classifier:
+    """Classifies batches of MNIST-form uint8 images (N, 28, 28) into 10 class probabilities."""
+
+    def __init__(self, model: str | Path | None = None, threads: int | None = None, warn: bool = True) -> None:
+        self.path = resolve_model(model)
+        self.manifest = read_manifest(self.path)
+        verify_bytes(self.path, self.manifest)
+        if warn and not self.manifest.get("parity", {}).get("passed", False):
+            print(
+                f"edgedigit: warning: {self.path} did not pass its accuracy-parity check "
+                f"({self.manifest.get('parity', {}).get('reason', 'not checked')})",
+                file=sys.stderr,
+            )
+        interpreter_cls, self.backend = load_backend()
+        try:
+            self.interpreter = interpreter_cls(model_path=str(self.path), num_threads=threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise UserError(f"cannot load {self.path} as a TFLite model ({exc})") from None
+        self.input = TensorSpec.from_details(self.interpreter.get_input_details()[0])
+        self.output = TensorSpec.from_details(self.interpreter.get_output_details()[0])
+        self._batch = 1
+
+    @property
+    def backend_version(self) -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"{self.backend} {version(self.backend.split('.')[0])}"
+        except PackageNotFoundError:
+            return self.backend
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """Float32 probabilities (N, 10) for uint8 images (N, 28, 28), in chunks to bound memory."""
+        images = np.asarray(images)
+        if images.ndim == 2:
+            images = images[None]
+        if images.shape[1:] != (28, 28):
+            raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+        return np.concatenate([self._run(images[i : i + CHUNK]) for i in range(0, len(images), CHUNK)])
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        if len(batch) != self._batch:
+            self.interpreter.resize_tensor_input(self.input.index, [len(batch), 28, 28])
+            self.interpreter.allocate_tensors()
+            self._batch = len(batch)
+        self.interpreter.set_tensor(self.input.index, self._quantize(batch))
+        self.interpreter.invoke()
+        raw = self.interpreter.get_tensor(self.output.index)
+        if self.output.scale:
+            return (raw.astype(np.float32) - self.output.zero_point) * self.output.scale
+        return raw.astype(np.float32)
+
+    def _quantize(self, batch: np.ndarray) -> np.ndarray:
+        """Raw pixels into the input tensor's type (identity for uint8 with scale 1, zero point 0)."""
+        spec = self.input
+        if spec.dtype == np.float32:
+            return batch.astype(np.float32)
+        if spec.scale and (spec.scale != 1.0 or spec.zero_point != 0):
+            info = np.iinfo(spec.dtype)
+            q = np.round(batch.astype(np.float32) / spec.scale + spec.zero_point)
+            return np.clip(q, info.min, info.max).astype(spec.dtype)
+        return batch.astype(spec.dtype)
+
+    def describe(self) -> dict[str, Any]:
+        """What `edgedigit info` shows about the loaded model."""
+        return {
+            "path": str(self.path),
+            "backend": self.backend,
+            "quantization": self.manifest.get("quantization"),
+            "input": {"dtype": self.input.dtype.name, "scale": self.input.scale, "zero_point": self.input.zero_point},
+            "metrics": self.manifest.get("metrics", {}),
+            "parity_passed": self.manifest.get("parity", {}).get("passed"),
+        }
