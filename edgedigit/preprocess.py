@@ -105,7 +105,7 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
 
 def _ink_image(gray: np.ndarray) -> np.ndarray | None:
     """Ink bright on a flattened black background, or None for a blank image."""
-    if np.median(_border(gray)) > 127:
+    if _bright_background(gray):
         gray = 255 - gray
     if min(gray.shape) >= 48:
         k = max(15, (min(gray.shape) // 4) | 1)
@@ -114,9 +114,18 @@ def _ink_image(gray: np.ndarray) -> np.ndarray | None:
     else:
         gray = cv2.subtract(gray, float(np.median(_border(gray))))
     hi = float(np.percentile(gray, 99.5))
-    if hi - float(np.median(gray)) < MIN_CONTRAST:
+    if hi - float(np.percentile(gray, 10)) < MIN_CONTRAST:
         return None
     return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1.0))
+
+
+def _bright_background(gray: np.ndarray) -> bool:
+    """Paper is bright when most of the border is bright; a digit touching the border (a thick 0 in
+    a tight crop) leaves the corners dark, which settles the ambiguous middle."""
+    bright = _mask(gray) > 0
+    border = np.concatenate([bright[0], bright[-1], bright[:, 0], bright[:, -1]]).mean()
+    corners = np.mean([bright[0, 0], bright[0, -1], bright[-1, 0], bright[-1, -1]])
+    return bool(border > 0.75 or (border > 0.5 and corners > 0.5))
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
@@ -154,7 +163,8 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
         else:
             merged.append(b)
     keep = max(m[4] for m in merged)
-    return [(m[0], m[1], m[2], m[3]) for m in merged if m[4] >= 0.15 * keep]
+    min_height = max(4, 0.06 * min(h, w)) if min(h, w) > 64 else 4  # specks and dust are not digits
+    return [(m[0], m[1], m[2], m[3]) for m in merged if m[4] >= 0.15 * keep and m[3] - m[1] >= min_height]
 
 
 def _overlap(a: list[int], b: list[int]) -> int:

@@ -1,0 +1,142 @@
+"""`edgedigit export`: every mode converts, the manifest matches the file, the gate can fail."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from edgedigit.cli import app
+from edgedigit.manifest import sha256_file
+from edgedigit.runtime import Classifier
+
+runner = CliRunner()
+
+
+def test_int8_export_is_uint8_in_and_matches_its_manifest(small_int8):
+    model, manifest = small_int8 / "model.tflite", json.loads((small_int8 / "model.json").read_text())
+    assert manifest["sha256"] == sha256_file(model) and manifest["bytes"] == model.stat().st_size
+    assert manifest["quantization"] == "int8"
+    assert manifest["input"]["dtype"] == "uint8" and manifest["input"]["shape"] == [-1, 28, 28]
+    assert (manifest["input"]["scale"], manifest["input"]["zero_point"]) == (1.0, 0)  # raw pixels, no scaling
+    assert manifest["output"]["dtype"] == "uint8" and manifest["output"]["shape"] == [-1, 10]
+    assert manifest["calibration"]["from"].startswith("training set")
+    clf = Classifier(model, warn=False)
+    assert clf.input.dtype == np.uint8 and clf.output.dtype == np.uint8
+
+
+def test_parity_report_numbers_are_consistent(small_int8, mnist):
+    report = json.loads((small_int8 / "parity.json").read_text())
+    assert report["images"] == 10000
+    assert report["drop_pp"] == pytest.approx((report["float_accuracy"] - report["exported_accuracy"]) * 100, abs=1e-3)
+    assert 0.9 < report["exported_accuracy"] < 1.0 and report["agreement"] > 0.98
+    assert report["size_ratio"] == pytest.approx(report["exported_bytes"] / report["float32_tflite_bytes"], abs=1e-4)
+    assert report["size_ratio"] < 0.3
+    assert set(report["per_class_accuracy"]) == {str(d) for d in range(10)}
+    # recompute the exported accuracy independently through the runtime
+    probs = Classifier(small_int8, warn=False).predict_proba(mnist.x_test)
+    assert float((probs.argmax(1) == mnist.y_test).mean()) == pytest.approx(report["exported_accuracy"], abs=1e-6)
+    manifest = json.loads((small_int8 / "model.json").read_text())
+    assert manifest["parity"]["passed"] is True and manifest["metrics"]["drop_pp"] == report["drop_pp"]
+
+
+@pytest.mark.parametrize("mode", ["float16", "dynamic", "float32"])
+def test_other_modes_convert_and_agree(tmp_path, small_model_path, mnist_path, mode):
+    out = tmp_path / mode
+    result = runner.invoke(app, ["export", str(small_model_path), f"--{mode}", "--out", str(out), "--data", str(mnist_path)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "model.json").read_text())
+    assert manifest["quantization"] == mode and manifest["input"]["dtype"] == "float32"
+    assert manifest["parity"]["passed"] and manifest["metrics"]["agreement"] >= 0.995
+
+
+def test_calibration_never_sees_test_images(tmp_path, small_model_path, mnist, monkeypatch):
+    """Every image handed to the converter for calibration is a training image."""
+    from converters import tflite
+    from converters.export import ExportOptions, export
+
+    seen = []
+    real_convert = tflite.convert
+
+    def spy(model, mode, calibration=None):
+        if calibration is not None:
+            seen.append(calibration)
+        return real_convert(model, mode, calibration)
+
+    monkeypatch.setattr(tflite, "convert", spy)
+    export(ExportOptions(source=str(small_model_path), out=str(tmp_path), data=mnist.source, parity=False,
+                         calibration_size=300), log=lambda *_: None)  # fmt: skip
+    assert len(seen) == 1 and 290 <= len(seen[0]) <= 310
+    train_keys = {im.tobytes() for im in mnist.x_train}
+    test_only = {im.tobytes() for im in mnist.x_test} - train_keys
+    assert all(im.tobytes() in train_keys for im in seen[0])
+    assert not any(im.tobytes() in test_only for im in seen[0])
+
+
+def test_impossible_gate_fails_loudly_and_marks_the_manifest(tmp_path, small_model_path, mnist_path):
+    out = tmp_path / "gated"
+    args = ["export", str(small_model_path), "--int8", "--out", str(out), "--data", str(mnist_path), "--max-drop", "-1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "--max-drop" in result.stderr and "parity gate failed" in result.stderr
+    manifest = json.loads((out / "model.json").read_text())
+    assert manifest["parity"]["passed"] is False
+    assert json.loads((out / "parity.json").read_text())["gate"]["passed"] is False
+
+
+def test_runtime_warns_about_a_model_that_failed_parity(tmp_path, small_model_path, mnist_path, capsys):
+    out = tmp_path / "gated"
+    runner.invoke(app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--min-agreement", "100.1"])
+    capsys.readouterr()
+    Classifier(out)
+    assert "did not pass its accuracy-parity check" in capsys.readouterr().err
+
+
+def test_no_parity_skips_only_when_asked(tmp_path, small_model_path, mnist_path):
+    out = tmp_path / "skip"
+    result = runner.invoke(app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--no-parity"])
+    assert result.exit_code == 0
+    assert not (out / "parity.json").exists()
+    assert json.loads((out / "model.json").read_text())["parity"] == {"passed": False, "reason": "skipped with --no-parity"}
+
+
+def test_export_from_a_run_folder_defaults_next_to_the_model(tmp_path, small_model_path, mnist_path):
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    (run / "model.keras").write_bytes(small_model_path.read_bytes())
+    result = runner.invoke(app, ["export", str(run), "--float32", "--data", str(mnist_path), "--no-parity"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((run / "export-float32" / "model.json").read_text())
+    assert manifest["source"]["run"] == "r1" and manifest["source"]["keras_sha256"] == sha256_file(run / "model.keras")
+
+
+def _not_a_classifier(path):
+    import keras
+
+    keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)]).save(path)
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: (p / "empty_run").mkdir(), "holds no model.keras"),
+        (lambda p: (p / "bad.keras").write_bytes(b"definitely not a zip"), "cannot load"),
+        (lambda p: _not_a_classifier(p / "three.keras"), "edgedigit exports (28, 28) -> (10,)"),
+        (lambda p: (p / "model.h5").write_bytes(b"x"), "not a .keras file"),
+    ],
+)
+def test_bad_sources_give_one_line_and_exit_2(tmp_path, mnist_path, setup, message):
+    setup(tmp_path)
+    names = {"does not exist": "missing", "holds no model.keras": "empty_run", "cannot load": "bad.keras",
+             "edgedigit exports (28, 28) -> (10,)": "three.keras", "not a .keras file": "model.h5"}  # fmt: skip
+    result = runner.invoke(app, ["export", str(tmp_path / names[message]), "--data", str(mnist_path)])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_two_modes_at_once_is_a_usage_error(small_model_path):
+    result = runner.invoke(app, ["export", str(small_model_path), "--int8", "--float16"])
+    assert result.exit_code == 2 and "choose one mode" in result.stderr

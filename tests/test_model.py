@@ -1,0 +1,90 @@
+"""The MLP takes raw uint8 pixels, and every optimizer setting asked for is the one compiled."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from edgedigit.config import TrainConfig, count_params
+from edgedigit.model import build_model, compile_model
+
+
+def test_model_takes_raw_uint8_and_rescales_inside():
+    model = build_model(TrainConfig(hidden=(32, 16), dropout=0.1), seed=0)
+    assert model.inputs[0].dtype == "uint8" and tuple(model.input_shape) == (None, 28, 28)
+    assert tuple(model.output_shape) == (None, 10)
+    assert isinstance(model.layers[0], keras.layers.Rescaling)
+    assert model.layers[0].scale == pytest.approx(1 / 255)
+    probs = model.predict(np.full((2, 28, 28), 255, np.uint8), verbose=0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert [type(layer).__name__ for layer in model.layers].count("Dropout") == 2
+
+
+@pytest.mark.parametrize("hidden", [(16,), (32, 32), (512, 512), (128, 64, 32, 16)])
+def test_param_count_formula_matches_keras(hidden):
+    assert count_params(hidden) == build_model(TrainConfig(hidden=hidden, dropout=0)).count_params()
+
+
+def test_sgd_momentum_nesterov_weight_decay_are_applied():
+    config = TrainConfig(
+        hidden=(32, 32), optimizer="sgd", learning_rate=0.09, momentum=0.9, nesterov=True,
+        weight_decay=1e-4, schedule="constant",
+    )  # fmt: skip
+    model = build_model(config)
+    compile_model(model, config, steps_per_epoch=100)
+    opt = model.optimizer
+    assert isinstance(opt, keras.optimizers.SGD)
+    assert opt.momentum == pytest.approx(0.9)
+    assert opt.nesterov is True
+    assert opt.weight_decay == pytest.approx(1e-4)
+    assert float(opt.learning_rate) == pytest.approx(0.09)
+
+
+def test_seed_style_decay_is_an_inverse_time_schedule():
+    config = TrainConfig(optimizer="sgd", learning_rate=0.01, momentum=0.9, schedule="inverse_time", lr_decay=1e-6)
+    model = build_model(config)
+    compile_model(model, config, steps_per_epoch=10)
+    schedule = model.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.InverseTimeDecay)
+    assert float(schedule(0)) == pytest.approx(0.01)
+    assert float(schedule(1_000_000)) == pytest.approx(0.01 / 2)
+
+
+def test_adam_cosine_schedule_spans_the_whole_run():
+    config = TrainConfig(optimizer="adam", learning_rate=2e-3, schedule="cosine", epochs=5)
+    model = build_model(config)
+    compile_model(model, config, steps_per_epoch=20)
+    schedule = model.optimizer._learning_rate
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert float(schedule(0)) == pytest.approx(2e-3)
+    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
+    assert float(schedule(50)) == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_training_uses_the_compiled_momentum(mnist):
+    """A short fit must leave SGD momentum slots non-zero: momentum really took part."""
+    from edgedigit.data import split_train_val
+    from edgedigit.training import fit
+
+    split = split_train_val(mnist, 0.2, seed=0, limit=1000)
+    config = TrainConfig(hidden=(16,), dropout=0, optimizer="sgd", learning_rate=0.05, momentum=0.9,
+                         schedule="constant", epochs=1, augment=0)  # fmt: skip
+    result = fit(config, split, seed=0)
+    opt = result.model.optimizer
+    assert opt.momentum == pytest.approx(0.9)
+    assert any(float(np.abs(v.numpy()).sum()) > 0 for v in opt.momentums)
+    assert result.history["val_accuracy"] and 0.3 < result.val_accuracy <= 1.0
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"optimizer": "rmsprop"}, {"momentum": 0.9, "optimizer": "adam"}, {"dropout": 1.0}, {"hidden": ()}]
+)
+def test_invalid_configs_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        TrainConfig(**kwargs)
+
+
+def test_config_round_trips_through_dict():
+    config = TrainConfig(hidden=(100, 50), optimizer="sgd", momentum=0.5, weight_decay=1e-5)
+    assert TrainConfig.from_dict(config.to_dict()) == config

@@ -1,0 +1,50 @@
+"""The search space respects the parameter budget; the seed preset carries the seed's settings."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from edgedigit.config import count_params
+from edgedigit.search import REFERENCE_TRIAL, SEED_PRESET, SearchSpace
+
+
+@pytest.mark.parametrize("budget", [32 * 1024, 100_000, None])
+def test_every_proposal_fits_the_budget(budget):
+    space = SearchSpace(epochs=3, augment=1.0, max_params=budget)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    sizes = []
+    for _ in range(60):
+        trial = study.ask()
+        config = space.suggest(trial)
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        if config is not None:
+            sizes.append(count_params(config.hidden))
+            assert config.epochs == 3 and config.augment == 1.0
+            assert 1 <= len(config.hidden) <= 4
+            assert (config.momentum == 0) or config.optimizer == "sgd"
+    assert len(sizes) >= 20
+    if budget is not None:
+        assert max(sizes) <= budget
+        assert max(sizes) > 0.5 * budget  # the space reaches up to the budget, not just tiny nets
+
+
+def test_reference_trial_is_a_valid_point_of_the_space():
+    study = optuna.create_study()
+    study.enqueue_trial(REFERENCE_TRIAL)
+    config = SearchSpace(epochs=1, augment=0.5).suggest(study.ask())
+    assert config.hidden == (512, 512) and config.optimizer == "adam" and config.learning_rate == 1e-3
+
+
+def test_seed_preset_has_the_seed_settings():
+    names = [n for n, _, _ in SEED_PRESET]
+    assert len(names) == len(set(names)) == 8
+    by_name = {n: c for n, c, _ in SEED_PRESET}
+    momentum = by_name["32-32 lr.01 m.9 decay1e-6 bs64"]
+    assert (momentum.optimizer, momentum.momentum, momentum.lr_decay, momentum.schedule) == (
+        "sgd", 0.9, 1e-6, "inverse_time",
+    )  # fmt: skip
+    assert by_name["32-32 lr.09 m.9 bs32"].learning_rate == 0.09
+    assert by_name["128-128 dropout.5 lr.01 m.9 bs64"].dropout == 0.5
+    assert all(c.epochs == 20 and c.augment == 0 for c in by_name.values())
+    assert [r for _, _, r in SEED_PRESET] == [0.937, 0.9425, 0.9354, 0.9253, 0.95, 0.9596, 0.9452, 0.956]

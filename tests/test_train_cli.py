@@ -1,0 +1,107 @@
+"""`edgedigit train` end to end on a few thousand real MNIST images, and its guards."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from edgedigit.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, mnist_path):
+    runs = tmp_path_factory.mktemp("runs")
+    args = ["train", "--data", str(mnist_path), "--runs-dir", str(runs), "--run", "e2e", "--limit", "3000",
+            "--trials", "3", "--epochs", "2", "--final-epochs", "2", "--augment", "0.5", "--seed", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return runs / "e2e", result
+
+
+def test_run_folder_has_every_artifact(trained_run):
+    folder, _ = trained_run
+    for name in ("model.keras", "trials.csv", "summary.json", "curves.png", "confusion.png", "size.png", "report.md"):
+        assert (folder / name).stat().st_size > 0, name
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")], "temp files left behind"
+
+
+def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist):
+    folder, _ = trained_run
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["options"]["trials"] == 3 and summary["options"]["augment"] == 0.5
+    assert summary["data"]["sha256"] == mnist.sha256
+    assert summary["data"]["train"] + summary["data"]["val"] == 3000 and summary["data"]["test"] == 10000
+    # 3000 images and 2 epochs: far from the full-size figure, far above chance
+    assert 0.6 < summary["test_accuracy"] < 1.0 and 0.6 < summary["val_accuracy"] <= 1.0
+    best = summary["best_config"]
+    assert best["augment"] == 0.5 and best["epochs"] in (2,)
+    from edgedigit.config import count_params
+
+    assert summary["params"] == count_params(best["hidden"])
+    assert summary["int8_kb"] == pytest.approx(summary["params"] / 1024, abs=0.1)
+    assert sum(map(sum, summary["confusion_matrix"])) == 10000
+    diag = sum(summary["confusion_matrix"][i][i] for i in range(10))
+    assert diag / 10000 == pytest.approx(summary["test_accuracy"], abs=1e-4)
+    assert {"tensorflow", "keras", "optuna", "numpy"} <= set(summary["versions"])
+
+
+def test_trials_csv_has_one_row_per_trial_with_params(trained_run):
+    folder, _ = trained_run
+    rows = list(csv.DictReader((folder / "trials.csv").open()))
+    assert len(rows) == 3
+    assert rows[0]["hidden"] == "512-512" and rows[0]["optimizer"] == "adam"  # the reference point goes first
+    for row in rows:
+        assert row["state"] in ("COMPLETE", "PRUNED")
+        if row["state"] == "COMPLETE":
+            assert 0 < float(row["val_accuracy"]) <= 1 and int(row["epochs_run"]) == 2
+
+
+def test_report_ties_the_files_together(trained_run):
+    folder, _ = trained_run
+    text = (folder / "report.md").read_text()
+    for needle in ("test accuracy", "curves.png", "confusion.png", "trials.csv", "Best configuration"):
+        assert needle in text
+
+
+def test_existing_run_is_not_overwritten(trained_run, mnist_path):
+    folder, _ = trained_run
+    before = (folder / "model.keras").read_bytes()
+    result = runner.invoke(app, ["train", "--data", str(mnist_path), "--runs-dir", str(folder.parent), "--run", "e2e"])
+    assert result.exit_code == 2
+    assert "--resume" in result.stderr and "Traceback" not in result.output
+    assert (folder / "model.keras").read_bytes() == before
+
+
+def test_resume_continues_the_same_study(trained_run, mnist_path):
+    folder, _ = trained_run
+    args = ["train", "--data", str(mnist_path), "--runs-dir", str(folder.parent), "--run", "e2e", "--resume",
+            "--limit", "3000", "--trials", "4", "--epochs", "1", "--final-epochs", "1", "--seed", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((folder / "trials.csv").open()))
+    assert len(rows) == 4  # three kept, one new
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--max-kb", "1"], "below the smallest MLP"),
+        (["--trials", "0"], "--trials must be at least 1"),
+        (["--preset", "nope"], "--preset must be"),
+        (["--data", "/nonexistent/mnist.npz"], "not found"),
+        (["--resume", "--force"], "contradict"),
+    ],
+)
+def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, message):
+    base = ["train", "--runs-dir", str(tmp_path), "--run", "x"]
+    if "--data" not in args:
+        base += ["--data", str(mnist_path)]
+    result = runner.invoke(app, base + args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
