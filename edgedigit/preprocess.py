@@ -113,19 +113,18 @@ def _ink_image(gray: np.ndarray) -> np.ndarray | None:
         gray = cv2.subtract(gray, background)
     else:
         gray = cv2.subtract(gray, float(np.median(_border(gray))))
-    hi = float(np.percentile(gray, 99.5))
+    hi = float(np.percentile(gray, 99.9))
     if hi - float(np.percentile(gray, 10)) < MIN_CONTRAST:
         return None
     return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1.0))
 
 
 def _bright_background(gray: np.ndarray) -> bool:
-    """Paper is bright when most of the border is bright; a digit touching the border (a thick 0 in
-    a tight crop) leaves the corners dark, which settles the ambiguous middle."""
-    bright = _mask(gray) > 0
-    border = np.concatenate([bright[0], bright[-1], bright[:, 0], bright[:, -1]]).mean()
-    corners = np.mean([bright[0, 0], bright[0, -1], bright[-1, 0], bright[-1, -1]])
-    return bool(border > 0.75 or (border > 0.5 and corners > 0.5))
+    """True for dark ink on bright paper: the darkest pixels lie further from the border's level
+    (the paper) than the brightest do. Robust to lighting gradients and to tiny or border-touching digits."""
+    paper = float(np.median(_border(gray)))
+    darkest, brightest = np.percentile(gray, [0.1, 99.9])
+    return paper - float(darkest) > float(brightest) - paper
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
@@ -140,10 +139,14 @@ def _mask(ink: np.ndarray) -> np.ndarray:
 def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap."""
     h, w = mask.shape
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    k = max(1, round(min(h, w) / 64)) | 1  # bridge pen skips and breaks in thin strokes
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) if k > 1 else mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    ink_area = np.bincount(labels[mask > 0], minlength=n)  # ink pixels per component, before bridging
     boxes = []
     for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
+        x, y, bw, bh = (int(v) for v in stats[i][:4])
+        area = int(ink_area[i])
         touches = (x == 0 and x + bw == w) or (y == 0 and y + bh == h)
         if touches and area < 0.15 * bw * bh and bw * bh > 0.25 * w * h:
             continue  # ruling lines or grid of squared paper

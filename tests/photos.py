@@ -1,0 +1,54 @@
+"""Photo-like renderings of real MNIST test digits: dark ink on lit paper, thin pens, squared
+paper, transparency, several digits in a row. Used to test the preprocessing on what users send."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def ink_mask(digit28: np.ndarray, height: int, thin: bool = False) -> np.ndarray:
+    """The digit scaled to `height` px as a 0..1 ink coverage map; `thin` mimics a fine pen."""
+    big = cv2.resize(digit28, (height, height), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    big = np.clip(big, 0, 1)
+    if thin:
+        k = max(3, height // 12) | 1
+        big = cv2.erode(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return big
+
+
+def paper(h: int, w: int, seed: int, grid: bool = False, level: float = 200.0) -> np.ndarray:
+    """Unevenly lit grey paper with sensor noise, optionally with light squared ruling."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    sheet = level + 40 * (xx / w) - 30 * (yy / h) + rng.normal(0, 3, (h, w))
+    if grid:
+        step = max(12, w // 16)
+        sheet[:, ::step] -= 45
+        sheet[::step, :] -= 45
+    return sheet
+
+
+def photo(digits: list[np.ndarray], seed: int = 0, height: int = 160, thin: bool = False, grid: bool = False,
+          width: int | None = None) -> np.ndarray:  # fmt: skip
+    """BGR uint8 photo of the digits written left to right on paper."""
+    n = len(digits)
+    w = width or int(height * (0.9 * n + 1.2))
+    h = int(height * 1.6)
+    sheet = paper(h, w, seed, grid)
+    x = (w - int(height * 0.9 * n)) // 2
+    for d in digits:
+        m = ink_mask(d, height, thin)
+        y0 = (h - height) // 2
+        region = sheet[y0 : y0 + height, x : x + height]
+        region[:] = region * (1 - m) + 35 * m
+        x += int(height * 0.9)
+    return cv2.cvtColor(np.clip(sheet, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def rgba_drawing(digit28: np.ndarray, size: int = 200) -> np.ndarray:
+    """Black strokes on a fully transparent canvas, as drawing apps export them."""
+    m = ink_mask(digit28, size)
+    out = np.zeros((size, size, 4), np.uint8)
+    out[..., 3] = (m * 255).astype(np.uint8)
+    return out

@@ -1,0 +1,102 @@
+"""The device path (classify, bench, info) runs with TensorFlow and Keras unimportable."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from tests.conftest import ROOT, write_image
+
+# Makes `import tensorflow` / `import keras` (and their submodules) raise, then runs the CLI.
+BLOCKER = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('tensorflow', 'keras', 'tf_keras'):
+            raise ImportError(f'blocked for this test: {name}')
+        return None
+sys.meta_path.insert(0, Block())
+from edgedigit.cli import main
+sys.argv = ['edgedigit', *sys.argv[1:]]
+main()
+"""
+
+
+def run_blocked(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", BLOCKER, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_classify_bench_info_without_tensorflow(tmp_path, small_int8, mnist):
+    digit = write_image(tmp_path / "seven.png", mnist.x_test[0])  # a 7
+    result = run_blocked("classify", str(digit), "--model", str(small_int8), "--json")
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["digit"] == int(mnist.y_test[0]) and line["number"] == str(mnist.y_test[0])
+
+    info = run_blocked("info", "--model", str(small_int8))
+    assert info.returncode == 0, info.stderr
+    assert json.loads(info.stdout)["model"]["backend"] in ("ai-edge-litert", "tflite-runtime")
+
+    bench = run_blocked("bench", "--model", str(small_int8), "--repeat", "20", "--batch", "8", "--json")
+    assert bench.returncode == 0, bench.stderr
+    figures = json.loads(bench.stdout)["models"][0]
+    assert figures["inference_1"]["p50_us"] > 0 and figures["batch_8_images_per_s"] > 0
+
+
+def test_blocker_really_blocks():
+    result = run_blocked("train", "--help")  # the help itself needs no TF ...
+    assert result.returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = BLOCKER.split("from edgedigit.cli")[0] + "import tensorflow\n"
+    blocked = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert blocked.returncode != 0 and "blocked for this test" in blocked.stderr
+
+
+def test_device_modules_do_not_import_tensorflow_at_all():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = (
+        "import sys; import edgedigit.cli, edgedigit.runtime, edgedigit.preprocess, edgedigit.camera, "
+        "edgedigit.reader, edgedigit.files, edgedigit.bench, edgedigit.manifest; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_tampered_model_is_refused(tmp_path, small_int8):
+    import shutil
+
+    from edgedigit.errors import UserError
+    from edgedigit.runtime import Classifier
+
+    copy = tmp_path / "m"
+    shutil.copytree(small_int8, copy)
+    data = bytearray((copy / "model.tflite").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "model.tflite").write_bytes(bytes(data))
+    try:
+        Classifier(copy)
+    except UserError as exc:
+        assert "does not match its manifest" in str(exc)
+    else:
+        raise AssertionError("a tampered model was accepted")
+    result = run_blocked("classify", str(Path(__file__)), "--model", str(copy))
+    assert result.returncode == 2 and "does not match its manifest" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_batches_match_single_images(small_int8, mnist):
+    from edgedigit.runtime import Classifier
+
+    clf = Classifier(small_int8, warn=False)
+    batch = clf.predict_proba(mnist.x_test[:50])
+    singles = np.concatenate([clf.predict_proba(im) for im in mnist.x_test[:50]])
+    np.testing.assert_allclose(batch, singles, atol=1e-6)
+    assert batch.shape == (50, 10) and np.allclose(batch.sum(1), 1.0, atol=0.05)

@@ -1,0 +1,116 @@
+"""Preprocessing turns real-looking photos into MNIST form that the model reads correctly."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edgedigit.errors import UserError
+from edgedigit.preprocess import find_digits, read_image
+from edgedigit.reader import read_digits
+from edgedigit.runtime import Classifier
+from tests.conftest import write_image
+from tests.photos import paper, photo, rgba_drawing
+
+N = 60  # digits per condition
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return Classifier(warn=False)  # the bundled int8 model
+
+
+@pytest.fixture(scope="module")
+def picks(mnist):
+    idx = np.random.default_rng(0).choice(len(mnist.y_test), N, replace=False)
+    return mnist.x_test[idx], mnist.y_test[idx]
+
+
+def _accuracy(images, labels, clf):
+    hits = 0
+    for img, y in zip(images, labels):
+        reading = read_digits(img, clf)
+        hits += reading.digits == [int(y)]
+    return hits / len(labels)
+
+
+def test_mnist_digits_pass_through_nearly_unchanged(picks, clf):
+    images, labels = picks
+    direct = (clf.predict_proba(images).argmax(1) == labels).mean()
+    through = _accuracy(images, labels, clf)
+    assert through >= direct - 0.04
+    out = find_digits(images[0])[0].image
+    assert out.shape == (28, 28) and out.dtype == np.uint8
+    m = cv2.moments(out)
+    assert abs(m["m10"] / m["m00"] - 14) < 1.0 and abs(m["m01"] / m["m00"] - 14) < 1.0
+    ys, xs = np.nonzero(out > 30)
+    assert max(np.ptp(ys), np.ptp(xs)) + 1 <= 21
+
+
+@pytest.mark.parametrize("kind", ["photo", "thin pen", "squared paper", "large photo"])
+def test_photos_of_digits_are_read(picks, clf, kind):
+    images, labels = picks
+    opts = {"photo": {}, "thin pen": {"thin": True}, "squared paper": {"grid": True},
+            "large photo": {"height": 900}}[kind]  # fmt: skip
+    shots = [photo([img], seed=i, **opts) for i, img in enumerate(images)]
+    assert _accuracy(shots, labels, clf) >= 0.9
+
+
+def test_rgba_with_transparency_is_composited_on_white(picks, clf):
+    images, labels = picks
+    drawings = [rgba_drawing(img) for img in images]
+    assert _accuracy(drawings, labels, clf) >= 0.9
+
+
+def test_blank_and_digitless_images_give_no_digit():
+    blanks = [
+        np.full((200, 300), 230, np.uint8),
+        np.clip(paper(240, 320, seed=1), 0, 255).astype(np.uint8),
+        np.clip(paper(240, 320, seed=2, grid=True), 0, 255).astype(np.uint8),
+        np.zeros((28, 28), np.uint8),
+        np.random.default_rng(3).normal(128, 6, (480, 640)).clip(0, 255).astype(np.uint8),
+    ]
+    for img in blanks:
+        assert find_digits(img) == []
+
+
+def test_a_written_number_is_segmented_left_to_right(mnist, clf):
+    # one clean, well-read example of each digit of "2026"
+    probs = clf.predict_proba(mnist.x_test[:2000]).argmax(1)
+    good = {d: next(i for i in range(2000) if mnist.y_test[i] == d and probs[i] == d) for d in (0, 2, 6)}
+    shot = photo([mnist.x_test[good[d]] for d in (2, 0, 2, 6)], seed=5)
+    reading = read_digits(shot, clf)
+    assert reading.number == "2026"
+    assert len(reading.confidences) == 4 and all(0 < c <= 1 for c in reading.confidences)
+    xs = [b[0] for b in reading.boxes]
+    assert xs == sorted(xs)
+
+
+def test_roi_limits_where_digits_are_looked_for(mnist, clf):
+    shot = photo([mnist.x_test[0], mnist.x_test[1]], seed=1)  # "7" then "2"
+    h, w = shot.shape[:2]
+    left = read_digits(shot, clf, roi=(0, 0, w // 2, h))
+    assert left.digits == [int(mnist.y_test[0])]
+    assert left.boxes[0][0] < w // 2
+
+
+def test_files_in_any_format_are_decoded(tmp_path, mnist):
+    img = photo([mnist.x_test[0]], seed=0)
+    for ext in ("png", "jpg", "bmp", "tiff", "webp"):
+        path = write_image(tmp_path / f"d.{ext}", img)
+        assert read_image(path).shape[:2] == img.shape[:2]
+    png16 = write_image(tmp_path / "deep.png", (img[..., 0].astype(np.uint16) * 257))
+    assert len(find_digits(read_image(png16))) == 1
+
+
+def test_oversized_images_are_refused_with_a_message(tmp_path, monkeypatch):
+    from edgedigit import preprocess
+
+    path = write_image(tmp_path / "big.png", np.full((300, 300), 255, np.uint8))
+    monkeypatch.setattr(preprocess, "MAX_PIXELS", 1000)
+    with pytest.raises(UserError, match="above the 1000 limit"):
+        find_digits(read_image(path))
+    monkeypatch.setattr(preprocess, "MAX_FILE_BYTES", 10)
+    with pytest.raises(UserError, match="MiB limit"):
+        read_image(path)
