@@ -43,8 +43,10 @@ def main() -> None:
     secs = time.perf_counter() - start
     acc = float((pred == y).mean())
     print(f"model {clf.path} ({clf.manifest.get('quantization')})")
-    print(f"USPS through the file pipeline: {acc:.4%} of {len(y)} "
-          f"(no digit: {(pred == -1).sum()}, per image {secs / len(y) * 1e3:.2f} ms)")
+    print(
+        f"USPS through the file pipeline: {acc:.4%} of {len(y)} "
+        f"(no digit: {(pred == -1).sum()}, per image {secs / len(y) * 1e3:.2f} ms)"
+    )
     for split, name in ((0, "train part"), (1, "test part")):
         m = data["split"] == split
         print(f"  {name}: {(pred[m] == y[m]).mean():.4%} of {m.sum()}")

@@ -142,8 +142,9 @@ def export(
     from converters.export import export as run_export
 
     opts = ExportOptions(
-        source=source, mode=modes[0] if modes else "int8", out=str(out) if out else None, data=str(data) if data else None,
-        calibration_size=calibration_size, seed=seed, max_drop_pp=max_drop, min_agreement=min_agreement / 100.0,
+        source=source, mode=modes[0] if modes else "int8", out=str(out) if out else None,
+        data=str(data) if data else None, calibration_size=calibration_size, seed=seed, max_drop_pp=max_drop,
+        min_agreement=min_agreement / 100.0,
         parity=parity,
     )  # fmt: skip
     result = run_export(opts)

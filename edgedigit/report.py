@@ -130,7 +130,8 @@ def write_report(path: Path, summary: dict[str, Any], rows: list[dict[str, Any]]
     ]
     if summary.get("preset_comparison"):
         lines += ["## Seed study, rerun with its settings applied", "",
-                  "| config | seed reported (on test, which it tuned on) | validation accuracy now |", "|---|---|---|"]  # fmt: skip
+                  "| config | seed reported (on test, which it tuned on) | validation accuracy now |",
+                  "|---|---|---|"]  # fmt: skip
         for c in summary["preset_comparison"]:
             lines.append(f"| {c['name']} | {c['seed_reported']} | {c['val_accuracy']} |")
         lines.append("")

@@ -6,8 +6,11 @@ resort. The model is checked against its manifest before it is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -59,6 +62,23 @@ def resolve_model(path: str | Path | None) -> Path:
     return p
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for a moment: native libraries log there, not to sys.stderr."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 @dataclass(frozen=True)
 class TensorSpec:
     """Index, dtype and affine quantization of one interpreter tensor."""
@@ -89,8 +109,9 @@ class Classifier:
             )
         interpreter_cls, self.backend = load_backend()
         try:
-            self.interpreter = interpreter_cls(model_path=str(self.path), num_threads=threads)
-            self.interpreter.allocate_tensors()
+            with _native_stderr_silenced():  # the backend's "Created XNNPACK delegate" INFO line
+                self.interpreter = interpreter_cls(model_path=str(self.path), num_threads=threads)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise UserError(f"cannot load {self.path} as a TFLite model ({exc})") from None
         self.input = TensorSpec.from_details(self.interpreter.get_input_details()[0])

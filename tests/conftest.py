@@ -53,7 +53,9 @@ def small_int8(tmp_path_factory, small_model_path, mnist_path) -> Path:
     from converters.export import ExportOptions, export
 
     out = tmp_path_factory.mktemp("export") / "int8"
-    result = export(ExportOptions(source=str(small_model_path), out=str(out), data=str(mnist_path)), log=lambda *_: None)
+    result = export(
+        ExportOptions(source=str(small_model_path), out=str(out), data=str(mnist_path)), log=lambda *_: None
+    )
     assert result.model_path.is_file()
     return out
 

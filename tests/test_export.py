@@ -45,7 +45,9 @@ def test_parity_report_numbers_are_consistent(small_int8, mnist):
 @pytest.mark.parametrize("mode", ["float16", "dynamic", "float32"])
 def test_other_modes_convert_and_agree(tmp_path, small_model_path, mnist_path, mode):
     out = tmp_path / mode
-    result = runner.invoke(app, ["export", str(small_model_path), f"--{mode}", "--out", str(out), "--data", str(mnist_path)])
+    result = runner.invoke(
+        app, ["export", str(small_model_path), f"--{mode}", "--out", str(out), "--data", str(mnist_path)]
+    )
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "model.json").read_text())
     assert manifest["quantization"] == mode and manifest["input"]["dtype"] == "float32"
@@ -88,7 +90,9 @@ def test_impossible_gate_fails_loudly_and_marks_the_manifest(tmp_path, small_mod
 
 def test_runtime_warns_about_a_model_that_failed_parity(tmp_path, small_model_path, mnist_path, capsys):
     out = tmp_path / "gated"
-    runner.invoke(app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--min-agreement", "100.1"])
+    runner.invoke(
+        app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--min-agreement", "100.1"]
+    )
     capsys.readouterr()
     Classifier(out)
     assert "did not pass its accuracy-parity check" in capsys.readouterr().err
@@ -96,10 +100,15 @@ def test_runtime_warns_about_a_model_that_failed_parity(tmp_path, small_model_pa
 
 def test_no_parity_skips_only_when_asked(tmp_path, small_model_path, mnist_path):
     out = tmp_path / "skip"
-    result = runner.invoke(app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--no-parity"])
+    result = runner.invoke(
+        app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--no-parity"]
+    )
     assert result.exit_code == 0
     assert not (out / "parity.json").exists()
-    assert json.loads((out / "model.json").read_text())["parity"] == {"passed": False, "reason": "skipped with --no-parity"}
+    assert json.loads((out / "model.json").read_text())["parity"] == {
+        "passed": False,
+        "reason": "skipped with --no-parity",
+    }
 
 
 def test_export_from_a_run_folder_defaults_next_to_the_model(tmp_path, small_model_path, mnist_path):

@@ -105,3 +105,21 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, messag
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_keeps_finished_trials_and_says_how_to_resume(tmp_path, mnist_path, monkeypatch):
+    """Ctrl-C during the final retrain: the best trial's model and the reports are still written."""
+    from edgedigit import train_run
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_run, "fit", interrupted)  # only the final retrain; trials use search.fit
+    args = ["train", "--data", str(mnist_path), "--runs-dir", str(tmp_path), "--run", "cc", "--limit", "2000",
+            "--trials", "1", "--epochs", "1", "--final-epochs", "3"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "resume with: edgedigit train --run cc --resume" in " ".join(result.stdout.split())
+    summary = json.loads((tmp_path / "cc" / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["chosen_from"] == "trial 0"
+    assert (tmp_path / "cc" / "model.keras").stat().st_size > 0

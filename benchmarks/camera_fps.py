@@ -1,0 +1,52 @@
+"""Camera-loop throughput at 640x480 on one core: frames/s of `edgedigit classify --camera` over a
+generated video of a written number (decode + preprocess + int8 inference + stability logic).
+
+    taskset -c 0 python benchmarks/camera_fps.py [--frames 600] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from edgedigit.camera import CameraOptions, run
+from edgedigit.runtime import Classifier
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=600)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    frame = cv2.resize(cv2.imread(str(ROOT / "edgedigit" / "samples" / "number_2026.jpg")), (640, 480))
+    clf = Classifier(threads=1, warn=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        video = str(Path(tmp) / "cam.avi")
+        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
+        for _ in range(args.frames):
+            writer.write(frame)
+        writer.release()
+        rates = []
+        for _ in range(args.runs):
+            out = io.StringIO()
+            start = time.perf_counter()
+            n = run(clf, CameraOptions(source=video), out=out)
+            rates.append(n / (time.perf_counter() - start))
+    print(f"readings: {out.getvalue().strip()}")
+    print(
+        f"camera loop 640x480, 1 thread: median {statistics.median(rates):.0f} frames/s "
+        f"(min {min(rates):.0f}, max {max(rates):.0f}) over {args.runs} runs of {args.frames} frames"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""`edgedigit classify --camera` driven by a generated video file as the camera."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from edgedigit.camera import CameraOptions, run
+from edgedigit.runtime import Classifier
+from tests.photos import photo
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory, mnist):
+    """12 frames of a blank page, 15 of a written 7, 15 of a written 2 (640x480, MJPG)."""
+    path = tmp_path_factory.mktemp("cam") / "cam.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    assert writer.isOpened()
+    blank = cv2.resize(photo([np.zeros((28, 28), np.uint8)], seed=0), (640, 480))
+    seven = cv2.resize(photo([mnist.x_test[0]], seed=1), (640, 480))
+    two = cv2.resize(photo([mnist.x_test[1]], seed=2), (640, 480))
+    for frame in [blank] * 12 + [seven] * 15 + [two] * 15:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_headless_prints_each_stable_reading_once(video):
+    out = io.StringIO()
+    frames = run(Classifier(warn=False), CameraOptions(source=str(video), stable=3), out=out)
+    assert frames == 42
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["number"] for e in events] == ["7", "2"]
+    for e in events:
+        assert set(e) >= {"timestamp", "number", "confidence", "fps"} and e["fps"] > 0 and e["confidence"] >= 0.6
+
+
+def test_max_frames_and_roi(video):
+    out = io.StringIO()
+    frames = run(Classifier(warn=False), CameraOptions(source=str(video), max_frames=20, roi=(0, 0, 100, 100)), out=out)
+    assert frames == 20
+    assert out.getvalue() == ""  # nothing but paper in the top-left corner
