@@ -51,10 +51,17 @@ command -v "$python" >/dev/null || die "$python not found: install python3 and p
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || die "Python 3.10 or newer is needed"
 
 case "$source_spec" in
-  pypi) spec="edgedigit[device]" ;;
-  *.whl) [ -f "$source_spec" ] || die "wheel $source_spec not found"; spec="$(cd "$(dirname "$source_spec")" && pwd)/$(basename "$source_spec")[device]" ;;
-  *) [ -f "$source_spec/pyproject.toml" ] || die "$source_spec is not an edgedigit checkout"; spec="$(cd "$source_spec" && pwd)[device]" ;;
+  pypi) spec="edgedigit[device]"; fingerprint="pypi" ;;
+  *.whl) [ -f "$source_spec" ] || die "wheel $source_spec not found"
+         spec="$(cd "$(dirname "$source_spec")" && pwd)/$(basename "$source_spec")[device]"
+         fingerprint=$(sha256sum "$source_spec" | cut -d' ' -f1) ;;
+  *) [ -f "$source_spec/pyproject.toml" ] || die "$source_spec is not an edgedigit checkout"
+     spec="$(cd "$source_spec" && pwd)[device]"
+     # pip reinstalls a local folder every time; a digest of its sources lets a re-run change nothing
+     fingerprint=$(cd "$source_spec" && find pyproject.toml edgedigit converters -type f ! -path '*__pycache__*' -print0 \
+                   | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1) ;;
 esac
+stamp="$prefix/.edgedigit-installed-from"
 
 if [ ! -x "$prefix/bin/python" ]; then
   step "creating venv $prefix"
@@ -63,9 +70,13 @@ if [ ! -x "$prefix/bin/python" ]; then
 fi
 
 # The interpreter backend: ai-edge-litert where it has a wheel, else tflite-runtime 2.14 (Python <= 3.11, numpy < 2).
-step "installing $spec"
-"$prefix/bin/python" -m pip install --quiet --disable-pip-version-check "$spec" \
-  || die "pip install failed (see above)"
+if [ "$fingerprint" != pypi ] && [ "$(cat "$stamp" 2>/dev/null)" = "$fingerprint" ]; then
+  step "edgedigit already installed from these sources: nothing to install"
+else
+  step "installing $spec"
+  "$prefix/bin/python" -m pip install --quiet --disable-pip-version-check "$spec" \
+    || die "pip install failed (see above)"
+fi
 if ! "$prefix/bin/python" -c 'import ai_edge_litert.interpreter' 2>/dev/null; then
   "$prefix/bin/python" -c 'import sys; sys.exit(sys.version_info >= (3, 12))' \
     || die "no ai-edge-litert wheel for this platform and tflite-runtime needs Python <= 3.11"
@@ -76,6 +87,7 @@ fi
 if "$prefix/bin/python" -c 'import tensorflow' 2>/dev/null; then
   die "TensorFlow ended up in $prefix: the device install must not pull it in"
 fi
+[ "$(cat "$stamp" 2>/dev/null)" = "$fingerprint" ] || echo "$fingerprint" > "$stamp"
 
 step "self-test"
 "$prefix/bin/edgedigit" info >/dev/null || die "edgedigit info failed"

@@ -10,6 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mkdir -p "${1:-$root/build/arm64}" && cd "${1:-$root/build/arm64}" && pwd)
 cpus=${CPUS:-"cortex-a72 cortex-a76"}
+python=${PYTHON:-python3}  # the host interpreter with edgedigit[device] installed
 sysroot=$work/sysroot
 site=$work/site
 started=$(date +%s)
@@ -52,12 +53,12 @@ fi
 if [ ! -d "$site/edgedigit" ] || [ "$root/pyproject.toml" -nt "$site/.stamp" ] || [ -n "$(find "$root/edgedigit" -newer "$site/.stamp" -print -quit 2>/dev/null)" ]; then
   step "installing edgedigit[device] aarch64 wheels (cp311) into $site"
   rm -rf "$site" "$work/dist"
-  python3 -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$root" >/dev/null || die "building the edgedigit wheel failed"
+  "$python" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$root" >/dev/null || die "building the edgedigit wheel failed"
   platforms=(--platform manylinux2014_aarch64)
   for v in $(seq 17 36); do platforms+=(--platform "manylinux_2_${v}_aarch64"); done
-  python3 -m pip install --quiet --disable-pip-version-check --target "$site" "${platforms[@]}" \
+  "$python" -m pip install --quiet --disable-pip-version-check --target "$site" "${platforms[@]}" \
     --python-version 3.11 --implementation cp --abi cp311 --only-binary=:all: \
-    "$(ls "$work"/dist/edgedigit-*.whl)[device]" 2>&1 | grep -v "^WARNING: Location" || true
+    "$(ls "$work"/dist/edgedigit-*.whl)[device]" 2>&1 | grep -vE "^WARNING|dependency resolver|requires" || true
   [ -d "$site/edgedigit" ] && [ -d "$site/ai_edge_litert" ] || die "aarch64 wheels did not install"
   if [ -d "$site/tensorflow" ]; then die "TensorFlow ended up in the device install"; fi
   touch "$site/.stamp"
@@ -66,9 +67,19 @@ site_mb=$(du -sm "$site" | cut -f1)
 
 # --- 3. run the same commands under qemu and here, compare ------------------------------------------
 samples=("$root"/edgedigit/samples/*.jpg)
-host_out=$(cd "$work" && PYTHONPATH="$root" python3 -m edgedigit classify --json "${samples[@]}" 2>/dev/null) \
+if [ -f "${EDGEDIGIT_DATA:-}" ]; then  # plus 100 real MNIST test digits as image files
+  mkdir -p "$work/mnist"
+  "$python" - "$EDGEDIGIT_DATA" "$work/mnist" <<'PY'
+import sys, numpy as np, cv2
+x = np.load(sys.argv[1])["x_test"]
+for i in range(100):
+    cv2.imwrite(f"{sys.argv[2]}/{i:03d}.png", x[i])
+PY
+  samples+=("$work"/mnist/*.png)
+fi
+host_out=$(cd "$work" && PYTHONPATH="$root" "$python" -m edgedigit classify --json "${samples[@]}" 2>/dev/null) \
   || die "classify failed on this machine"
-host_digits=$(echo "$host_out" | python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["number"]) for l in sys.stdin))')
+host_digits=$(echo "$host_out" | "$python" -c 'import json,sys; print(" ".join(str(json.loads(l)["number"]) for l in sys.stdin))')
 
 cpuinfo() {  # a Raspberry Pi-like /proc/cpuinfo for the emulated core (qemu passes the host's otherwise)
   local part=$1 features=$2
@@ -91,15 +102,15 @@ for cpu in $cpus; do
       qemu-aarch64-static -cpu "$cpu" -L "$sysroot" "$sysroot/usr/bin/python3.11" -m edgedigit "$@")
   }
   step "$cpu: edgedigit info"
-  arch=$(run info | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["cpu"]["machine"], d["model"]["backend"])') \
+  arch=$(run info | "$python" -c 'import json,sys; d=json.load(sys.stdin); print(d["cpu"]["machine"], d["model"]["backend"])') \
     || die "$cpu: edgedigit info failed"
   echo "    $arch"
   [ "${arch%% *}" = aarch64 ] || die "$cpu: not running as aarch64 ($arch)"
   step "$cpu: edgedigit classify --json on ${#samples[@]} samples"
   arm_out=$(run classify --json "${samples[@]}") || die "$cpu: classify failed"
-  arm_digits=$(echo "$arm_out" | python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["number"]) for l in sys.stdin))')
-  echo "    aarch64: $arm_digits"
-  echo "    x86-64:  $host_digits"
+  arm_digits=$(echo "$arm_out" | "$python" -c 'import json,sys; print(" ".join(str(json.loads(l)["number"]) for l in sys.stdin))')
+  echo "    aarch64: ${arm_digits:0:60}..."
+  echo "    x86-64:  ${host_digits:0:60}..."
   [ "$arm_digits" = "$host_digits" ] || die "$cpu: aarch64 read '$arm_digits', this machine read '$host_digits'"
   step "$cpu: edgedigit bench (emulated: a sanity figure only)"
   run bench --repeat 20 --batch 16 | sed 's/^/    /' || die "$cpu: bench failed"

@@ -21,6 +21,7 @@ from edgedigit.errors import UserError  # noqa: E402
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
+MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to this before any analysis
 MIN_CONTRAST = 40  # ink must stand this many grey levels above the background
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
@@ -86,9 +87,12 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
         if img.size == 0:
             return []
     gray = to_gray(img)
+    if min(gray.shape) < MIN_SIDE:
+        return []  # a strip a few pixels high holds no readable digit
     scale = min(1.0, WORK_SIDE / max(gray.shape))
     if scale < 1.0:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        size = (max(MIN_SIDE, round(gray.shape[1] * scale)), max(MIN_SIDE, round(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     ink = _ink_image(gray)
     if ink is None:
         return []
