@@ -23,22 +23,8 @@ from edgedigit import __version__, atomic
 from edgedigit.data import Mnist, load_mnist, representative_sample
 from edgedigit.errors import UserError
 from edgedigit.manifest import FORMAT_VERSION, LABELS, PREPROCESSING, manifest_path, sha256_file
+from edgedigit.options import ExportOptions
 from edgedigit.runtime import Classifier
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    """Every option of `edgedigit export`; recorded in the manifest."""
-
-    source: str
-    mode: str = "int8"
-    out: str | None = None
-    data: str | None = None
-    calibration_size: int = 1000
-    seed: int = 0
-    max_drop_pp: float = 0.3
-    min_agreement: float = 0.995
-    parity: bool = True
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from edgedigit.errors import UserError
+from edgedigit.options import ExportOptions, TrainOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -67,17 +68,25 @@ def train(
     run: Annotated[
         Optional[str], typer.Option(help="Run name; output goes to RUNS_DIR/RUN (default: a timestamp).")
     ] = None,
-    runs_dir: Annotated[Path, typer.Option(help="Folder holding the runs.")] = Path("runs"),
+    runs_dir: Annotated[Path, typer.Option(help="Folder holding the runs.")] = Path(TrainOptions.runs_dir),
     preset: Annotated[
         str, typer.Option(help="'search' (Optuna search) or 'seed' (rerun the seed study's configurations).")
-    ] = "search",
-    trials: Annotated[int, typer.Option(help="Number of search trials.")] = 16,
-    timeout: Annotated[Optional[float], typer.Option(help="Stop starting new trials after this many seconds.")] = 900.0,
-    epochs: Annotated[int, typer.Option(help="Epochs per search trial.")] = 10,
-    final_epochs: Annotated[int, typer.Option(help="Epochs to retrain the best configuration for.")] = 40,
-    augment: Annotated[float, typer.Option(help="Strength of random affine distortion while training (0: off).")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Seed for the split, the sampler and training.")] = 0,
-    val_fraction: Annotated[float, typer.Option(help="Fraction of the training images held out for validation.")] = 0.1,
+    ] = TrainOptions.preset,
+    trials: Annotated[int, typer.Option(help="Number of search trials.")] = TrainOptions.trials,
+    timeout: Annotated[
+        Optional[float], typer.Option(help="Stop starting new trials after this many seconds.")
+    ] = TrainOptions.timeout,
+    epochs: Annotated[int, typer.Option(help="Epochs per search trial.")] = TrainOptions.epochs,
+    final_epochs: Annotated[
+        int, typer.Option(help="Epochs to retrain the best configuration for.")
+    ] = TrainOptions.final_epochs,
+    augment: Annotated[
+        float, typer.Option(help="Strength of random affine distortion while training (0: off).")
+    ] = TrainOptions.augment,
+    seed: Annotated[int, typer.Option(help="Seed for the split, the sampler and training.")] = TrainOptions.seed,
+    val_fraction: Annotated[
+        float, typer.Option(help="Fraction of the training images held out for validation.")
+    ] = TrainOptions.val_fraction,
     limit: Annotated[
         Optional[int], typer.Option(help="Use a stratified subset of this many training images (quick runs).")
     ] = None,
@@ -95,7 +104,6 @@ def train(
     _quiet_tensorflow()
     from rich.console import Console
 
-    from edgedigit.train_run import TrainOptions
     from edgedigit.train_run import train as run_train
 
     opts = TrainOptions(
@@ -119,14 +127,16 @@ def export(
     data: Annotated[
         Optional[Path], typer.Option(help="MNIST for calibration and parity (else $EDGEDIGIT_DATA, else download).")
     ] = None,
-    calibration_size: Annotated[int, typer.Option(help="Training images used to calibrate int8.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed for picking calibration images.")] = 0,
+    calibration_size: Annotated[
+        int, typer.Option(help="Training images used to calibrate int8.")
+    ] = ExportOptions.calibration_size,
+    seed: Annotated[int, typer.Option(help="Seed for picking calibration images.")] = ExportOptions.seed,
     max_drop: Annotated[
         float, typer.Option(help="Fail if accuracy drops by more than this many percentage points.")
-    ] = 0.3,
+    ] = ExportOptions.max_drop_pp,
     min_agreement: Annotated[
         float, typer.Option(help="Fail if top-1 agreement with the float model is below this percentage.")
-    ] = 99.5,
+    ] = ExportOptions.min_agreement * 100,
     parity: Annotated[
         bool, typer.Option("--parity/--no-parity", help="Check accuracy parity on the MNIST test set.")
     ] = True,
@@ -138,7 +148,6 @@ def export(
     if len(modes) > 1:
         raise UserError(f"choose one mode, got {' and '.join('--' + m for m in modes)}")
     _quiet_tensorflow()
-    from converters.export import ExportOptions
     from converters.export import export as run_export
 
     opts = ExportOptions(

@@ -11,7 +11,7 @@ import hashlib
 import platform
 import shutil
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,40 +25,12 @@ from edgedigit import __version__, atomic, report
 from edgedigit.config import TrainConfig, count_params, int8_kb
 from edgedigit.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.errors import UserError
+from edgedigit.options import TrainOptions
 from edgedigit.progress import TrainProgress
 from edgedigit.search import REFERENCE_TRIAL, SEED_PRESET, SearchSpace, make_objective, preset_proposer
 from edgedigit.training import FitResult, evaluate, fit
 
 STUDY_NAME = "edgedigit"
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """Every option of `edgedigit train`; recorded verbatim in summary.json."""
-
-    data: str | None = None
-    run: str | None = None
-    runs_dir: str = "runs"
-    preset: str = "search"
-    trials: int = 16
-    timeout: float | None = 900.0
-    epochs: int = 10
-    final_epochs: int = 40
-    augment: float = 1.0
-    seed: int = 0
-    val_fraction: float = 0.1
-    limit: int | None = None
-    max_params: int | None = None
-    max_kb: float | None = None
-    storage: str | None = None
-    resume: bool = False
-    force: bool = False
-
-    @property
-    def budget(self) -> int | None:
-        """The tighter of --max-params and --max-kb (1 KiB of int8 weights = 1024 parameters)."""
-        limits = [v for v in (self.max_params, None if self.max_kb is None else int(self.max_kb * 1024)) if v]
-        return min(limits) if limits else None
 
 
 def train(opts: TrainOptions, console: Console) -> dict[str, Any]:

@@ -33,7 +33,9 @@ def test_install_is_idempotent_self_tests_and_uninstalls(tmp_path):
     assert "bundled sample read as 7" in first.stdout
     size_mb = int(re.search(r"\((\d+) MB\)", first.stdout).group(1))
     assert 20 < size_mb < 600
-    assert subprocess.run([str(prefix / "bin" / "python"), "-c", "import tensorflow"], capture_output=True).returncode != 0
+    assert (
+        subprocess.run([str(prefix / "bin" / "python"), "-c", "import tensorflow"], capture_output=True).returncode != 0
+    )
     before = _tree(prefix)
 
     second = subprocess.run(["bash", str(DEVICE / "install.sh"), "--prefix", str(prefix)],

@@ -1,0 +1,52 @@
+"""The options of `edgedigit train` and `edgedigit export`, recorded verbatim in their outputs.
+
+Kept free of TensorFlow so that the CLI can take its defaults from here without loading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Every option of `edgedigit train`; recorded verbatim in summary.json."""
+
+    data: str | None = None
+    run: str | None = None
+    runs_dir: str = "runs"
+    preset: str = "search"
+    trials: int = 16
+    timeout: float | None = 900.0
+    epochs: int = 10
+    final_epochs: int = 40
+    augment: float = 1.0
+    seed: int = 0
+    val_fraction: float = 0.1
+    limit: int | None = None
+    max_params: int | None = None
+    max_kb: float | None = None
+    storage: str | None = None
+    resume: bool = False
+    force: bool = False
+
+    @property
+    def budget(self) -> int | None:
+        """The tighter of --max-params and --max-kb (1 KiB of int8 weights = 1024 parameters)."""
+        limits = [v for v in (self.max_params, None if self.max_kb is None else int(self.max_kb * 1024)) if v]
+        return min(limits) if limits else None
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Every option of `edgedigit export`; recorded in the manifest."""
+
+    source: str
+    mode: str = "int8"
+    out: str | None = None
+    data: str | None = None
+    calibration_size: int = 1000
+    seed: int = 0
+    max_drop_pp: float = 0.3
+    min_agreement: float = 0.995
+    parity: bool = True
