@@ -19,8 +19,8 @@ class TrainOptions:
     trials: int = 16
     timeout: float | None = 900.0
     epochs: int = 10
-    final_epochs: int = 40
-    augment: float = 1.0
+    final_epochs: int = 50
+    augment: float = 0.6
     seed: int = 0
     val_fraction: float = 0.1
     limit: int | None = None
