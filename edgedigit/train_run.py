@@ -47,17 +47,19 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     storage = opts.storage or f"sqlite:///{(folder / 'study.db').resolve()}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     preset = opts.preset == "seed"
-    study = optuna.create_study(
-        study_name=STUDY_NAME,
-        storage=storage,
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=opts.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3)
-        if not preset
-        else optuna.pruners.NopPruner(),
-        load_if_exists=True,
-    )
-    if not preset and not study.trials and count_params([512, 512]) <= (opts.budget or count_params([512, 512])):
+    pruner = optuna.pruners.NopPruner() if preset else optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3)
+    try:
+        study = optuna.create_study(
+            study_name=STUDY_NAME,
+            storage=storage,
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=opts.seed),
+            pruner=pruner,
+            load_if_exists=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - storage back ends raise their own error types
+        raise UserError(f"cannot open Optuna storage {storage} ({type(exc).__name__}: {str(exc)[:100]})") from None
+    if not preset and not study.trials and (opts.budget is None or count_params([512, 512]) <= opts.budget):
         study.enqueue_trial(REFERENCE_TRIAL)
     state = _BestSoFar(folder, study)
     n_trials = len(SEED_PRESET) if preset else opts.trials
@@ -95,7 +97,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
 
     if state.best_config is None:
         if interrupted:
-            raise UserError(f"interrupted before any trial finished; resume with --run {folder.name} --resume")
+            raise UserError(f"interrupted before any trial finished; resume with: {_resume_command(opts, folder)}")
         raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
 
     summary = _finish(opts, folder, data, split, study, state, time.monotonic() - started, interrupted)
@@ -108,8 +110,13 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     )
     if interrupted:
         console.print(f"[yellow]interrupted[/]: completed trials and the best model so far are kept; "
-                      f"resume with: edgedigit train --run {folder.name} --resume")  # fmt: skip
+                      f"resume with: {_resume_command(opts, folder)}")  # fmt: skip
     return summary
+
+
+def _resume_command(opts: TrainOptions, folder: Path) -> str:
+    runs_dir = "" if opts.runs_dir == TrainOptions.runs_dir else f" --runs-dir {opts.runs_dir}"
+    return f"edgedigit train --run {folder.name}{runs_dir} --resume"
 
 
 def _validate(opts: TrainOptions) -> None:
@@ -124,6 +131,8 @@ def _validate(opts: TrainOptions) -> None:
         raise UserError(f"the budget ({opts.budget} parameters) is below the smallest MLP ({count_params([16])})")
     if opts.augment < 0:
         raise UserError("--augment must be 0 (off) or positive")
+    if opts.limit is not None and opts.limit < 200:
+        raise UserError("--limit must be at least 200 images (20 a class)")
 
 
 def _prepare_folder(opts: TrainOptions) -> Path:

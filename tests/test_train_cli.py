@@ -95,6 +95,8 @@ def test_resume_continues_the_same_study(trained_run, mnist_path):
         (["--preset", "nope"], "--preset must be"),
         (["--data", "/nonexistent/mnist.npz"], "not found"),
         (["--resume", "--force"], "contradict"),
+        (["--limit", "50"], "--limit must be at least 200"),
+        (["--storage", "nosuchdb://x"], "cannot open Optuna storage"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, message):
@@ -115,11 +117,12 @@ def test_ctrl_c_keeps_finished_trials_and_says_how_to_resume(tmp_path, mnist_pat
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train_run, "fit", interrupted)  # only the final retrain; trials use search.fit
+    monkeypatch.setenv("COLUMNS", "400")  # keep rich from folding the long temporary path
     args = ["train", "--data", str(mnist_path), "--runs-dir", str(tmp_path), "--run", "cc", "--limit", "2000",
             "--trials", "1", "--epochs", "1", "--final-epochs", "3"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "resume with: edgedigit train --run cc --resume" in " ".join(result.stdout.split())
+    assert f"resume with: edgedigit train --run cc --runs-dir {tmp_path} --resume" in " ".join(result.stdout.split())
     summary = json.loads((tmp_path / "cc" / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["chosen_from"] == "trial 0"
     assert (tmp_path / "cc" / "model.keras").stat().st_size > 0
