@@ -24,6 +24,7 @@ MAX_PIXELS = 64 * 1024 * 1024
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to this before any analysis
 MIN_CONTRAST = 40  # ink must stand this many grey levels above the background
+MAX_HOLES = 6  # more loops than this is squared paper, not a digit
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
 BOX = 20
 FRAME = 28
@@ -89,10 +90,11 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
     gray = to_gray(img)
     if min(gray.shape) < MIN_SIDE:
         return []  # a strip a few pixels high holds no readable digit
-    scale = min(1.0, WORK_SIDE / max(gray.shape))
-    if scale < 1.0:
-        size = (max(MIN_SIDE, round(gray.shape[1] * scale)), max(MIN_SIDE, round(gray.shape[0] * scale)))
+    factor = -(-max(gray.shape) // WORK_SIDE)  # an integer reduction: INTER_AREA's fast path
+    if factor > 1:
+        size = (max(MIN_SIDE, gray.shape[1] // factor), max(MIN_SIDE, gray.shape[0] // factor))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    scale = 1.0 / factor
     ink = _ink_image(gray)
     if ink is None:
         return []
@@ -109,26 +111,38 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
 
 def _ink_image(gray: np.ndarray) -> np.ndarray | None:
     """Ink bright on a flattened black background, or None for a blank image."""
-    if _bright_background(gray):
+    paper = _median(_border(gray))
+    darkest, brightest = _levels(gray, (0.001, 0.999))
+    if paper - darkest > brightest - paper:  # dark ink on bright paper: the darkest pixels stray further
         gray = 255 - gray
     if min(gray.shape) >= 48:
-        k = max(15, (min(gray.shape) // 4) | 1)
-        background = cv2.morphologyEx(gray, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-        gray = cv2.subtract(gray, background)
+        gray = cv2.subtract(gray, _background(gray))
     else:
-        gray = cv2.subtract(gray, float(np.median(_border(gray))))
-    hi = float(np.percentile(gray, 99.9))
-    if hi - float(np.percentile(gray, 10)) < MIN_CONTRAST:
+        gray = cv2.subtract(gray, float(_median(_border(gray))))
+    low, hi = _levels(gray, (0.1, 0.999))
+    if hi - low < MIN_CONTRAST:
         return None
-    return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1.0))
+    return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1))
 
 
-def _bright_background(gray: np.ndarray) -> bool:
-    """True for dark ink on bright paper: the darkest pixels lie further from the border's level
-    (the paper) than the brightest do. Robust to lighting gradients and to tiny or border-touching digits."""
-    paper = float(np.median(_border(gray)))
-    darkest, brightest = np.percentile(gray, [0.1, 99.9])
-    return paper - float(darkest) > float(brightest) - paper
+def _background(gray: np.ndarray) -> np.ndarray:
+    """The paper's uneven lighting (ink removed by a grey opening), estimated at a quarter of the size."""
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    k = max(5, (min(small.shape) // 4) | 1)
+    small = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _levels(gray: np.ndarray, fractions: tuple[float, float]) -> tuple[int, int]:
+    """Grey levels at two quantiles, from a histogram (np.percentile costs ten times more)."""
+    cdf = np.cumsum(cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel())
+    lo, hi = np.searchsorted(cdf, [fractions[0] * cdf[-1], fractions[1] * cdf[-1]])
+    return int(lo), int(hi)
+
+
+def _median(values: np.ndarray) -> int:
+    return int(np.partition(values, len(values) // 2)[len(values) // 2])
 
 
 def _border(gray: np.ndarray) -> np.ndarray:
@@ -151,9 +165,8 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     for i in range(1, n):
         x, y, bw, bh = (int(v) for v in stats[i][:4])
         area = int(ink_area[i])
-        touches = (x == 0 and x + bw == w) or (y == 0 and y + bh == h)
-        if touches and area < 0.15 * bw * bh and bw * bh > 0.25 * w * h:
-            continue  # ruling lines or grid of squared paper
+        if bw * bh > 0.25 * w * h and _holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
+            continue  # the grid of squared paper: a digit has at most a few loops
         boxes.append([x, y, x + bw, y + bh, area])
     if not boxes:
         return []
@@ -172,6 +185,12 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     keep = max(m[4] for m in merged)
     min_height = max(4, 0.06 * min(h, w)) if min(h, w) > 64 else 4  # specks and dust are not digits
     return [(m[0], m[1], m[2], m[3]) for m in merged if m[4] >= 0.15 * keep and m[3] - m[1] >= min_height]
+
+
+def _holes(component: np.ndarray) -> int:
+    """Number of enclosed background regions (loops) in a boolean component mask."""
+    contours, hierarchy = cv2.findContours(component.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return 0 if hierarchy is None else int(np.count_nonzero(hierarchy[0][:, 3] >= 0))
 
 
 def _overlap(a: list[int], b: list[int]) -> int:
@@ -225,7 +244,7 @@ def _place_by_mass(small: np.ndarray) -> np.ndarray:
     frame = np.zeros((FRAME, FRAME), np.uint8)
     m = cv2.moments(small)
     cx, cy = (m["m10"] / m["m00"], m["m01"] / m["m00"]) if m["m00"] else (w / 2, h / 2)
-    x0 = int(np.clip(round(14 - cx), 0, FRAME - w))
-    y0 = int(np.clip(round(14 - cy), 0, FRAME - h))
+    x0 = min(max(round(14 - cx), 0), FRAME - w)
+    y0 = min(max(round(14 - cy), 0), FRAME - h)
     frame[y0 : y0 + h, x0 : x0 + w] = small
     return frame

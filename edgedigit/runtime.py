@@ -134,6 +134,8 @@ class Classifier:
             images = images[None]
         if images.shape[1:] != (28, 28):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+        if len(images) <= CHUNK:
+            return self._run(images)
         return np.concatenate([self._run(images[i : i + CHUNK]) for i in range(0, len(images), CHUNK)])
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
