@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SMALL_BUDGET = 100_000
+
 
 @dataclass(frozen=True)
 class TrainOptions:
@@ -20,7 +22,7 @@ class TrainOptions:
     timeout: float | None = 900.0
     epochs: int = 10
     final_epochs: int = 50
-    augment: float = 0.6
+    augment: float | None = None
     seed: int = 0
     val_fraction: float = 0.1
     limit: int | None = None
@@ -29,6 +31,13 @@ class TrainOptions:
     storage: str | None = None
     resume: bool = False
     force: bool = False
+
+    @property
+    def augment_strength(self) -> float:
+        """--augment as given; unset: 0.6, or 0 under a budget of SMALL_BUDGET parameters (small nets underfit)."""
+        if self.augment is not None:
+            return self.augment
+        return 0.0 if self.budget is not None and self.budget < SMALL_BUDGET else 0.6
 
     @property
     def budget(self) -> int | None:

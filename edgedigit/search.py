@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import keras
 import optuna
 
-from edgedigit.config import TrainConfig, count_params
+from edgedigit.config import INPUT_PIXELS, NUM_CLASSES, TrainConfig, count_params
 from edgedigit.data import Split
 from edgedigit.training import FitResult, fit
 
@@ -104,10 +104,15 @@ class SearchSpace:
         return best
 
 
-# The recipe's reference point (784-512-512-10, Adam, dropout 0.25): tried first so that even a
-# short search has one known-good configuration to beat.
-REFERENCE_TRIAL = {"n_layers": 2, "units_0": 512, "units_1": 512, "optimizer": "adam", "lr_adam": 1e-3,
-                   "dropout": 0.25, "weight_decay": 1e-5, "batch_size": 128}  # fmt: skip
+def reference_trial(max_params: int | None) -> dict[str, object]:
+    """A known-good point tried first, so even a short search has one to beat: the recipe's
+    784-512-512-10 (Adam, dropout 0.25), or under a tight budget the widest single hidden layer that fits."""
+    if max_params is None or count_params([512, 512]) <= max_params:
+        return {"n_layers": 2, "units_0": 512, "units_1": 512, "optimizer": "adam", "lr_adam": 1e-3,
+                "dropout": 0.25, "weight_decay": 1e-5, "batch_size": 128}  # fmt: skip
+    width = min(MAX_UNITS, max(MIN_UNITS, (max_params - NUM_CLASSES) // (INPUT_PIXELS + 1 + NUM_CLASSES)))
+    return {"n_layers": 1, "units_0": width, "optimizer": "adam", "lr_adam": 1e-3, "dropout": 0.0,
+            "weight_decay": 1e-6, "batch_size": 64}  # fmt: skip
 
 
 class PruningCallback(keras.callbacks.Callback):

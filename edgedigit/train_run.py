@@ -27,7 +27,7 @@ from edgedigit.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.errors import UserError
 from edgedigit.options import TrainOptions
 from edgedigit.progress import TrainProgress
-from edgedigit.search import REFERENCE_TRIAL, SEED_PRESET, SearchSpace, make_objective, preset_proposer
+from edgedigit.search import SEED_PRESET, SearchSpace, make_objective, preset_proposer, reference_trial
 from edgedigit.training import FitResult, evaluate, fit
 
 STUDY_NAME = "edgedigit"
@@ -59,15 +59,15 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         )
     except Exception as exc:  # noqa: BLE001 - storage back ends raise their own error types
         raise UserError(f"cannot open Optuna storage {storage} ({type(exc).__name__}: {str(exc)[:100]})") from None
-    if not preset and not study.trials and (opts.budget is None or count_params([512, 512]) <= opts.budget):
-        study.enqueue_trial(REFERENCE_TRIAL)
+    if not preset and not study.trials:
+        study.enqueue_trial(reference_trial(opts.budget))
     state = _BestSoFar(folder, study)
     n_trials = len(SEED_PRESET) if preset else opts.trials
     remaining = max(0, n_trials - sum(t.state.is_finished() for t in study.trials))
     propose = (
         preset_proposer(lambda: study.get_trials(deepcopy=False))
         if preset
-        else SearchSpace(epochs=opts.epochs, augment=opts.augment, max_params=opts.budget).suggest
+        else SearchSpace(epochs=opts.epochs, augment=opts.augment_strength, max_params=opts.budget).suggest
     )
 
     interrupted = False
@@ -129,7 +129,7 @@ def _validate(opts: TrainOptions) -> None:
         raise UserError("--resume and --force contradict each other: pick one")
     if opts.budget is not None and opts.budget < count_params([16]):
         raise UserError(f"the budget ({opts.budget} parameters) is below the smallest MLP ({count_params([16])})")
-    if opts.augment < 0:
+    if opts.augment is not None and opts.augment < 0:
         raise UserError("--augment must be 0 (off) or positive")
     if opts.limit is not None and opts.limit < 200:
         raise UserError("--limit must be at least 200 images (20 a class)")

@@ -6,7 +6,7 @@ import optuna
 import pytest
 
 from edgedigit.config import count_params
-from edgedigit.search import REFERENCE_TRIAL, SEED_PRESET, SearchSpace
+from edgedigit.search import SEED_PRESET, SearchSpace, reference_trial
 
 
 @pytest.mark.parametrize("budget", [32 * 1024, 100_000, None])
@@ -29,11 +29,13 @@ def test_every_proposal_fits_the_budget(budget):
         assert max(sizes) > 0.5 * budget  # the space reaches up to the budget, not just tiny nets
 
 
-def test_reference_trial_is_a_valid_point_of_the_space():
+@pytest.mark.parametrize("budget, hidden", [(None, (512, 512)), (32 * 1024, (41,)), (100_000, (125,))])
+def test_reference_trial_is_a_valid_point_of_the_space(budget, hidden):
     study = optuna.create_study()
-    study.enqueue_trial(REFERENCE_TRIAL)
-    config = SearchSpace(epochs=1, augment=0.5).suggest(study.ask())
-    assert config.hidden == (512, 512) and config.optimizer == "adam" and config.learning_rate == 1e-3
+    study.enqueue_trial(reference_trial(budget))
+    config = SearchSpace(epochs=1, augment=0.5, max_params=budget).suggest(study.ask())
+    assert config.hidden == hidden and config.optimizer == "adam" and config.learning_rate == 1e-3
+    assert budget is None or count_params(hidden) <= budget < count_params([hidden[0] + 1])
 
 
 def test_seed_preset_has_the_seed_settings():
@@ -48,3 +50,12 @@ def test_seed_preset_has_the_seed_settings():
     assert by_name["128-128 dropout.5 lr.01 m.9 bs64"].dropout == 0.5
     assert all(c.epochs == 20 and c.augment == 0 for c in by_name.values())
     assert [r for _, _, r in SEED_PRESET] == [0.937, 0.9425, 0.9354, 0.9253, 0.95, 0.9596, 0.9452, 0.956]
+
+
+def test_augmentation_default_depends_on_the_budget_and_a_given_value_wins():
+    from edgedigit.options import TrainOptions
+
+    assert TrainOptions().augment_strength == 0.6
+    assert TrainOptions(max_kb=32).augment_strength == 0.0
+    assert TrainOptions(max_params=500_000).augment_strength == 0.6
+    assert TrainOptions(max_kb=32, augment=0.3).augment_strength == 0.3
