@@ -24,7 +24,7 @@ from edgedigit.data import Mnist, load_mnist, representative_sample
 from edgedigit.errors import UserError
 from edgedigit.manifest import FORMAT_VERSION, LABELS, PREPROCESSING, manifest_path, sha256_file
 from edgedigit.options import ExportOptions
-from edgedigit.runtime import Classifier
+from edgedigit.runtime import Classifier, load_backend
 
 
 @dataclass
@@ -91,8 +91,6 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
 def _manifest(
     model_path: Path, opts: ExportOptions, keras_path: Path, run: str, calibration: np.ndarray | None
 ) -> dict[str, Any]:
-    from edgedigit.runtime import load_backend
-
     interpreter_cls, _ = load_backend()
     interp = interpreter_cls(model_path=str(model_path))
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
