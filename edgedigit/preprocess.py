@@ -114,11 +114,11 @@ def _ink_image(gray: np.ndarray) -> np.ndarray | None:
     paper = _median(_border(gray))
     darkest, brightest = _levels(gray, (0.001, 0.999))
     if paper - darkest > brightest - paper:  # dark ink on bright paper: the darkest pixels stray further
-        gray = 255 - gray
+        gray, paper = 255 - gray, 255 - paper
     if min(gray.shape) >= 48:
         gray = cv2.subtract(gray, _background(gray))
     else:
-        gray = cv2.subtract(gray, float(_median(_border(gray))))
+        gray = cv2.subtract(gray, float(paper))
     low, hi = _levels(gray, (0.1, 0.999))
     if hi - low < MIN_CONTRAST:
         return None
@@ -165,7 +165,8 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     for i in range(1, n):
         x, y, bw, bh = (int(v) for v in stats[i][:4])
         area = int(ink_area[i])
-        if bw * bh > 0.25 * w * h and _holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
+        large = min(h, w) > 64 and bw * bh > 0.25 * w * h  # squared paper needs room for many cells
+        if large and _holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
             continue  # the grid of squared paper: a digit has at most a few loops
         boxes.append([x, y, x + bw, y + bh, area])
     if not boxes:
