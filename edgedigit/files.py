@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
+
 from edgedigit.errors import UserError
 from edgedigit.preprocess import read_image
 from edgedigit.reader import read_digits
@@ -20,7 +22,7 @@ def classify_files(
     for path in paths:
         try:
             reading = read_digits(read_image(path), clf, top_k=top_k, roi=roi)
-        except UserError as exc:
+        except (UserError, cv2.error) as exc:  # an OpenCV failure on an odd image is that file's failure only
             failed += 1
             if as_json:
                 print(json.dumps({"path": str(path), "error": str(exc)}), flush=True)
