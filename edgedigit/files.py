@@ -24,10 +24,11 @@ def classify_files(
             reading = read_digits(read_image(path), clf, top_k=top_k, roi=roi)
         except (UserError, cv2.error) as exc:  # an OpenCV failure on an odd image is that file's failure only
             failed += 1
+            message = str(exc) if isinstance(exc, UserError) else f"{path}: could not process the image"
             if as_json:
-                print(json.dumps({"path": str(path), "error": str(exc)}), flush=True)
+                print(json.dumps({"path": str(path), "error": message}), flush=True)
             else:
-                print(f"edgedigit: error: {exc}", file=sys.stderr, flush=True)
+                print(f"edgedigit: error: {message}", file=sys.stderr, flush=True)
             continue
         if as_json:
             print(json.dumps({"path": str(path), **reading.to_json()}), flush=True)
