@@ -81,6 +81,7 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
                               "report": "parity.json"}  # fmt: skip
         _print_table(report, failed, log)
     else:
+        (out_dir / "parity.json").unlink(missing_ok=True)  # an earlier export's report describes another model
         manifest["parity"] = {"passed": False, "reason": "skipped with --no-parity"}
     atomic.write_json(manifest_path(model_path), manifest)
     log(f"wrote {model_path} ({model_path.stat().st_size} bytes) and {manifest_path(model_path).name} "

@@ -20,7 +20,8 @@ class TrainConfig:
 
     `lr_decay` is the seed study's Keras-2 `decay`: lr / (1 + lr_decay * step), used with
     schedule "inverse_time". `weight_decay` is decoupled weight decay applied by the optimizer.
-    `augment` is the strength of random affine distortion (0 turns it off).
+    `augment` is the strength of random affine distortion (0 turns it off); `elastic` the amplitude
+    in pixels of elastic distortion (0 turns it off).
     """
 
     hidden: tuple[int, ...] = (512, 512)
@@ -36,6 +37,7 @@ class TrainConfig:
     batch_size: int = 128
     epochs: int = 20
     augment: float = 1.0
+    elastic: float = 0.0
     label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
@@ -49,6 +51,8 @@ class TrainConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.momentum and self.optimizer != "sgd":
             raise ValueError("momentum applies to the sgd optimizer only")
+        if self.augment < 0 or self.elastic < 0:
+            raise ValueError("augment and elastic must be 0 (off) or positive")
         if self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
             raise ValueError("batch_size, epochs and learning_rate must be positive")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SMALL_BUDGET = 100_000
+ELASTIC_PX = 1.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class TrainOptions:
     epochs: int = 10
     final_epochs: int = 50
     augment: float | None = None
+    elastic: float | None = None
     seed: int = 0
     val_fraction: float = 0.1
     limit: int | None = None
@@ -37,7 +39,18 @@ class TrainOptions:
         """--augment as given; unset: 0.6, or 0 under a budget of SMALL_BUDGET parameters (small nets underfit)."""
         if self.augment is not None:
             return self.augment
-        return 0.0 if self.budget is not None and self.budget < SMALL_BUDGET else 0.6
+        return 0.0 if self._small else 0.6
+
+    @property
+    def elastic_strength(self) -> float:
+        """--elastic as given; unset: ELASTIC_PX, or 0 under a budget of SMALL_BUDGET parameters."""
+        if self.elastic is not None:
+            return self.elastic
+        return 0.0 if self._small else ELASTIC_PX
+
+    @property
+    def _small(self) -> bool:
+        return self.budget is not None and self.budget < SMALL_BUDGET
 
     @property
     def budget(self) -> int | None:

@@ -23,7 +23,7 @@ from edgedigit import atomic  # noqa: E402
 TRIAL_COLUMNS = [
     "number", "state", "val_accuracy", "epochs_run", "seconds", "params", "int8_kb",
     "hidden", "optimizer", "learning_rate", "momentum", "weight_decay", "dropout",
-    "batch_size", "schedule", "lr_decay", "augment", "preset", "note",
+    "batch_size", "schedule", "lr_decay", "augment", "elastic", "preset", "note",
 ]  # fmt: skip
 
 
@@ -43,7 +43,7 @@ def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
                 "params": params if params is not None else "",
                 "int8_kb": round(params / 1024, 1) if params is not None else "",
                 "hidden": "-".join(str(u) for u in cfg.get("hidden", [])),
-                **{k: cfg.get(k, "") for k in TRIAL_COLUMNS[8:17]},
+                **{k: cfg.get(k, "") for k in TRIAL_COLUMNS[8:18]},
                 "preset": t.user_attrs.get("preset", ""),
                 "note": t.user_attrs.get("note", ""),
             }

@@ -57,6 +57,7 @@ class SearchSpace:
 
     epochs: int
     augment: float
+    elastic: float = 0.0
     max_params: int | None = None
     max_layers: int = 4
 
@@ -87,6 +88,7 @@ class SearchSpace:
             schedule="cosine",
             epochs=self.epochs,
             augment=self.augment,
+            elastic=self.elastic,
         )
 
     def _max_units(self, chosen: list[int], layers_after: int) -> int:

@@ -67,7 +67,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     propose = (
         preset_proposer(lambda: study.get_trials(deepcopy=False))
         if preset
-        else SearchSpace(epochs=opts.epochs, augment=opts.augment_strength, max_params=opts.budget).suggest
+        else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, max_params=opts.budget).suggest
     )
 
     interrupted = False
@@ -129,8 +129,9 @@ def _validate(opts: TrainOptions) -> None:
         raise UserError("--resume and --force contradict each other: pick one")
     if opts.budget is not None and opts.budget < count_params([16]):
         raise UserError(f"the budget ({opts.budget} parameters) is below the smallest MLP ({count_params([16])})")
-    if opts.augment is not None and opts.augment < 0:
-        raise UserError("--augment must be 0 (off) or positive")
+    for name in ("augment", "elastic"):
+        if (getattr(opts, name) or 0) < 0:
+            raise UserError(f"--{name} must be 0 (off) or positive")
     if opts.limit is not None and opts.limit < 200:
         raise UserError("--limit must be at least 200 images (20 a class)")
 

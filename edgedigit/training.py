@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from edgedigit.augment import AffineRanges, random_affine
+from edgedigit.augment import Distortion, random_distort
 from edgedigit.config import NUM_CLASSES, TrainConfig
 from edgedigit.data import Split
 from edgedigit.model import build_model, compile_model
@@ -26,16 +26,21 @@ class FitResult:
 
 
 def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch_size: int, augment: float, shuffle_seed: int | None
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    shuffle_seed: int | None,
+    augment: float = 0.0,
+    elastic: float = 0.0,
 ) -> tf.data.Dataset:
     """Batches of (uint8 images, one-hot labels); shuffled and distorted when training."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    ranges = AffineRanges().scaled(augment)
-    if augment > 0:
-        ds = ds.map(lambda a, b: (random_affine(a, ranges), b), num_parallel_calls=tf.data.AUTOTUNE)
+    distortion = Distortion(elastic_px=elastic).scaled(augment)
+    if augment > 0 or elastic > 0:
+        ds = ds.map(lambda a, b: (random_distort(a, distortion), b), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(lambda a, b: (a, tf.one_hot(b, NUM_CLASSES)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -56,8 +61,10 @@ def fit(
     steps = math.ceil(len(split.x_train) / config.batch_size)
     compile_model(model, config, steps)
     best = BestWeights()
-    train_ds = make_dataset(split.x_train, split.y_train, config.batch_size, config.augment, shuffle_seed=seed)
-    val_ds = make_dataset(split.x_val, split.y_val, 1024, 0.0, shuffle_seed=None)
+    train_ds = make_dataset(
+        split.x_train, split.y_train, config.batch_size, seed, augment=config.augment, elastic=config.elastic
+    )
+    val_ds = make_dataset(split.x_val, split.y_val, 1024, shuffle_seed=None)
     hist = model.fit(
         train_ds,
         validation_data=val_ds,

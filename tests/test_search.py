@@ -48,14 +48,18 @@ def test_seed_preset_has_the_seed_settings():
     )  # fmt: skip
     assert by_name["32-32 lr.09 m.9 bs32"].learning_rate == 0.09
     assert by_name["128-128 dropout.5 lr.01 m.9 bs64"].dropout == 0.5
-    assert all(c.epochs == 20 and c.augment == 0 for c in by_name.values())
+    assert all(c.epochs == 20 and c.augment == 0 and c.elastic == 0 for c in by_name.values())
     assert [r for _, _, r in SEED_PRESET] == [0.937, 0.9425, 0.9354, 0.9253, 0.95, 0.9596, 0.9452, 0.956]
 
 
 def test_augmentation_default_depends_on_the_budget_and_a_given_value_wins():
-    from edgedigit.options import TrainOptions
+    from edgedigit.options import ELASTIC_PX, TrainOptions
 
     assert TrainOptions().augment_strength == 0.6
     assert TrainOptions(max_kb=32).augment_strength == 0.0
     assert TrainOptions(max_params=500_000).augment_strength == 0.6
     assert TrainOptions(max_kb=32, augment=0.3).augment_strength == 0.3
+    assert TrainOptions().elastic_strength == ELASTIC_PX > 0
+    assert TrainOptions(max_kb=32).elastic_strength == 0.0
+    assert TrainOptions(max_kb=32, elastic=0.5).elastic_strength == 0.5
+    assert TrainOptions(elastic=0.0).elastic_strength == 0.0

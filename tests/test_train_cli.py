@@ -17,7 +17,8 @@ runner = CliRunner()
 def trained_run(tmp_path_factory, mnist_path):
     runs = tmp_path_factory.mktemp("runs")
     args = ["train", "--data", str(mnist_path), "--runs-dir", str(runs), "--run", "e2e", "--limit", "3000",
-            "--trials", "3", "--epochs", "2", "--final-epochs", "2", "--augment", "0.5", "--seed", "1"]  # fmt: skip
+            "--trials", "3", "--epochs", "2", "--final-epochs", "2", "--augment", "0.5", "--elastic", "0.8",
+            "--seed", "1"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return runs / "e2e", result
@@ -39,7 +40,8 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     # 3000 images and 2 epochs: far from the full-size figure, far above chance
     assert 0.6 < summary["test_accuracy"] < 1.0 and 0.6 < summary["val_accuracy"] <= 1.0
     best = summary["best_config"]
-    assert best["augment"] == 0.5 and best["epochs"] in (2,)
+    assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
+    assert summary["options"]["elastic"] == 0.8
     from edgedigit.config import count_params
 
     assert summary["params"] == count_params(best["hidden"])
@@ -57,6 +59,7 @@ def test_trials_csv_has_one_row_per_trial_with_params(trained_run):
     assert rows[0]["hidden"] == "512-512" and rows[0]["optimizer"] == "adam"  # the reference point goes first
     for row in rows:
         assert row["state"] in ("COMPLETE", "PRUNED")
+        assert float(row["augment"]) == 0.5 and float(row["elastic"]) == 0.8
         if row["state"] == "COMPLETE":
             assert 0 < float(row["val_accuracy"]) <= 1 and int(row["epochs_run"]) == 2
 
