@@ -7,6 +7,7 @@ drop are reopened; a video file ends the loop when it ends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -95,7 +96,8 @@ def run(
     finally:
         cap.release()
         if opts.show:
-            cv2.destroyAllWindows()
+            with contextlib.suppress(cv2.error):  # a build without a GUI has no windows to close
+                cv2.destroyAllWindows()
     return frames
 
 
@@ -124,9 +126,12 @@ def _reconnect(cap: cv2.VideoCapture, opts: CameraOptions) -> cv2.VideoCapture:
     raise UserError(f"camera {opts.source!r} stopped and did not come back after {opts.reconnect_tries} tries")
 
 
+INSET_ZOOM = 3  # the model's 28x28 inputs are drawn 84x84 in the top-right corner
+
+
 def _show(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | None) -> bool:
-    """Draw the ROI, the digit boxes and the reading; True when the user pressed q or Esc."""
-    view = frame.copy()
+    """Draw the ROI, the digit boxes, the crops the model saw and the reading; True when q or Esc was pressed."""
+    view = frame.copy() if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
     if roi:
         x, y, w, h = roi
         cv2.rectangle(view, (x, y), (x + w, y + h), (255, 128, 0), 1)
@@ -134,6 +139,13 @@ def _show(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | 
         cv2.rectangle(view, (x, y), (x + w, y + h), (0, 200, 0), 2)
     label = f"{reading.number} ({reading.confidence:.2f})" if reading.number else "no digit"
     cv2.putText(view, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 255), 2)
+    side = 28 * INSET_ZOOM
+    for i, crop in enumerate(reading.crops):
+        x0 = view.shape[1] - (i + 1) * (side + 4)
+        if x0 < 0 or view.shape[0] < side + 4:
+            break
+        big = cv2.resize(crop, (side, side), interpolation=cv2.INTER_NEAREST)
+        view[4 : 4 + side, x0 : x0 + side] = big[..., None]
     try:
         cv2.imshow("edgedigit", view)
         return (cv2.waitKey(1) & 0xFF) in (ord("q"), 27)

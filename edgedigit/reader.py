@@ -22,6 +22,7 @@ class Reading:
     confidences: list[float] = field(default_factory=list)
     top_k: list[list[tuple[int, float]]] = field(default_factory=list)
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list, repr=False)  # what the model saw, 28x28 each
 
     @property
     def number(self) -> str | None:
@@ -59,4 +60,5 @@ def read_digits(
         confidences=[float(p[o[0]]) for p, o in zip(probs, order)],
         top_k=[[(int(i), float(p[i])) for i in o] for p, o in zip(probs, order)],
         boxes=[d.box for d in found],
+        crops=[d.image for d in found],
     )

@@ -44,3 +44,36 @@ def test_max_frames_and_roi(video):
     frames = run(Classifier(warn=False), CameraOptions(source=str(video), max_frames=20, roi=(0, 0, 100, 100)), out=out)
     assert frames == 20
     assert out.getvalue() == ""  # nothing but paper in the top-left corner
+
+
+def test_show_draws_the_crops_the_model_saw_and_stops_on_q(video, monkeypatch):
+    import edgedigit.camera as camera
+
+    shown = []
+    monkeypatch.setattr(camera.cv2, "imshow", lambda name, img: shown.append(img.copy()))
+    monkeypatch.setattr(camera.cv2, "waitKey", lambda ms: ord("q") if len(shown) == 20 else -1)
+    monkeypatch.setattr(camera.cv2, "destroyAllWindows", lambda: None)
+    clf = Classifier(warn=False)
+    frames = run(clf, CameraOptions(source=str(video), show=True), out=io.StringIO())
+    assert frames == 20 and len(shown) == 20  # q on the 20th frame ends the loop
+
+    cap = cv2.VideoCapture(str(video))
+    decoded = [cap.read()[1] for _ in range(20)]
+    first, last = camera.read_digits(decoded[0], clf), camera.read_digits(decoded[-1], clf)
+    assert first.crops == [] and last.number == "7" and len(last.crops) == 1
+    inset = shown[-1][4 : 4 + 84, 640 - 88 : 640 - 4]
+    expected = cv2.resize(last.crops[0], (84, 84), interpolation=cv2.INTER_NEAREST)
+    assert all(np.array_equal(inset[..., c], expected) for c in range(3))  # the 28x28 input, drawn 3x
+    assert not np.array_equal(shown[0][4 : 4 + 84, 640 - 88 : 640 - 4], inset)  # blank paper: no inset
+
+
+def test_show_without_a_gui_is_one_clear_error(video, monkeypatch):
+    import edgedigit.camera as camera
+    from edgedigit.errors import UserError
+
+    def no_gui(*_):
+        raise cv2.error("The function is not implemented. Rebuild the library with GTK+ support")
+
+    monkeypatch.setattr(camera.cv2, "imshow", no_gui)
+    with pytest.raises(UserError, match="GUI support"):
+        run(Classifier(warn=False), CameraOptions(source=str(video), show=True), out=io.StringIO())
