@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SMALL_BUDGET = 100_000
-ELASTIC_PX = 1.0
+ELASTIC_PX = 0.5
 
 
 @dataclass(frozen=True)
