@@ -53,12 +53,13 @@ def read_digits(
     found: list[Digit] = find_digits(img, roi)
     if not found:
         return Reading()
-    probs = classifier.predict_proba(np.stack([d.image for d in found]))
-    order = np.argsort(-probs, axis=1)[:, :top_k]
+    probs = classifier.predict_proba(np.array([d.image for d in found]))
+    order = (-probs).argsort(axis=1)[:, :top_k].tolist()
+    rows = probs.tolist()  # Python numbers from here on: indexing numpy scalars one by one is slow
     return Reading(
-        digits=[int(o[0]) for o in order],
-        confidences=[float(p[o[0]]) for p, o in zip(probs, order)],
-        top_k=[[(int(i), float(p[i])) for i in o] for p, o in zip(probs, order)],
+        digits=[o[0] for o in order],
+        confidences=[r[o[0]] for r, o in zip(rows, order)],
+        top_k=[[(i, r[i]) for i in o] for r, o in zip(rows, order)],
         boxes=[d.box for d in found],
         crops=[d.image for d in found],
     )
