@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from edgedigit.camera import CameraOptions, run
 from edgedigit.runtime import Classifier
@@ -27,7 +28,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    frame = cv2.resize(cv2.imread(str(ROOT / "edgedigit" / "samples" / "number_2026.jpg")), (640, 480))
+    frame = letterbox(cv2.imread(str(ROOT / "edgedigit" / "samples" / "number_2026.jpg")), 640, 480)
     clf = Classifier(threads=1, warn=False)
     with tempfile.TemporaryDirectory() as tmp:
         video = str(Path(tmp) / "cam.avi")
@@ -46,6 +47,18 @@ def main() -> None:
         f"camera loop 640x480, 1 thread: median {statistics.median(rates):.0f} frames/s "
         f"(min {min(rates):.0f}, max {max(rates):.0f}) over {args.runs} runs of {args.frames} frames"
     )
+
+
+def letterbox(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`img` scaled to fit width x height without distortion, on paper of its own border colour."""
+    scale = min(width / img.shape[1], height / img.shape[0])
+    small = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    paper = np.median(np.concatenate([img[0], img[-1]]), axis=0).astype(np.uint8)
+    frame = np.empty((height, width, 3), np.uint8)
+    frame[:] = paper
+    y, x = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
+    frame[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return frame
 
 
 if __name__ == "__main__":
