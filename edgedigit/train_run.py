@@ -206,6 +206,7 @@ def _finish(
         "int8_kb": round(int8_kb(params), 1),
         "best_config": state.best_config.to_dict(),
         "options": asdict(opts),
+        "resolved": {"augment": opts.augment_strength, "elastic": opts.elastic_strength, "max_params": opts.budget},
         "trial_counts": counts,
         "interrupted": interrupted,
         "wall_seconds": round(wall, 1),

@@ -42,6 +42,7 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     best = summary["best_config"]
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
+    assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "max_params": None}
     from edgedigit.config import count_params
 
     assert summary["params"] == count_params(best["hidden"])
