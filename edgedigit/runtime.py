@@ -145,14 +145,18 @@ class Classifier:
             self._batch = len(batch)
         self.interpreter.set_tensor(self.input.index, self._quantize(batch))
         self.interpreter.invoke()
-        raw = self.interpreter.get_tensor(self.output.index)
-        if self.output.scale:
-            return (raw.astype(np.float32) - self.output.zero_point) * self.output.scale
-        return raw.astype(np.float32)
+        probs = self.interpreter.get_tensor(self.output.index).astype(np.float32)
+        if self.output.scale:  # in place: this runs once per camera frame
+            if self.output.zero_point:
+                probs -= self.output.zero_point
+            probs *= self.output.scale
+        return probs
 
     def _quantize(self, batch: np.ndarray) -> np.ndarray:
         """Raw pixels into the input tensor's type (identity for uint8 with scale 1, zero point 0)."""
         spec = self.input
+        if batch.dtype == spec.dtype and spec.scale in (0.0, 1.0) and spec.zero_point == 0:
+            return batch
         if spec.dtype == np.float32:
             return batch.astype(np.float32)
         if spec.scale and (spec.scale != 1.0 or spec.zero_point != 0):
