@@ -20,10 +20,13 @@ import optuna  # noqa: E402
 
 from edgedigit import atomic  # noqa: E402
 
+CONFIG_COLUMNS = [
+    "optimizer", "learning_rate", "momentum", "weight_decay", "dropout",
+    "batch_size", "schedule", "lr_decay", "augment", "elastic",
+]  # fmt: skip
 TRIAL_COLUMNS = [
     "number", "state", "val_accuracy", "epochs_run", "seconds", "params", "int8_kb",
-    "hidden", "optimizer", "learning_rate", "momentum", "weight_decay", "dropout",
-    "batch_size", "schedule", "lr_decay", "augment", "elastic", "preset", "note",
+    "hidden", *CONFIG_COLUMNS, "preset", "note",
 ]  # fmt: skip
 
 
@@ -43,7 +46,7 @@ def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
                 "params": params if params is not None else "",
                 "int8_kb": round(params / 1024, 1) if params is not None else "",
                 "hidden": "-".join(str(u) for u in cfg.get("hidden", [])),
-                **{k: cfg.get(k, "") for k in TRIAL_COLUMNS[8:18]},
+                **{k: cfg.get(k, "") for k in CONFIG_COLUMNS},
                 "preset": t.user_attrs.get("preset", ""),
                 "note": t.user_attrs.get("note", ""),
             }

@@ -1,0 +1,77 @@
+"""28x28 preprocess + int8 inference latency against the model's size, with untrained MLPs.
+
+    python benchmarks/latency_vs_size.py [--hidden 256-256 512-256 ...] [--model PATH ...] [--runs 3]
+
+Why: one image at a time is memory-bound. In a hot loop the int8 weights stay in L2; interleaved
+with preprocessing they do not, and the slowdown grows with the weights' size. Weights do not change
+the cost of a forward pass, so untrained models give the same latency as trained ones of that shape.
+Each model is timed in a fresh process, as `edgedigit bench` times its end-to-end 28x28 figure; the median of
+`--runs` p50s is printed. Needs TensorFlow to build and convert the models (not the device path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from converters import tflite
+from edgedigit.config import TrainConfig
+from edgedigit.manifest import FORMAT_VERSION, LABELS, sha256_file
+from edgedigit.model import build_model
+
+TIMER = """
+import sys
+import cv2
+from edgedigit.bench import synthetic_digit, timeit
+from edgedigit.reader import read_digits
+from edgedigit.runtime import Classifier
+cv2.setNumThreads(1)  # as `edgedigit bench` and `classify` run it
+clf, digit = Classifier(sys.argv[1], threads=1, warn=False), synthetic_digit()
+print(timeit(lambda: read_digits(digit, clf), 3000)["p50_us"])
+"""
+
+
+def untrained(hidden: tuple[int, ...], folder: Path) -> Path:
+    """An int8 TFLite model of this shape with a minimal manifest, so the runtime accepts it."""
+    rng = np.random.default_rng(0)
+    calibration = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    path = folder / "-".join(map(str, hidden)) / "model.tflite"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(tflite.convert(build_model(TrainConfig(hidden=hidden), seed=0), "int8", calibration))
+    manifest = {"format_version": FORMAT_VERSION, "sha256": sha256_file(path), "labels": LABELS,
+                "input": {}, "output": {}, "quantization": "int8", "parity": {"passed": True}}  # fmt: skip
+    path.with_suffix(".json").write_text(json.dumps(manifest))
+    return path
+
+
+def p50(model: Path, runs: int) -> float:
+    """Median over `runs` fresh processes of the end-to-end 28x28 p50, in microseconds."""
+    cmd = [sys.executable, "-c", TIMER, str(model)]
+    return statistics.median(float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+                             for _ in range(runs))  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hidden", nargs="*", default=["256-128", "512-256", "600-300", "700-350", "800-400",
+                                                    "900-400", "983-404-246"])  # fmt: skip
+    ap.add_argument("--model", nargs="*", default=[], help="trained .tflite models to time as well")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        models = [untrained(tuple(int(u) for u in h.split("-")), Path(tmp)) for h in args.hidden]
+        print("model                          bytes   p50 us (28x28 end to end)")
+        for model in models + [Path(m) for m in args.model]:
+            name = model.parent.name if model.name == "model.tflite" else model.name
+            print(f"{name:24s} {model.stat().st_size:>11,} {p50(model, args.runs):8.1f}")
+
+
+if __name__ == "__main__":
+    main()
