@@ -67,10 +67,11 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         models = [untrained(tuple(int(u) for u in h.split("-")), Path(tmp)) for h in args.hidden]
-        print("model                          bytes   p50 us (28x28 end to end)")
-        for model in models + [Path(m) for m in args.model]:
-            name = model.parent.name if model.name == "model.tflite" else model.name
-            print(f"{name:24s} {model.stat().st_size:>11,} {p50(model, args.runs):8.1f}")
+        named = [(f"784-{h}-10 (untrained)", m) for h, m in zip(args.hidden, models)]
+        named += [(m, Path(m)) for m in args.model]
+        print(f"{'model':48s} {'bytes':>11s}  p50 us, 28x28 end to end")
+        for name, model in named:
+            print(f"{name:48s} {model.stat().st_size:>11,} {p50(model, args.runs):8.1f}")
 
 
 if __name__ == "__main__":
