@@ -30,6 +30,7 @@ MAX_HOLES = 6  # more loops than this is squared paper, not a digit
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
 BOX = 20
 FRAME = 28
+JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,11 @@ def read_image(path: str | Path) -> np.ndarray:
     if size > MAX_FILE_BYTES:
         raise UserError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
     buf = np.fromfile(p, dtype=np.uint8)
+    # JPEG (phone photos): apply the EXIF orientation, which IMREAD_UNCHANGED ignores, and turn CMYK into
+    # BGR; other formats unchanged, so that alpha and 16-bit depth survive
+    flags = cv2.IMREAD_ANYCOLOR if buf[:3].tobytes() == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
     try:
-        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        img = cv2.imdecode(buf, flags)
     except cv2.error:
         img = None
     if img is None or img.size == 0:

@@ -52,3 +52,15 @@ def rgba_drawing(digit28: np.ndarray, size: int = 200) -> np.ndarray:
     out = np.zeros((size, size, 4), np.uint8)
     out[..., 3] = (m * 255).astype(np.uint8)
     return out
+
+
+def jpeg_with_orientation(img: np.ndarray, orientation: int) -> bytes:
+    """A JPEG of `img` carrying an EXIF orientation tag (1-8), as phone cameras write them."""
+    import struct
+
+    ok, jpg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    entry = struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0)  # tag, SHORT, count 1, value (padded)
+    exif = b"Exif\x00\x00" + b"II*\x00" + struct.pack("<IH", 8, 1) + entry + struct.pack("<I", 0)
+    app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
+    return jpg[:2].tobytes() + app1 + jpg[2:].tobytes()

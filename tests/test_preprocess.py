@@ -12,7 +12,7 @@ from edgedigit.preprocess import find_digits, read_image
 from edgedigit.reader import read_digits
 from edgedigit.runtime import Classifier
 from tests.conftest import write_image
-from tests.photos import paper, photo, rgba_drawing
+from tests.photos import jpeg_with_orientation, paper, photo, rgba_drawing
 
 N = 60  # digits per condition
 
@@ -103,6 +103,28 @@ def test_files_in_any_format_are_decoded(tmp_path, mnist):
         assert read_image(path).shape[:2] == img.shape[:2]
     png16 = write_image(tmp_path / "deep.png", (img[..., 0].astype(np.uint16) * 257))
     assert len(find_digits(read_image(png16))) == 1
+
+
+def test_jpeg_exif_orientation_is_applied(tmp_path, mnist, clf):
+    upright = photo([mnist.x_test[0]], seed=0)  # taller than wide, digit upright
+    stored = {  # the pixels a camera stores for each orientation tag, so that applying the tag gives `upright`
+        1: upright,
+        3: cv2.rotate(upright, cv2.ROTATE_180),
+        6: cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE),
+        8: cv2.rotate(upright, cv2.ROTATE_90_CLOCKWISE),
+    }
+    for orientation, pixels in stored.items():
+        path = tmp_path / f"o{orientation}.jpg"
+        path.write_bytes(jpeg_with_orientation(pixels, orientation))
+        img = read_image(path)
+        assert img.shape == upright.shape
+        assert np.abs(img.astype(int) - upright).mean() < 3  # JPEG loss only
+        assert read_digits(img, clf).digits == [int(mnist.y_test[0])]
+    for orientation in range(1, 9):  # every tag, flips included, as OpenCV's own colour decoding applies it
+        path = tmp_path / f"f{orientation}.jpg"
+        path.write_bytes(jpeg_with_orientation(upright, orientation))
+        assert np.array_equal(read_image(path), cv2.imread(str(path), cv2.IMREAD_COLOR))
+    assert cv2.imread(str(tmp_path / "f6.jpg"), cv2.IMREAD_UNCHANGED).shape[:2] == upright.shape[:2]  # what it fixes
 
 
 def test_oversized_images_are_refused_with_a_message(tmp_path, monkeypatch):
