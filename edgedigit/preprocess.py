@@ -68,18 +68,29 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def to_gray(img: np.ndarray) -> np.ndarray:
-    """8-bit grayscale; transparent pixels become white paper."""
+    """8-bit grayscale; transparent pixels become paper (see `_paper_behind`)."""
     if img.dtype != np.uint8:
         img = cv2.normalize(img.astype(np.float32), None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     if img.ndim == 2:
         return img
     if img.shape[2] == 4:
         alpha = img[:, :, 3:4].astype(np.float32) / 255.0
-        rgb = img[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+        rgb = img[:, :, :3].astype(np.float32) * alpha + _paper_behind(img) * (1.0 - alpha)
         return cv2.cvtColor(rgb.astype(np.uint8), cv2.COLOR_BGR2GRAY)
     if img.shape[2] == 1:
         return img[:, :, 0]
     return cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2GRAY)
+
+
+def _paper_behind(bgra: np.ndarray) -> float:
+    """White, unless the opaque part is a minority of light strokes (white or yellow ink on a transparent
+    canvas, as dark-mode drawing apps export it), which would vanish on white: then black."""
+    opaque = bgra[:, :, 3] >= 128
+    count = np.count_nonzero(opaque)
+    if count == 0 or count >= opaque.size // 2:
+        return 255.0
+    ink = cv2.cvtColor(bgra[:, :, :3], cv2.COLOR_BGR2GRAY)[opaque]
+    return 0.0 if ink.mean() > 127 else 255.0
 
 
 def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:

@@ -46,10 +46,11 @@ def photo(digits: list[np.ndarray], seed: int = 0, height: int = 160, thin: bool
     return cv2.cvtColor(np.clip(sheet, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
 
-def rgba_drawing(digit28: np.ndarray, size: int = 200) -> np.ndarray:
-    """Black strokes on a fully transparent canvas, as drawing apps export them."""
+def rgba_drawing(digit28: np.ndarray, size: int = 200, color: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+    """Strokes of one colour (BGR, black by default) on a fully transparent canvas, as drawing apps export them."""
     m = ink_mask(digit28, size)
     out = np.zeros((size, size, 4), np.uint8)
+    out[..., :3] = color
     out[..., 3] = (m * 255).astype(np.uint8)
     return out
 

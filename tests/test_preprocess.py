@@ -64,6 +64,24 @@ def test_rgba_with_transparency_is_composited_on_white(picks, clf):
     assert _accuracy(drawings, labels, clf) >= 0.9
 
 
+@pytest.mark.parametrize("color", [(255, 255, 255), (0, 220, 255)], ids=["white ink", "yellow ink"])
+def test_light_strokes_on_a_transparent_canvas_are_read(picks, clf, color):
+    images, labels = picks
+    drawings = [rgba_drawing(img, color=color) for img in images]
+    assert _accuracy(drawings, labels, clf) >= 0.9
+
+
+def test_an_opaque_sheet_on_a_transparent_canvas_keeps_a_white_margin(picks, clf):
+    images, labels = picks
+    sheets = []
+    for i, img in enumerate(images[:20]):
+        sheet = photo([img], seed=i)
+        canvas = np.zeros((sheet.shape[0] + 40, sheet.shape[1] + 40, 4), np.uint8)
+        canvas[20:-20, 20:-20, :3], canvas[20:-20, 20:-20, 3] = sheet, 255
+        sheets.append(canvas)
+    assert _accuracy(sheets, labels[:20], clf) >= 0.9
+
+
 def test_blank_and_digitless_images_give_no_digit():
     blanks = [
         np.full((200, 300), 230, np.uint8),
