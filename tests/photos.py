@@ -46,6 +46,31 @@ def photo(digits: list[np.ndarray], seed: int = 0, height: int = 160, thin: bool
     return cv2.cvtColor(np.clip(sheet, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
 
+def ruled(digits: list[np.ndarray], seed: int = 0, height: int = 160, tilt: float = 0.0) -> np.ndarray:
+    """A photo on lined paper: blue-grey lines a third of the digit height apart, crossing the digits,
+    the whole sheet turned by `tilt` degrees (cropped so the lines run from edge to edge)."""
+    img = photo(digits, seed=seed, height=height)
+    h, w = img.shape[:2]
+    for y in range(h // 2 % (height // 3), h, height // 3):
+        cv2.line(img, (0, y), (w, y), (150, 120, 110), max(1, height // 80))
+    if tilt:
+        turned = cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0), (w, h),
+                                borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        img = turned[h // 8 : h - h // 8, w // 8 : w - w // 8]
+    return img
+
+
+def on_desk(digits: list[np.ndarray], seed: int = 0, height: int = 160, margin: float = 0.12) -> np.ndarray:
+    """A photo of the sheet lying on a dark desk, turned by 4 degrees, the desk showing all around."""
+    sheet = photo(digits, seed=seed, height=height)
+    h, w = sheet.shape[:2]
+    mh, mw = int(h * margin), int(w * margin)
+    desk = np.full((h + 2 * mh, w + 2 * mw, 3), (40, 50, 60), np.uint8)
+    desk[mh : mh + h, mw : mw + w] = sheet
+    turn = cv2.getRotationMatrix2D((desk.shape[1] / 2, desk.shape[0] / 2), 4, 1.0)
+    return cv2.warpAffine(desk, turn, (desk.shape[1], desk.shape[0]), borderValue=(40, 50, 60))
+
+
 def rgba_drawing(digit28: np.ndarray, size: int = 200, color: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
     """Strokes of one colour (BGR, black by default) on a fully transparent canvas, as drawing apps export them."""
     m = ink_mask(digit28, size)

@@ -12,7 +12,7 @@ from edgedigit.preprocess import find_digits, read_image
 from edgedigit.reader import read_digits
 from edgedigit.runtime import Classifier
 from tests.conftest import write_image
-from tests.photos import jpeg_with_orientation, paper, photo, rgba_drawing
+from tests.photos import jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled
 
 N = 60  # digits per condition
 
@@ -56,6 +56,46 @@ def test_photos_of_digits_are_read(picks, clf, kind):
             "large photo": {"height": 900}}[kind]  # fmt: skip
     shots = [photo([img], seed=i, **opts) for i, img in enumerate(images)]
     assert _accuracy(shots, labels, clf) >= 0.9
+
+
+@pytest.mark.parametrize("tilt", [0.0, 5.0])
+def test_digits_on_lined_paper_are_read_through_the_ruling(picks, clf, tilt):
+    images, labels = picks
+    shots = [ruled([img], seed=i, tilt=tilt) for i, img in enumerate(images)]
+    assert _accuracy(shots, labels, clf) >= 0.9
+
+
+def test_a_number_on_lined_paper_is_read(mnist, clf):
+    hits = 0
+    for i in range(20):
+        digits = mnist.x_test[2 * i : 2 * i + 2]
+        hits += read_digits(ruled(list(digits), seed=i), clf).digits == [
+            int(v) for v in mnist.y_test[2 * i : 2 * i + 2]
+        ]
+    assert hits >= 16
+
+
+@pytest.mark.parametrize("height", [160, 600])
+def test_a_sheet_photographed_on_a_desk_is_read(picks, clf, height):
+    images, labels = picks
+    shots = [on_desk([img], seed=i, height=height) for i, img in enumerate(images)]
+    assert _accuracy(shots, labels, clf) >= 0.9
+
+
+def test_ruling_needs_two_long_thin_lines():
+    blank = np.zeros((120, 160), np.uint8)
+    one, two, band = blank.copy(), blank.copy(), blank.copy()
+    cv2.line(one, (0, 40), (159, 45), 255, 1)  # one long stroke of a tightly framed digit
+    cv2.line(two, (0, 40), (159, 45), 255, 1)
+    cv2.line(two, (0, 80), (159, 85), 255, 1)
+    band[90:, :] = 255  # the desk below the sheet: its edge is long and straight, but not thin
+    band[30:60, 40:50] = 255
+    assert preprocess._ruling(one) is None
+    assert preprocess._ruling(band) is None
+    lines = preprocess._ruling(two)
+    assert lines is not None and np.all(lines[two > 0] > 0)  # every ruled pixel is covered
+    near = cv2.dilate(two, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    assert np.all(near[lines > 0] > 0)  # and nothing more than a few pixels away from them
 
 
 def test_rgba_with_transparency_is_composited_on_white(picks, clf):
