@@ -82,6 +82,14 @@ def test_a_sheet_photographed_on_a_desk_is_read(picks, clf, height):
     assert _accuracy(shots, labels, clf) >= 0.9
 
 
+def test_a_digit_cut_by_the_edge_of_a_photo_is_still_read(picks, clf):
+    images, labels = (
+        picks  # photo(): 256 x 336, the 28x28 digit drawn 160 px big at x 88, y 48; cut off its margin and more
+    )
+    shots = [photo([img], seed=i)[48 + 35 :, 88 + 35 :] for i, img in enumerate(images)]
+    assert _accuracy(shots, labels, clf) >= 0.9
+
+
 def test_ruling_needs_two_long_thin_lines():
     blank = np.zeros((120, 160), np.uint8)
     one, two, band = blank.copy(), blank.copy(), blank.copy()
