@@ -58,9 +58,10 @@ def read_image(path: str | Path) -> np.ndarray:
     if size > MAX_FILE_BYTES:
         raise UserError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
     buf = np.fromfile(p, dtype=np.uint8)
-    # JPEG (phone photos): apply the EXIF orientation, which IMREAD_UNCHANGED ignores, and turn CMYK into
-    # BGR; other formats unchanged, so that alpha and 16-bit depth survive
-    flags = cv2.IMREAD_ANYCOLOR if buf[:3].tobytes() == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
+    # JPEG (phone photos): straight to grayscale, all the pipeline uses (a 12 MP photo then takes 12 MB, not
+    # 36), turned by its EXIF orientation, which IMREAD_UNCHANGED ignores. Other formats unchanged, so that
+    # alpha and 16-bit depth survive.
+    flags = cv2.IMREAD_GRAYSCALE if buf[:3].tobytes() == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
     try:
         img = cv2.imdecode(buf, flags)
     except cv2.error:
