@@ -30,19 +30,19 @@ def paper(h: int, w: int, seed: int, grid: bool = False, level: float = 200.0) -
 
 
 def photo(digits: list[np.ndarray], seed: int = 0, height: int = 160, thin: bool = False, grid: bool = False,
-          width: int | None = None) -> np.ndarray:  # fmt: skip
-    """BGR uint8 photo of the digits written left to right on paper."""
+          width: int | None = None, step: float = 0.9) -> np.ndarray:  # fmt: skip
+    """BGR uint8 photo of the digits written left to right on paper, `step` digit heights apart."""
     n = len(digits)
-    w = width or int(height * (0.9 * n + 1.2))
+    w = width or int(height * (step * n + 1.2))
     h = int(height * 1.6)
     sheet = paper(h, w, seed, grid)
-    x = (w - int(height * 0.9 * n)) // 2
+    x = (w - int(height * step * n)) // 2
     for d in digits:
         m = ink_mask(d, height, thin)
         y0 = (h - height) // 2
         region = sheet[y0 : y0 + height, x : x + height]
         region[:] = region * (1 - m) + 35 * m
-        x += int(height * 0.9)
+        x += int(height * step)
     return cv2.cvtColor(np.clip(sheet, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
 
