@@ -21,6 +21,7 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(64 * 1024 * 1024))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from edgedigit import scene  # noqa: E402
 from edgedigit.errors import UserError  # noqa: E402
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -221,16 +222,14 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     else:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         ink_area = stats[:, cv2.CC_STAT_AREA].tolist()
-    if side > LARGE:  # where each component meets the border, and how much of it lies along the border
-        on_border = np.bincount(_border(labels), minlength=n).tolist()
-        in_band = np.bincount(labels.take(_band_index(h, w)), minlength=n).tolist()
+    not_digits = scene.clutter(labels, stats) if side > LARGE else set()
     boxes = []
-    for i, (x, y, bw, bh, box_area) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
+    for i, (x, y, bw, bh, _) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
         area = ink_area[i]
         large = side > LARGE and bw * bh > 0.25 * w * h  # squared paper needs room for many cells
         if large and _holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
             continue  # the grid of squared paper: a digit has at most a few loops
-        if side > LARGE and _clutter(bw, bh, box_area, on_border[i], in_band[i], w, h):
+        if i in not_digits:
             continue
         boxes.append([x, y, x + bw, y + bh, area])
     min_height = max(4, 0.06 * side) if side > LARGE else 4  # specks and dust are not digits
@@ -257,79 +256,12 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
 def _without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lined or squared paper: the ruling is taken out of the ink at its own level, so a darker stroke
     that crosses a line keeps the rest of its ink."""
-    lines = _ruling(mask)
+    lines = scene.ruling(mask)
     if lines is None:
         return ink, mask
     level = int(np.median(ink[cv2.bitwise_and(lines, mask) > 0]))  # how bright the ruling's own ink is
     cleaned = cv2.subtract(ink, level, dst=ink.copy(), mask=lines)
     return cleaned, _mask(cleaned)
-
-
-def _ruling(mask: np.ndarray) -> np.ndarray | None:
-    """A mask of the ruling, 3 px wide, or None. Ruling is two or more parallel straight lines with ink
-    along most of their way across the picture and little beside them: a stroke of a digit does not go
-    from edge to edge, the edge of the desk has ink on one side, and with two lines needed, one long
-    stroke of a tightly framed digit is not taken for ruling either."""
-    h, w = mask.shape
-    side = min(h, w)
-    found = cv2.HoughLinesP(mask, 1, np.pi / 180, threshold=side // 2, minLineLength=side // 2, maxLineGap=3)
-    if found is None:
-        return None
-    candidates = _edge_to_edge(found.reshape(-1, 4).tolist(), w, h)[:255]  # labelled 1..255 in uint8 below
-    drawn, beside = np.zeros_like(mask), np.zeros_like(mask)
-    for label, (line, left, right) in enumerate(candidates, start=1):
-        cv2.line(drawn, *line, label, 1)
-        cv2.line(beside, *left, label, 1)
-        cv2.line(beside, *right, label, 1)
-    ink = cv2.dilate(mask, _ellipse(3)) > 0
-    n = len(candidates) + 1
-    length, hits, near = (np.bincount(a, minlength=n) for a in (drawn.ravel(), drawn[ink], beside[ink]))
-    ruling = [c[0] for k, c in enumerate(candidates, start=1) if hits[k] >= 0.8 * length[k] > near[k]]
-    if len(ruling) < 2:
-        return None
-    lines = np.zeros_like(mask)
-    for line in ruling:
-        cv2.line(lines, *line, 255, 3)
-    return lines
-
-
-def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[tuple[int, int], ...]]]:
-    """Candidate ruling lines from line segments: per direction (mostly horizontal, mostly vertical), the
-    segments parallel to most of them, one line per offset, each extended from edge to edge, with its
-    two parallels 4 px to either side (end points as ((x, y), (x, y)))."""
-    candidates = []
-    for horizontal, length in ((True, w), (False, h)):
-        # a segment as (along0, across0, along1, across1): x before y for horizontal lines, y before x else
-        family = [(x0, y0, x1, y1) if horizontal else (y0, x0, y1, x1) for x0, y0, x1, y1 in segments]
-        slopes = [((c1 - c0) / (a1 - a0), c0, a0) for a0, c0, a1, c1 in family if abs(a1 - a0) > abs(c1 - c0)]
-        if not slopes:
-            continue
-        slope = float(np.median([s for s, _, _ in slopes]))
-        offsets = sorted(c0 - s * a0 for s, c0, a0 in slopes if abs(s - slope) <= 0.03)  # across at along = 0
-        for i, offset in enumerate(offsets):
-            if i == 0 or offset - offsets[i - 1] > 3:  # one line, not each of its segments
-                shifted = [(round(offset + d), round(offset + d + slope * length)) for d in (0, -4, 4)]
-                candidates.append([((0, a), (length, b)) if horizontal else ((a, 0), (b, length)) for a, b in shifted])
-    return candidates
-
-
-def _clutter(bw: int, bh: int, area: int, on_border: int, in_band: int, w: int, h: int) -> bool:
-    """Not a digit, in a photo: a straight hairline across most of it (ruling, the sheet's or the table's
-    edge), or something lying along its border (the desk around the sheet, a shadow); a digit that reaches
-    the border runs into the picture."""
-    hairline = (bw >= 0.9 * w and bh <= 0.04 * h) or (bh >= 0.9 * h and bw <= 0.04 * w)
-    return hairline or (on_border > 0 and in_band >= 0.9 * area)
-
-
-@functools.lru_cache(maxsize=32)
-def _band_index(h: int, w: int) -> np.ndarray:
-    """Flat indices of the pixels within an eighth of the shorter side from the border."""
-    depth = max(1, min(h, w) // 8)
-    band = np.ones((h, w), bool)
-    band[depth:-depth, depth:-depth] = False
-    index = np.flatnonzero(band)
-    index.flags.writeable = False  # shared by every call through the cache
-    return index
 
 
 def _holes(component: np.ndarray) -> int:

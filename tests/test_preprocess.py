@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edgedigit import preprocess
+from edgedigit import preprocess, scene
 from edgedigit.errors import UserError
 from edgedigit.preprocess import find_digits, read_image
 from edgedigit.reader import read_digits
@@ -98,9 +98,9 @@ def test_ruling_needs_two_long_thin_lines():
     cv2.line(two, (0, 80), (159, 85), 255, 1)
     band[90:, :] = 255  # the desk below the sheet: its edge is long and straight, but not thin
     band[30:60, 40:50] = 255
-    assert preprocess._ruling(one) is None
-    assert preprocess._ruling(band) is None
-    lines = preprocess._ruling(two)
+    assert scene.ruling(one) is None
+    assert scene.ruling(band) is None
+    lines = scene.ruling(two)
     assert lines is not None and np.all(lines[two > 0] > 0)  # every ruled pixel is covered
     near = cv2.dilate(two, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
     assert np.all(near[lines > 0] > 0)  # and nothing more than a few pixels away from them

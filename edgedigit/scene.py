@@ -1,0 +1,87 @@
+"""What a photo shows besides the digits: the ruling of lined or squared paper, the desk around the
+sheet, the edges of paper and table. `edgedigit.preprocess` asks this module only for photo-sized
+images; crops (MNIST, USPS, a 28x28 input) never come here.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+
+NEAR = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+
+
+def ruling(mask: np.ndarray) -> np.ndarray | None:
+    """A mask of the ruling, 3 px wide, or None. Ruling is two or more parallel straight lines with ink
+    along most of their way across the picture and little beside them: a stroke of a digit does not go
+    from edge to edge, the edge of the desk has ink on one side, and with two lines needed, one long
+    stroke of a tightly framed digit is not taken for ruling either."""
+    h, w = mask.shape
+    side = min(h, w)
+    found = cv2.HoughLinesP(mask, 1, np.pi / 180, threshold=side // 2, minLineLength=side // 2, maxLineGap=3)
+    if found is None:
+        return None
+    candidates = _edge_to_edge(found.reshape(-1, 4).tolist(), w, h)[:255]  # labelled 1..255 in uint8 below
+    drawn, beside = np.zeros_like(mask), np.zeros_like(mask)
+    for label, (line, left, right) in enumerate(candidates, start=1):
+        cv2.line(drawn, *line, label, 1)
+        cv2.line(beside, *left, label, 1)
+        cv2.line(beside, *right, label, 1)
+    ink = cv2.dilate(mask, NEAR) > 0
+    n = len(candidates) + 1
+    length, hits, near = (np.bincount(a, minlength=n) for a in (drawn.ravel(), drawn[ink], beside[ink]))
+    lines = [c[0] for k, c in enumerate(candidates, start=1) if hits[k] >= 0.8 * length[k] > near[k]]
+    if len(lines) < 2:
+        return None
+    out = np.zeros_like(mask)
+    for line in lines:
+        cv2.line(out, *line, 255, 3)
+    return out
+
+
+def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[tuple[int, int], ...]]]:
+    """Candidate ruling lines from line segments: per direction (mostly horizontal, mostly vertical), the
+    segments parallel to most of them, one line per offset, each extended from edge to edge, with its
+    two parallels 4 px to either side (end points as ((x, y), (x, y)))."""
+    candidates = []
+    for horizontal, length in ((True, w), (False, h)):
+        # a segment as (along0, across0, along1, across1): x before y for horizontal lines, y before x else
+        family = [(x0, y0, x1, y1) if horizontal else (y0, x0, y1, x1) for x0, y0, x1, y1 in segments]
+        slopes = [((c1 - c0) / (a1 - a0), c0, a0) for a0, c0, a1, c1 in family if abs(a1 - a0) > abs(c1 - c0)]
+        if not slopes:
+            continue
+        slope = float(np.median([s for s, _, _ in slopes]))
+        offsets = sorted(c0 - s * a0 for s, c0, a0 in slopes if abs(s - slope) <= 0.03)  # across at along = 0
+        for i, offset in enumerate(offsets):
+            if i == 0 or offset - offsets[i - 1] > 3:  # one line, not each of its segments
+                shifted = [(round(offset + d), round(offset + d + slope * length)) for d in (0, -4, 4)]
+                candidates.append([((0, a), (length, b)) if horizontal else ((a, 0), (b, length)) for a, b in shifted])
+    return candidates
+
+
+def clutter(labels: np.ndarray, stats: np.ndarray) -> set[int]:
+    """Components (connectedComponentsWithStats labels) that are not digits: a straight hairline across
+    most of the picture (ruling, the edge of the sheet or the table), or something lying along its border
+    (the desk around the sheet, a shadow). A digit that reaches the border runs into the picture."""
+    h, w = labels.shape
+    n = len(stats)
+    on_border = np.bincount(labels.take(_edge_index(h, w, 1)), minlength=n).tolist()
+    in_band = np.bincount(labels.take(_edge_index(h, w, max(1, min(h, w) // 8))), minlength=n).tolist()
+    found = set()
+    for i, (_, _, bw, bh, area) in enumerate(stats.tolist()[1:], start=1):
+        hairline = (bw >= 0.9 * w and bh <= 0.04 * h) or (bh >= 0.9 * h and bw <= 0.04 * w)
+        if hairline or (on_border[i] > 0 and in_band[i] >= 0.9 * area):
+            found.add(i)
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def _edge_index(h: int, w: int, depth: int) -> np.ndarray:
+    """Flat indices of the pixels within `depth` of the border."""
+    band = np.ones((h, w), bool)
+    band[depth:-depth, depth:-depth] = False
+    index = np.flatnonzero(band)
+    index.flags.writeable = False  # shared by every call through the cache
+    return index
