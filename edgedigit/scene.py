@@ -19,6 +19,10 @@ def ruling(mask: np.ndarray) -> np.ndarray | None:
     from edge to edge, the edge of the desk has ink on one side, and with two lines needed, one long
     stroke of a tightly framed digit is not taken for ruling either."""
     h, w = mask.shape
+    columns = np.count_nonzero(cv2.reduce(mask, 0, cv2.REDUCE_MAX))
+    rows = np.count_nonzero(cv2.reduce(mask, 1, cv2.REDUCE_MAX))
+    if columns < 0.7 * w and rows < 0.7 * h:
+        return None  # no line with ink along 80% of its way: most photos stop here, before the Hough transform
     side = min(h, w)
     found = cv2.HoughLinesP(mask, 1, np.pi / 180, threshold=side // 2, minLineLength=side // 2, maxLineGap=3)
     if found is None:
