@@ -49,43 +49,36 @@ def test_mnist_digits_pass_through_nearly_unchanged(picks, clf):
     assert max(np.ptp(ys), np.ptp(xs)) + 1 <= 21
 
 
-@pytest.mark.parametrize("kind", ["photo", "thin pen", "squared paper", "large photo"])
+SCENES = {
+    "photo": lambda d, i: photo([d], seed=i),
+    "thin pen": lambda d, i: photo([d], seed=i, thin=True),
+    "squared paper": lambda d, i: photo([d], seed=i, grid=True),
+    "large photo": lambda d, i: photo([d], seed=i, height=900),
+    "lined paper": lambda d, i: ruled([d], seed=i),
+    "lined paper turned 5 degrees": lambda d, i: ruled([d], seed=i, tilt=5.0),
+    "sheet on a desk": lambda d, i: on_desk([d], seed=i),
+    "large sheet on a desk": lambda d, i: on_desk([d], seed=i, height=600),
+}
+
+
+@pytest.mark.parametrize("kind", list(SCENES))
 def test_photos_of_digits_are_read(picks, clf, kind):
     images, labels = picks
-    opts = {"photo": {}, "thin pen": {"thin": True}, "squared paper": {"grid": True},
-            "large photo": {"height": 900}}[kind]  # fmt: skip
-    shots = [photo([img], seed=i, **opts) for i, img in enumerate(images)]
-    assert _accuracy(shots, labels, clf) >= 0.9
-
-
-@pytest.mark.parametrize("tilt", [0.0, 5.0])
-def test_digits_on_lined_paper_are_read_through_the_ruling(picks, clf, tilt):
-    images, labels = picks
-    shots = [ruled([img], seed=i, tilt=tilt) for i, img in enumerate(images)]
+    shots = [SCENES[kind](img, i) for i, img in enumerate(images)]
     assert _accuracy(shots, labels, clf) >= 0.9
 
 
 def test_a_number_on_lined_paper_is_read(mnist, clf):
     hits = 0
     for i in range(20):
-        digits = mnist.x_test[2 * i : 2 * i + 2]
-        hits += read_digits(ruled(list(digits), seed=i), clf).digits == [
-            int(v) for v in mnist.y_test[2 * i : 2 * i + 2]
-        ]
+        digits, truth = mnist.x_test[2 * i : 2 * i + 2], mnist.y_test[2 * i : 2 * i + 2].tolist()
+        hits += read_digits(ruled(list(digits), seed=i), clf).digits == truth
     assert hits >= 16
 
 
-@pytest.mark.parametrize("height", [160, 600])
-def test_a_sheet_photographed_on_a_desk_is_read(picks, clf, height):
-    images, labels = picks
-    shots = [on_desk([img], seed=i, height=height) for i, img in enumerate(images)]
-    assert _accuracy(shots, labels, clf) >= 0.9
-
-
 def test_a_digit_cut_by_the_edge_of_a_photo_is_still_read(picks, clf):
-    images, labels = (
-        picks  # photo(): 256 x 336, the 28x28 digit drawn 160 px big at x 88, y 48; cut off its margin and more
-    )
+    images, labels = picks
+    # photo() draws the 28x28 digit 160 px big at x 88, y 48 in 256 x 336: cut off its margin and more
     shots = [photo([img], seed=i)[48 + 35 :, 88 + 35 :] for i, img in enumerate(images)]
     assert _accuracy(shots, labels, clf) >= 0.9
 
