@@ -32,6 +32,7 @@ MIN_CONTRAST = 40  # ink must stand this many grey levels above the background
 MAX_HOLES = 6  # more loops than this is squared paper, not a digit
 LARGE = 64  # work images with both sides above this may show a desk, ruling, a grid: a photo, not a crop
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
+TOUCHING = 1.2  # a group in a photo this much wider than tall may be digits written touching each other
 BOX = 20
 FRAME = 28
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -39,10 +40,16 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 
 @dataclass(frozen=True)
 class Digit:
-    """One digit in MNIST form, and where it was found (x, y, w, h in the input's pixels)."""
+    """One digit in MNIST form, and where it was found (x, y, w, h in the input's pixels).
+
+    `cuts`: for a group in a photo wide enough to be digits written touching each other, the same group
+    cut into 2 and into 3 digits where its ink is thinnest; the reader picks one if the model is sure of
+    every piece and not of the whole.
+    """
 
     image: np.ndarray
     box: tuple[int, int, int, int]
+    cuts: tuple[tuple[Digit, ...], ...] = ()
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -121,16 +128,42 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
     if ink is None:
         return []
     mask = _mask(ink)
-    if min(ink.shape) > LARGE:
+    photo = min(ink.shape) > LARGE
+    if photo:
         ink, mask = _without_ruling(ink, mask)
-    groups = _digit_groups(mask)
-    digits = []
-    for x0, y0, x1, y1 in groups:
-        crop_ink = ink[y0:y1, x0:x1]
-        crop_mask = mask[y0:y1, x0:x1]
+
+    def crop_digit(x0: int, y0: int, x1: int, y1: int, cuts: tuple[tuple[Digit, ...], ...] = ()) -> Digit:
         box = (ox + int(x0 / scale), oy + int(y0 / scale), int((x1 - x0) / scale), int((y1 - y0) / scale))
-        digits.append(Digit(to_mnist(crop_ink, crop_mask), box))
+        return Digit(to_mnist(ink[y0:y1, x0:x1], mask[y0:y1, x0:x1]), box, cuts)
+
+    digits = []
+    for group in _digit_groups(mask):
+        x0, y0, x1, y1 = group
+        wide = photo and x1 - x0 >= TOUCHING * (y1 - y0)
+        pieces = [_cut(group, mask, k) for k in (2, 3)] if wide else []
+        cuts = tuple(tuple(crop_digit(*p) for p in cut) for cut in pieces if len(cut) > 1)
+        digits.append(crop_digit(*group, cuts))
     return digits
+
+
+def _cut(box: tuple[int, int, int, int], mask: np.ndarray, k: int) -> list[tuple[int, int, int, int]]:
+    """`box` cut into `k` pieces at the columns with the least ink near where k equally wide digits
+    would meet, each piece trimmed to its ink's rows."""
+    x0, y0, x1, y1 = box
+    crop = mask[y0:y1, x0:x1]
+    ink_per_column = np.count_nonzero(crop, axis=0)
+    step = (x1 - x0) / k
+    cuts = [0]
+    for j in range(1, k):
+        lo = int(j * step - 0.3 * step)
+        cuts.append(lo + int(np.argmin(ink_per_column[lo : max(lo + 1, int(j * step + 0.3 * step))])))
+    cuts.append(x1 - x0)
+    pieces = []
+    for a, b in zip(cuts, cuts[1:]):
+        rows = np.flatnonzero(crop[:, a:b].any(axis=1))
+        if len(rows):
+            pieces.append((x0 + a, y0 + int(rows[0]), x0 + b, y0 + int(rows[-1]) + 1))
+    return pieces
 
 
 def _ink_image(gray: np.ndarray) -> np.ndarray | None:

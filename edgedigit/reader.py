@@ -13,6 +13,10 @@ import numpy as np
 from edgedigit.preprocess import Digit, find_digits
 from edgedigit.runtime import Classifier
 
+# a wide group is cut into touching digits when the model reads the whole with less than UNSURE and every
+# piece with at least SURE (the int8 output's top value is 255/256; SURE 0.99 keeps wide single digits whole)
+UNSURE, SURE = 0.9, 0.99
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -54,6 +58,8 @@ def read_digits(
     if not found:
         return Reading()
     probs = classifier.predict_proba(np.array([d.image for d in found]))
+    if any(d.cuts for d in found):
+        found, probs = _touching(found, probs, classifier)
     order = (-probs).argsort(axis=1)[:, :top_k].tolist()
     rows = probs.tolist()  # Python numbers from here on: indexing numpy scalars one by one is slow
     return Reading(
@@ -63,3 +69,20 @@ def read_digits(
         boxes=[d.box for d in found],
         crops=[d.image for d in found],
     )
+
+
+def _touching(found: list[Digit], probs: np.ndarray, classifier: Classifier) -> tuple[list[Digit], np.ndarray]:
+    """Each wide group the model is unsure of, read as the first of its cuts whose every piece it is sure
+    of (digits written touching each other); the other groups as they are."""
+    digits, rows = [], []
+    for digit, p in zip(found, probs):
+        pieces, piece_probs = [digit], p[None]
+        if digit.cuts and p.max() < UNSURE:
+            for cut in digit.cuts:
+                cut_probs = classifier.predict_proba(np.array([c.image for c in cut]))
+                if cut_probs.max(axis=1).min() >= SURE:
+                    pieces, piece_probs = list(cut), cut_probs
+                    break
+        digits += pieces
+        rows.append(piece_probs)
+    return digits, np.concatenate(rows)
