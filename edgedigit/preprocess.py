@@ -258,13 +258,12 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     not_digits = scene.clutter(labels, stats) if side > LARGE else set()
     boxes = []
     for i, (x, y, bw, bh, _) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
-        area = ink_area[i]
+        if i in not_digits:
+            continue  # before the loop count below: the desk around a sheet is large, its contours long
         large = side > LARGE and bw * bh > 0.25 * w * h  # squared paper needs room for many cells
         if large and _holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
             continue  # the grid of squared paper: a digit has at most a few loops
-        if i in not_digits:
-            continue
-        boxes.append([x, y, x + bw, y + bh, area])
+        boxes.append([x, y, x + bw, y + bh, ink_area[i]])
     min_height = max(4, 0.06 * side) if side > LARGE else 4  # specks and dust are not digits
     if len(boxes) <= 1:  # nothing to filter or merge: the common case of one digit
         return [(x0, y0, x1, y1) for x0, y0, x1, y1, area in boxes if area >= 2 and y1 - y0 >= min_height]
