@@ -28,11 +28,17 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to this before any analysis
-MIN_CONTRAST = 40  # ink must stand this many grey levels above the background
+MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (faint pencil on grey paper: 30)
 MAX_HOLES = 6  # more loops than this is squared paper, not a digit
 LARGE = 64  # work images with both sides above this may show a desk, ruling, a grid: a photo, not a crop
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
 TOUCHING = 1.2  # a group in a photo this much wider than tall may be digits written touching each other
+CROP_MARGIN = 0.25  # crops are padded with their paper by this share of their longer side, so ink that
+# touches the frame (a cell cut tightly from a form) is analysed like ink well inside it
+TIGHT_SIDES = 3  # ink touching this many sides of a picture: a crop cut tightly around a digit, not a photo
+TIGHT_SIDE_INK = 0.6  # ...unless ink covers more of one side than this (a desk or a shadow along it)
+TIGHT_RUNS = 2  # ...or crosses one side more often than a digit's strokes do (the lines of ruled paper)
+BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
 BOX = 20
 FRAME = 28
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -124,16 +130,22 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
         size = (max(MIN_SIDE, gray.shape[1] // factor), max(MIN_SIDE, gray.shape[0] // factor))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     scale = 1.0 / factor
-    ink = _ink_image(gray)
+    photo = min(gray.shape) > LARGE and not _tight_crop(gray)
+    pad = 0
+    if not photo:
+        gray, pad = _pad_with_paper(gray)
+    ink = _ink_image(gray, photo)
     if ink is None:
         return []
     mask = _mask(ink)
-    photo = min(ink.shape) > LARGE
     if photo:
         ink, mask = _without_ruling(ink, mask)
+    full_h, full_w = img.shape[:2]
 
     def crop_digit(x0: int, y0: int, x1: int, y1: int, cuts: tuple[tuple[Digit, ...], ...] = ()) -> Digit:
-        box = (ox + int(x0 / scale), oy + int(y0 / scale), int((x1 - x0) / scale), int((y1 - y0) / scale))
+        bx0, by0 = max(0, int((x0 - pad) / scale)), max(0, int((y0 - pad) / scale))
+        bx1, by1 = min(full_w, int((x1 - pad) / scale)), min(full_h, int((y1 - pad) / scale))
+        box = (ox + bx0, oy + by0, bx1 - bx0, by1 - by0)
         return Digit(to_mnist(ink[y0:y1, x0:x1], mask[y0:y1, x0:x1]), box, cuts)
 
     digits = []
@@ -166,15 +178,36 @@ def _cut(box: tuple[int, int, int, int], mask: np.ndarray, k: int) -> list[tuple
     return pieces
 
 
-def _ink_image(gray: np.ndarray) -> np.ndarray | None:
+def _tight_crop(gray: np.ndarray) -> bool:
+    """A digit cut out tightly: its ink (the minority side of an Otsu split) touches three or four sides of
+    the picture, but only in places, as a digit's strokes do, not all along, as a desk around a sheet does."""
+    _, mask = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if 2 * cv2.countNonZero(mask) > mask.size:
+        mask = 1 - mask
+    sides = (mask[0], mask[-1], mask[:, 0], mask[:, -1])
+    touching = sum(bool(side.any()) for side in sides)
+    side_ink = max(float(side.mean()) for side in sides)
+    runs = max(int(np.count_nonzero(np.diff(side, prepend=0) == 1)) for side in sides)
+    return touching >= TIGHT_SIDES and side_ink < TIGHT_SIDE_INK and runs <= TIGHT_RUNS
+
+
+def _pad_with_paper(gray: np.ndarray) -> tuple[np.ndarray, int]:
+    """A crop with a margin of its paper all round (the median of its border: a tight crop's ink touches
+    the frame in places, not along most of it); returns the padded crop and the margin's width."""
+    pad = max(2, int(CROP_MARGIN * max(gray.shape)))
+    paper = _median(_border(gray))
+    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper), pad
+
+
+def _ink_image(gray: np.ndarray, photo: bool) -> np.ndarray | None:
     """Ink bright on a flattened black background, or None for a blank image."""
     tiny = min(gray.shape) < 48  # too small to estimate lighting: the paper level is subtracted instead
     hist = _histogram(gray)
     # the levels of the negative image come from the same search, so small images need only one
     darkest, brightest, middle, low, hi, neg_low, neg_hi = _levels(hist, (0.001, 0.999, 0.5, 0.1, 0.999), (0.1, 0.999))
     # the paper level: in a photo, what covers most of it (its border may be the desk around the sheet);
-    # in a crop, its border (a thick digit can cover half of a tight crop)
-    paper = middle if min(gray.shape) > LARGE else _median(_border(gray))
+    # in a crop, its border, which is the paper it was padded with
+    paper = middle if photo else _median(_border(gray))
     if paper - darkest > brightest - paper:  # dark ink on bright paper: the darkest pixels stray further
         gray, paper, low, hi = cv2.bitwise_not(gray), 255 - paper, neg_low, neg_hi
     if tiny:  # the levels shift with the subtracted paper
@@ -192,7 +225,7 @@ def _background(gray: np.ndarray) -> np.ndarray:
     """The paper's uneven lighting (ink removed by a grey opening), estimated at a quarter of the size."""
     h, w = gray.shape
     small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    k = max(5, (min(small.shape) // 4) | 1)
+    k = max(5, (min(small.shape) // BACKGROUND_SHARE) | 1)
     small = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 

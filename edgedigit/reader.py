@@ -16,6 +16,10 @@ from edgedigit.runtime import Classifier
 # a wide group is cut into touching digits when the model reads the whole with less than UNSURE and every
 # piece with at least SURE (the int8 output's top value is 255/256; SURE 0.99 keeps wide single digits whole)
 UNSURE, SURE = 0.9, 0.99
+# a group the model reads with less than this is not a digit (a letter, a scribble, a smudge): the model is
+# trained to spread its probability over all ten classes for such pictures (outlier exposure), so a real
+# digit rarely falls below it; chosen on the synthetic field and non-digit sets of benchmarks/field_accuracy.py
+MIN_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Reading:
     top_k: list[list[tuple[int, float]]] = field(default_factory=list)
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list, repr=False)  # what the model saw, 28x28 each
+    rejected: list[tuple[int, int, int, int]] = field(default_factory=list)  # ink read as no digit
 
     @property
     def number(self) -> str | None:
@@ -47,19 +52,31 @@ class Reading:
                 {"digit": d, "confidence": round(c, 4), "box": list(b)}
                 for d, c, b in zip(self.digits, self.confidences, self.boxes)
             ],
+            "not_digits": [list(b) for b in self.rejected],
         }
 
 
 def read_digits(
-    img: np.ndarray, classifier: Classifier, top_k: int = 3, roi: tuple[int, int, int, int] | None = None
+    img: np.ndarray,
+    classifier: Classifier,
+    top_k: int = 3,
+    roi: tuple[int, int, int, int] | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
 ) -> Reading:
-    """Find every digit in `img` and classify them in one batch."""
+    """Find every digit in `img` and classify them in one batch; ink the model reads with less than
+    `min_confidence` is reported as not a digit."""
     found: list[Digit] = find_digits(img, roi)
     if not found:
         return Reading()
     probs = classifier.predict_proba(np.array([d.image for d in found]))
     if any(d.cuts for d in found):
         found, probs = _touching(found, probs, classifier)
+    sure = probs.max(axis=1) >= min_confidence
+    rejected = [d.box for d, s in zip(found, sure.tolist()) if not s]
+    if rejected:
+        found, probs = [d for d, s in zip(found, sure.tolist()) if s], probs[sure]
+        if not found:
+            return Reading(rejected=rejected)
     order = (-probs).argsort(axis=1)[:, :top_k].tolist()
     rows = probs.tolist()  # Python numbers from here on: indexing numpy scalars one by one is slow
     return Reading(
@@ -68,6 +85,7 @@ def read_digits(
         top_k=[[(i, r[i]) for i in o] for r, o in zip(rows, order)],
         boxes=[d.box for d in found],
         crops=[d.image for d in found],
+        rejected=rejected,
     )
 
 

@@ -1,0 +1,162 @@
+"""Field accuracy: how the device pipeline reads digits nobody here wrote, and what it says about
+pictures that are not digits. One command, one markdown report.
+
+    python benchmarks/field_accuracy.py [--model PATH] [--min-confidence P] [--out field.md]
+
+Every picture goes through `read_digits` with the runtime's default settings, exactly as `edgedigit
+classify` reads a decoded file (the pictures are grayscale arrays; PNG would hand back the same pixels).
+A digit picture counts as read only when the reading is exactly its one digit.
+
+- USPS (real handwriting from envelopes, ../shared/usps, never trained on) at three crops: a tight
+  64x64 crop, dark ink on white with the digit touching the frame (a cell cut from a form); the same
+  with a 4 px white margin; and the native 16x16 (white on black).
+- MNIST *test* digits rendered as users send them (benchmarks/field_sets.py): tight crops, thick and
+  thin pens, faint grey, blur, JPEG, a 2000 px phone photo, overwritten strokes, bold white on black.
+- Digits drawn by code in styles MNIST barely holds (flagged 1s, closed 4s, two-stroke 4s, detached
+  bars, straight tails) and digits in OpenCV's Hershey fonts.
+- Non-digits: Hershey letters, scribbles, textures, smudges, blank paper: the share read as a digit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from field_sets import DRAWN, MNIST_SCENES, NON_DIGIT_KINDS, drawn, hershey, non_digit  # noqa: E402
+
+from edgedigit.reader import MIN_CONFIDENCE, read_digits  # noqa: E402
+from edgedigit.runtime import Classifier  # noqa: E402
+
+USPS_MARGIN = 4  # px of white around the tight 64 px crop
+
+
+def usps_crops(x: np.ndarray) -> dict[str, list[np.ndarray]]:
+    """The three ways a user hands USPS-like digits over."""
+    tight = [255 - cv2.resize(img, (64, 64), interpolation=cv2.INTER_CUBIC) for img in x]
+    margin = [cv2.copyMakeBorder(t, *[USPS_MARGIN] * 4, cv2.BORDER_CONSTANT, value=255) for t in tight]
+    return {"tight 64 px, dark on white": tight, "64 px + 4 px margin": margin, "native 16 px": list(x)}
+
+
+class Tally:
+    """Readings of one set: accuracy, no digit, several digits, per class, confusion pairs."""
+
+    def __init__(self) -> None:
+        self.right = self.none = self.several = self.n = 0
+        self.per_class: Counter[int] = Counter()
+        self.right_class: Counter[int] = Counter()
+        self.confusions: Counter[tuple[int, str]] = Counter()
+
+    def add(self, digits: list[int], label: int) -> None:
+        self.n += 1
+        self.per_class[label] += 1
+        if digits == [label]:
+            self.right += 1
+            self.right_class[label] += 1
+            return
+        self.none += not digits
+        self.several += len(digits) > 1
+        self.confusions[(label, "".join(map(str, digits)) or "none")] += 1
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / max(self.n, 1)
+
+    def row(self, name: str) -> str:
+        return (f"| {name} | {self.n} | **{self.accuracy:.2%}** | {self.none / max(self.n, 1):.2%} | "
+                f"{self.several / max(self.n, 1):.2%} |")  # fmt: skip
+
+
+def read_set(clf: Classifier, pictures: list[np.ndarray], labels: list[int], min_conf: float) -> Tally:
+    tally = Tally()
+    for img, y in zip(pictures, labels):
+        tally.add(read_digits(img, clf, top_k=1, min_confidence=min_conf).digits, int(y))
+    return tally
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--usps", default="../shared/usps/usps.npz")
+    ap.add_argument("--data", default="../shared/mnist/mnist.npz")
+    ap.add_argument("--n", type=int, default=300, help="pictures per synthetic scene, style and non-digit kind")
+    ap.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE)
+    ap.add_argument("--out", type=Path, default=None, help="also write the markdown report here")
+    args = ap.parse_args()
+    clf = Classifier(args.model, threads=1, warn=False)
+    cv2.setNumThreads(1)
+    start = time.perf_counter()
+    lines = [f"model `{clf.path.name}` ({clf.manifest.get('quantization')}, sha256 "
+             f"{clf.manifest.get('sha256', '')[:12]}), min confidence {args.min_confidence}", ""]  # fmt: skip
+    table = ["| set | pictures | read exactly | no digit | several digits |", "|---|---|---|---|---|"]
+    rejected = total = 0
+
+    usps = np.load(args.usps)
+    ux, uy = usps["x"], usps["y"].astype(int)
+    usps_tallies = {}
+    for name, pics in usps_crops(ux).items():
+        usps_tallies[name] = t = read_set(clf, pics, list(uy), args.min_confidence)
+        table.append(t.row(f"USPS {name}"))
+        rejected, total = rejected + t.none, total + t.n
+
+    mnist = np.load(args.data)
+    rng = np.random.default_rng(11)
+    pick = rng.choice(len(mnist["y_test"]), args.n, replace=False)
+    digits, labels = mnist["x_test"][pick], mnist["y_test"][pick].astype(int)
+    field = Tally()
+    for name, render in MNIST_SCENES.items():
+        t = read_set(clf, [render(d, rng) for d in digits], list(labels), args.min_confidence)
+        table.append(t.row(f"MNIST test: {name}"))
+        field.right, field.n, field.none = field.right + t.right, field.n + t.n, field.none + t.none
+    for name, (label, strokes) in DRAWN.items():
+        t = read_set(clf, [drawn(strokes, rng) for _ in range(args.n // 3)], [label] * (args.n // 3),
+                     args.min_confidence)  # fmt: skip
+        table.append(t.row(f"drawn: {name}"))
+        field.right, field.n, field.none = field.right + t.right, field.n + t.n, field.none + t.none
+    hl = list(rng.integers(0, 10, args.n))
+    t = read_set(clf, [hershey(str(y), rng) for y in hl], hl, args.min_confidence)
+    table.append(t.row("Hershey-font digits"))
+    field.right, field.n, field.none = field.right + t.right, field.n + t.n, field.none + t.none
+    rejected, total = rejected + field.none, total + field.n
+    table.append(field.row("**all synthetic field sets**"))
+
+    lines += table + ["", "| non-digit pictures | pictures | read as a digit |", "|---|---|---|"]
+    accepted_all = n_all = 0
+    for kind in NON_DIGIT_KINDS:
+        pics = [non_digit(kind, rng) for _ in range(args.n)]
+        accepted = sum(bool(read_digits(p, clf, top_k=1, min_confidence=args.min_confidence).digits) for p in pics)
+        lines.append(f"| {kind} | {len(pics)} | {accepted / len(pics):.1%} |")
+        accepted_all, n_all = accepted_all + accepted, n_all + len(pics)
+    lines.append(f"| **all** | {n_all} | **{accepted_all / n_all:.1%}** |")
+    lines += ["", f"Real digits given no digit (USPS three crops + synthetic field): **{rejected / total:.2%}** "
+              f"of {total}.", ""]  # fmt: skip
+
+    accs = [t.accuracy for t in usps_tallies.values()]
+    lines.append(f"USPS: worst crop {min(accs):.2%}, best {max(accs):.2%}, spread {100 * (max(accs) - min(accs)):.2f} pp.")
+    lines += ["", "USPS per class (tight / margin / native):", ""]
+    lines.append("| class | " + " | ".join(str(c) for c in range(10)) + " |")
+    lines.append("|---" * 11 + "|")
+    for name, t in usps_tallies.items():
+        lines.append(f"| {name} | " + " | ".join(f"{t.right_class[c] / max(t.per_class[c], 1):.1%}"
+                                                 for c in range(10)) + " |")  # fmt: skip
+    lines += ["", "Most frequent USPS misreadings (true -> read, over the three crops):", ""]
+    pairs: Counter[tuple[int, str]] = Counter()
+    for t in usps_tallies.values():
+        pairs.update(t.confusions)
+    lines.append(", ".join(f"{a} -> {b}: {c}" for (a, b), c in pairs.most_common(15)))
+    lines += ["", f"({time.perf_counter() - start:.0f} s)"]
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        args.out.write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
