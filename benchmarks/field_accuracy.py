@@ -38,6 +38,20 @@ from edgedigit.runtime import Classifier  # noqa: E402
 USPS_MARGIN = 4  # px of white around the tight 64 px crop
 
 
+class KerasClassifier:
+    """A trained model.keras in the runtime's place, to compare training recipes before exporting."""
+
+    def __init__(self, path: str) -> None:
+        import keras
+
+        self.path = Path(path)
+        self.model = keras.models.load_model(path)
+        self.manifest = {"quantization": "keras float32", "sha256": ""}
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model(np.asarray(images).reshape(-1, 28, 28), training=False))
+
+
 def usps_crops(x: np.ndarray) -> dict[str, list[np.ndarray]]:
     """The three ways a user hands USPS-like digits over."""
     tight = [255 - cv2.resize(img, (64, 64), interpolation=cv2.INTER_CUBIC) for img in x]
@@ -84,13 +98,14 @@ def read_set(clf: Classifier, pictures: list[np.ndarray], labels: list[int], min
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
+    ap.add_argument("--keras", default=None, help="measure a model.keras instead (training recipes, before export)")
     ap.add_argument("--usps", default="../shared/usps/usps.npz")
     ap.add_argument("--data", default="../shared/mnist/mnist.npz")
     ap.add_argument("--n", type=int, default=300, help="pictures per synthetic scene, style and non-digit kind")
     ap.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE)
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown report here")
     args = ap.parse_args()
-    clf = Classifier(args.model, threads=1, warn=False)
+    clf = KerasClassifier(args.keras) if args.keras else Classifier(args.model, threads=1, warn=False)
     cv2.setNumThreads(1)
     start = time.perf_counter()
     lines = [f"model `{clf.path.name}` ({clf.manifest.get('quantization')}, sha256 "
@@ -139,7 +154,8 @@ def main() -> None:
               f"of {total}.", ""]  # fmt: skip
 
     accs = [t.accuracy for t in usps_tallies.values()]
-    lines.append(f"USPS: worst crop {min(accs):.2%}, best {max(accs):.2%}, spread {100 * (max(accs) - min(accs)):.2f} pp.")
+    spread = 100 * (max(accs) - min(accs))
+    lines.append(f"USPS: worst crop {min(accs):.2%}, best {max(accs):.2%}, spread {spread:.2f} pp.")
     lines += ["", "USPS per class (tight / margin / native):", ""]
     lines.append("| class | " + " | ".join(str(c) for c in range(10)) + " |")
     lines.append("|---" * 11 + "|")

@@ -117,8 +117,25 @@ def train(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue an existing run folder.")] = False,
     force: Annotated[bool, typer.Option(help="Delete an existing run folder and start over.")] = False,
+    fonts: Annotated[
+        float,
+        typer.Option(help="Digits rendered from installed fonts, as a share of the MNIST training images (0: off)."),
+    ] = TrainOptions.fonts,
+    flag_ones: Annotated[
+        float, typer.Option(help="Share of the training 1s added again with a European flag (and foot) (0: off).")
+    ] = TrainOptions.flag_ones,
+    non_digits: Annotated[
+        float,
+        typer.Option(help="Non-digit pictures trained towards 'unsure', as a share of the training part (0: off)."),
+    ] = TrainOptions.non_digits,
+    extra: Annotated[
+        Optional[Path], typer.Option(help="Your own labelled digits: a folder of 0/ ... 9/ (see edgedigit collect).")
+    ] = None,
+    extra_repeat: Annotated[
+        int, typer.Option(help="How many times each of your own digits counts in training.")
+    ] = TrainOptions.extra_repeat,
 ) -> None:
-    """Search for the best Keras MLP on MNIST and save it with a report."""
+    """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
     _quiet_tensorflow()
     from rich.console import Console
 
@@ -129,7 +146,8 @@ def train(
         timeout=timeout, epochs=epochs, final_epochs=final_epochs, augment=augment, elastic=elastic,
         seed=seed,
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage,
-        resume=resume, force=force,
+        resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits,
+        extra=str(extra) if extra else None, extra_repeat=extra_repeat,
     )  # fmt: skip
     run_train(opts, Console())
 

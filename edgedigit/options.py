@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 SMALL_BUDGET = 100_000
 ELASTIC_PX = 0.5
+# the field recipe (benchmarks/field_accuracy.py): shares of the MNIST training part added to it
+FONT_SHARE = 0.1  # digits rendered from fonts: European 1s, closed 4s, straight-tailed 9s
+FLAG_SHARE = 0.5  # of the training 1s, this share is added again with a flag (and sometimes a foot)
+NON_DIGIT_SHARE = 0.1  # letters, scribbles, blots, textures, trained towards "unsure"
+EXTRA_REPEAT = 20  # each of a user's own digits counts this many times (a few dozen among 60,000)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,11 @@ class TrainOptions:
     storage: str | None = None
     resume: bool = False
     force: bool = False
+    fonts: float = FONT_SHARE
+    flag_ones: float = FLAG_SHARE
+    non_digits: float = NON_DIGIT_SHARE
+    extra: str | None = None
+    extra_repeat: int = EXTRA_REPEAT
 
     @property
     def augment_strength(self) -> float:

@@ -21,7 +21,7 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from edgedigit import __version__, atomic, report
+from edgedigit import __version__, atomic, field_mix, report
 from edgedigit.config import TrainConfig, count_params, int8_kb
 from edgedigit.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.errors import UserError
@@ -40,9 +40,18 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     folder = _prepare_folder(opts)
     data = load_mnist(opts.data)
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
+    extra = field_mix.load_extra(opts.extra) if opts.extra else None
+    split, mixed = field_mix.mix(
+        split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, extra, opts.extra_repeat
+    )
+    added = slice(mixed["mnist"], None)
+    field_mix.sample_sheet(folder / "field_samples.png", split.x_train[added], split.y_train[added])
     console.print(
-        f"[bold]edgedigit train[/] run [cyan]{folder}[/]: {len(split.y_train)} train / {len(split.y_val)} val "
-        f"images from {data.source}; test set ({len(data.y_test)}) kept for the final report"
+        f"[bold]edgedigit train[/] run [cyan]{folder}[/]: {mixed['mnist']} MNIST train + "
+        f"{mixed['font_digits']} font digits + {mixed['flagged_ones']} flagged 1s + {mixed['non_digits']} non-digits"
+        + (f" + {mixed['extra_digits']} of your digits x{opts.extra_repeat}" if extra is not None else "")
+        + f" / {len(split.y_val)} val images from {data.source}; "
+        f"test set ({len(data.y_test)}) kept for the final report"
     )
     storage = opts.storage or f"sqlite:///{(folder / 'study.db').resolve()}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -100,7 +109,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
             raise UserError(f"interrupted before any trial finished; resume with: {_resume_command(opts, folder)}")
         raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
 
-    summary = _finish(opts, folder, data, split, study, state, time.monotonic() - started, interrupted)
+    summary = _finish(opts, folder, data, split, study, state, time.monotonic() - started, interrupted, mixed, extra)
     _print_top(console, study)
     if summary.get("preset_comparison"):
         _print_preset(console, summary["preset_comparison"])
@@ -132,6 +141,11 @@ def _validate(opts: TrainOptions) -> None:
     for name in ("augment", "elastic"):
         if (getattr(opts, name) or 0) < 0:
             raise UserError(f"--{name} must be 0 (off) or positive")
+    for name in ("fonts", "flag_ones", "non_digits"):
+        if not 0 <= getattr(opts, name) <= 1:
+            raise UserError(f"--{name.replace('_', '-')} must be a share between 0 (off) and 1")
+    if opts.extra_repeat < 1:
+        raise UserError("--extra-repeat must be at least 1")
     if opts.limit is not None and opts.limit < 200:
         raise UserError("--limit must be at least 200 images (20 a class)")
 
@@ -187,10 +201,14 @@ def _finish(
     state: _BestSoFar,
     wall: float,
     interrupted: bool,
+    mixed: dict[str, Any],
+    extra: tuple[np.ndarray, np.ndarray] | None,
 ) -> dict[str, Any]:
     """Evaluate the chosen model once on the test set and write every report file."""
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
     test_acc, test_pred = evaluate(model, data.x_test, data.y_test)
+    if extra is not None:
+        mixed = {**mixed, "extra_accuracy": _extra_accuracy(model, extra)}
     trials = study.get_trials(deepcopy=False)
     rows = report.trial_rows(trials)
     report.write_trials_csv(folder / "trials.csv", rows)
@@ -207,6 +225,7 @@ def _finish(
         "best_config": state.best_config.to_dict(),
         "options": asdict(opts),
         "resolved": {"augment": opts.augment_strength, "elastic": opts.elastic_strength, "max_params": opts.budget},
+        "training_mix": mixed,
         "trial_counts": counts,
         "interrupted": interrupted,
         "wall_seconds": round(wall, 1),
@@ -234,6 +253,16 @@ def _finish(
     report.plot_size(folder / "size.png", rows, opts.budget / 1024 if opts.budget else None)
     report.write_report(folder / "report.md", summary, rows)
     return summary
+
+
+def _extra_accuracy(model: keras.Model, extra: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+    """The user's own digits read by the bundled model they had (before) and by the new one (after)."""
+    from edgedigit.runtime import Classifier
+
+    x, y = extra
+    before = float((Classifier(None, warn=False).predict_proba(x).argmax(1) == y).mean())
+    after, _ = evaluate(model, x, y)
+    return {"before_bundled": round(before, 4), "after": round(after, 4)}
 
 
 def _preset_comparison(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:

@@ -41,8 +41,14 @@ def make_dataset(
     distortion = Distortion(elastic_px=elastic).scaled(augment)
     if augment > 0 or elastic > 0:
         ds = ds.map(lambda a, b: (random_distort(a, distortion), b), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(lambda a, b: (a, tf.one_hot(b, NUM_CLASSES)))
+    ds = ds.map(lambda a, b: (a, _target(b)))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _target(labels: tf.Tensor) -> tf.Tensor:
+    """One-hot for digits; uniform over the ten classes for NOT_A_DIGIT (-1) pictures (outlier exposure)."""
+    one_hot = tf.one_hot(labels, NUM_CLASSES)  # all zeros for -1
+    return tf.where(labels[:, None] < 0, tf.fill(tf.shape(one_hot), 1.0 / NUM_CLASSES), one_hot)
 
 
 def fit(

@@ -1,0 +1,96 @@
+"""`edgedigit collect`: save a user's own labelled digits for `train --extra` / `--finetune`.
+
+Each digit is saved as the exact 28x28 input the model sees (FOLDER/<label>/<name>.png), its source
+picture once under FOLDER/sources/, and one JSON line per digit in FOLDER/collected.jsonl saying where
+it came from. Device side: OpenCV and numpy only, never TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgedigit import atomic
+from edgedigit.errors import UserError
+from edgedigit.preprocess import find_digits, read_image
+
+INDEX = "collected.jsonl"
+
+
+@dataclass(frozen=True)
+class Saved:
+    """One collected digit: its label, its 28x28 file and the picture it was cut from."""
+
+    label: int
+    path: Path
+    source: Path
+    box: tuple[int, int, int, int]
+
+
+def parse_label(text: str) -> list[int]:
+    """'7' or '2026' -> [7] or [2, 0, 2, 6]: the digits the pictures show, left to right."""
+    if not text or not text.isdigit():
+        raise UserError(f"--label must be the digit(s) the pictures show, e.g. 7 or 2026; got {text!r}")
+    return [int(c) for c in text]
+
+
+def collect_picture(img: np.ndarray, label: list[int], folder: Path, name: str, source_bytes: bytes,
+                    suffix: str) -> list[Saved]:  # fmt: skip
+    """Save the digits found in one picture under their labels; refuse when the count does not match."""
+    found = find_digits(img)
+    if len(found) != len(label):
+        raise UserError(f"{name}: found {len(found)} digit(s) but --label gives {len(label)}; nothing saved from it")
+    source = folder / "sources" / f"{name}{suffix}"
+    atomic.write_bytes(source, source_bytes)
+    saved = []
+    for i, (digit, y) in enumerate(zip(found, label)):
+        path = folder / str(y) / f"{name}-{i}.png"
+        ok, png = cv2.imencode(".png", digit.image)
+        if not ok:
+            raise UserError(f"{name}: could not encode digit {i}")
+        atomic.write_bytes(path, png.tobytes())
+        saved.append(Saved(y, path, source, digit.box))
+    _append_index(folder, saved)
+    return saved
+
+
+def collect_file(path: Path, label: list[int], folder: Path) -> list[Saved]:
+    """One picture file's digits, labelled (a UserError when its digit count does not match the label)."""
+    img = read_image(path)
+    return collect_picture(img, label, folder, f"{path.stem}-{_stamp()}", path.read_bytes(), path.suffix.lower())
+
+
+def collect_frames(frames: Iterable[np.ndarray], label: list[int], folder: Path, count: int) -> list[Saved]:
+    """Camera frames showing `label`: each frame where exactly that many digits are found is saved,
+    until `count` digits are collected; frames with another count are skipped (a hand in the way)."""
+    saved: list[Saved] = []
+    for frame in frames:
+        if len(saved) >= count:
+            break
+        if len(find_digits(frame)) != len(label):
+            continue
+        ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        if ok:
+            saved += collect_picture(frame, label, folder, f"camera-{_stamp()}", jpg.tobytes(), ".jpg")
+    return saved
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}"
+
+
+def _append_index(folder: Path, saved: list[Saved]) -> None:
+    """One JSON line per digit; appended whole lines, so an interrupted run leaves every earlier line intact."""
+    lines = "".join(
+        json.dumps({"label": s.label, "file": str(s.path.relative_to(folder)),
+                    "source": str(s.source.relative_to(folder)), "box": list(s.box)}) + "\n"
+        for s in saved
+    )  # fmt: skip
+    with open(folder / INDEX, "a", encoding="utf-8") as f:
+        f.write(lines)

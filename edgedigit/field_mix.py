@@ -1,0 +1,98 @@
+"""The training set for the field: MNIST's training part plus what MNIST lacks (font digits, flagged
+1s, non-digits) and a user's own digits, each in the measured share the options ask for.
+
+Non-digit pictures carry the label NOT_A_DIGIT: the trainer gives them a uniform target over the ten
+classes (outlier exposure), so the model learns to be unsure of them and the reader's confidence bar
+turns them into "no digit". Validation stays MNIST only; nothing here touches the test set or USPS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edgedigit import atomic, synth
+from edgedigit.data import Split
+from edgedigit.errors import UserError
+
+NOT_A_DIGIT = -1
+EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
+
+
+def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """A user's labelled digits: FOLDER/0/ ... FOLDER/9/ of 28x28 model inputs (as `edgedigit collect`
+    writes them) or any picture of one digit, which is preprocessed like a file given to `classify`."""
+    from edgedigit.preprocess import find_digits, read_image
+
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise UserError(f"--extra {root}: not a folder (expected {root}/0/ ... {root}/9/)")
+    images, labels = [], []
+    for label in range(10):
+        for path in sorted((root / str(label)).glob("*")):
+            if path.suffix.lower() not in EXTRA_SUFFIXES or path.stem.endswith(".source"):
+                continue
+            img = read_image(path)
+            if img.shape[:2] == (28, 28) and img.ndim == 2:
+                images.append(img)
+            else:
+                found = find_digits(img)
+                if len(found) != 1:
+                    raise UserError(f"{path}: expected one digit, found {len(found)}")
+                images.append(found[0].image)
+            labels.append(label)
+    if not images:
+        raise UserError(f"--extra {root}: no digit pictures in {root}/0/ ... {root}/9/")
+    return np.stack(images).astype(np.uint8), np.array(labels, np.int64)
+
+
+def mix(
+    split: Split,
+    seed: int,
+    fonts: float,
+    flag_ones: float,
+    non_digits: float,
+    extra: tuple[np.ndarray, np.ndarray] | None = None,
+    extra_repeat: int = 1,
+) -> tuple[Split, dict[str, Any]]:
+    """`split` with its training part grown by the synthetic sets (shares of its size) and the user's
+    digits (each repeated `extra_repeat` times); returns it and how many of each went in."""
+    rng = np.random.default_rng(seed + 7)
+    n = len(split.y_train)
+    font_paths = synth.font_files() if fonts > 0 or non_digits > 0 else []
+    if fonts > 0 and not font_paths:
+        raise UserError(f"no fonts found for --fonts: install some, e.g. apt-get install {synth.FONT_PACKAGES}")
+    parts_x, parts_y = [split.x_train], [split.y_train]
+    fx, fy = synth.font_digits(int(fonts * n), rng, font_paths) if fonts > 0 else (parts_x[0][:0], parts_y[0][:0])
+    ones = split.x_train[split.y_train == 1]
+    flagged = synth.flagged_ones(ones[rng.random(len(ones)) < flag_ones], rng) if flag_ones > 0 else fx[:0]
+    others = synth.non_digits(int(non_digits * n), rng, font_paths) if non_digits > 0 else fx[:0]
+    parts_x += [fx, flagged, others]
+    parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64)]
+    counts = {"mnist": n, "font_digits": len(fy), "flagged_ones": len(flagged), "non_digits": len(others),
+              "fonts_found": len(font_paths)}  # fmt: skip
+    if extra is not None:
+        ex, ey = extra
+        parts_x.append(np.repeat(ex, extra_repeat, axis=0))
+        parts_y.append(np.repeat(ey, extra_repeat))
+        counts.update(extra_digits=len(ey), extra_repeat=extra_repeat)
+    x, y = np.concatenate(parts_x), np.concatenate(parts_y).astype(np.int64)
+    return replace(split, x_train=x, y_train=y), counts
+
+
+def sample_sheet(path: Path, x: np.ndarray, y: np.ndarray, per_kind: int = 20) -> None:
+    """A contact sheet of what was mixed in, one row per kind, so a user can look at it."""
+    rows = []
+    for label in [*range(10), NOT_A_DIGIT]:
+        pick = x[y == label][-per_kind:]
+        if len(pick):
+            pick = list(pick) + [np.zeros((28, 28), np.uint8)] * (per_kind - len(pick))
+            rows.append(255 - np.hstack(pick))
+    if rows:
+        ok, png = cv2.imencode(".png", np.vstack(rows))
+        if ok:
+            atomic.write_bytes(path, png.tobytes())

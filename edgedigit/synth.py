@@ -1,0 +1,194 @@
+"""Training pictures MNIST lacks: digits in printed and handwriting fonts, European 1s with a flag and a
+foot, and pictures that are not digits (letters, strokes, blots, textures).
+
+Every picture is drawn large, dark on light, and turned into the model's 28x28 input by the device's own
+`preprocess.find_digits`, so the trainer sees exactly what the device would. Trainer side only: it uses
+Pillow (a matplotlib dependency) for fonts, and must never be imported by the device runtime.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgedigit.preprocess import find_digits
+
+CANVAS = 112  # px: pictures are drawn at four times the model's input, then preprocessed like a user's
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+# Debian packages with handwriting-style digits (European 1s, closed 4s, straight-tailed 9s); the trainer
+# works without them (matplotlib's DejaVu fonts are always there) but learns fewer styles
+FONT_PACKAGES = ("fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-humor-sans "
+                 "fonts-ecolier-court fonts-comic-neue fonts-freefont-ttf fonts-liberation")  # fmt: skip
+# letters no one can tell from a digit by shape alone stay out of the non-digit pictures
+DIGIT_LIKE = set("OoQDIlijJSsZzBbgqGTUuAe")
+LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in DIGIT_LIKE]
+SYMBOL_FONTS = ("cmex", "cmsy", "cmmi", "STIXSize", "STIXNonUni", "DejaVuMath")  # matplotlib's maths fonts
+# draw symbols or old-style figures in place of digits
+FLAG_FOOT = 0.35  # share of flagged 1s that also get a foot
+
+
+def font_files() -> list[Path]:
+    """TrueType/OpenType fonts that draw ten distinct digits: the system's and matplotlib's own."""
+    found: set[Path] = set()
+    for d in FONT_DIRS:
+        root = Path(d).expanduser()
+        if root.is_dir():
+            found.update(p for p in root.rglob("*") if p.suffix.lower() in (".ttf", ".otf"))
+    try:
+        import matplotlib
+
+        found.update((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf"))
+    except ImportError:
+        pass
+    return [p for p in sorted(found) if not p.name.startswith(SYMBOL_FONTS) and _draws_digits(str(p))]
+
+
+@functools.cache
+def _draws_digits(path: str) -> bool:
+    """False for symbol fonts and fonts without digit glyphs (they draw the same box for every digit)."""
+    try:
+        shapes = {_glyph(path, c, 40, 0).tobytes() for c in "0178"}
+    except (OSError, ValueError):
+        return False
+    return len(shapes) == 4 and all(len(s) for s in shapes)
+
+
+def _glyph(path: str, text: str, size: int, stroke: int) -> np.ndarray:
+    """`text` in the font at `size` px as 0..255 ink on black, cropped to its ink."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(path, size)
+    img = Image.new("L", (size * 3, size * 3), 0)
+    ImageDraw.Draw(img).text((size // 2, size // 2), text, fill=255, font=font, stroke_width=stroke, stroke_fill=255)
+    a = np.asarray(img)
+    ys, xs = np.nonzero(a > 64)
+    return a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else a[:0, :0]
+
+
+def _to_input(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """Ink (0..1 or 0..255 on black) -> dark on light paper with a margin -> the device's 28x28 input, or
+    None when the device would not see exactly one digit-sized group in it."""
+    ink = ink.astype(np.float32) / (255.0 if ink.dtype == np.uint8 else 1.0)
+    h, w = ink.shape
+    m = max(4, int(0.2 * max(h, w)))
+    ink = cv2.copyMakeBorder(ink, m, m, m, m, cv2.BORDER_CONSTANT, value=0.0)
+    paper, pen = rng.uniform(170, 245), rng.uniform(0, 90)
+    img = np.clip(paper * (1 - ink) + pen * ink + rng.normal(0, 2, ink.shape), 0, 255).astype(np.uint8)
+    found = find_digits(img)
+    return found[0].image if len(found) == 1 else None
+
+
+def _warp(ink: np.ndarray, rng: np.random.Generator, slant: float = 0.3, turn: float = 8.0) -> np.ndarray:
+    """Random slant (shear) and rotation, on a canvas large enough to keep all the ink."""
+    h, w = ink.shape
+    pad = max(h, w) // 2
+    ink = cv2.copyMakeBorder(ink, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    c = (ink.shape[1] / 2, ink.shape[0] / 2)
+    m = cv2.getRotationMatrix2D(c, rng.uniform(-turn, turn), 1.0)
+    shear = rng.uniform(-slant, slant)
+    m[0, 1] += shear
+    m[0, 2] -= shear * c[1]
+    return cv2.warpAffine(ink, m, ink.shape[::-1], flags=cv2.INTER_LINEAR)
+
+
+def font_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """`n` digits in random fonts, weights, slants and proportions, as 28x28 inputs with their labels."""
+    images, labels = [], []
+    for _ in range(n * 2):  # a few renderings are dropped (two groups, a dot on an i-like stroke)
+        if len(images) == n or not fonts:
+            break
+        label = int(rng.integers(10))
+        size = int(rng.integers(60, 100))
+        glyph = _glyph(str(fonts[rng.integers(len(fonts))]), str(label), size, int(rng.integers(0, 4)))
+        if glyph.size == 0:
+            continue
+        aspect = rng.uniform(0.75, 1.25)
+        glyph = cv2.resize(glyph, (max(2, int(glyph.shape[1] * aspect)), glyph.shape[0]))
+        x = _to_input(_warp(glyph, rng), rng)
+        if x is not None:
+            images.append(x)
+            labels.append(label)
+    return _stack(images), np.array(labels, np.int64)
+
+
+def flagged_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """MNIST 1s given the flag (and sometimes the foot) with which most of the world writes a 1."""
+    out = []
+    for one in ones:
+        big = cv2.resize(one, (CANVAS, CANVAS), interpolation=cv2.INTER_CUBIC)
+        mask = big > 128
+        ys, xs = np.nonzero(mask)
+        if len(ys) < 20:
+            continue
+        top, bottom = ys.min(), ys.max()
+        height = bottom - top
+        tx = int(xs[ys <= top + 2].mean())
+        width = max(3, int(round(mask.sum() / max(height, 1))))  # the pen: ink area over the stroke's length
+        length, angle = rng.uniform(0.2, 0.45) * height, np.deg2rad(rng.uniform(25, 60))
+        end = (int(tx - length * np.cos(angle)), int(top + length * np.sin(angle)))
+        cv2.line(big, (tx, int(top)), end, 255, width, cv2.LINE_AA)
+        if rng.random() < FLAG_FOOT:
+            bx, half = int(xs[ys >= bottom - 2].mean()), int(rng.uniform(0.15, 0.3) * height)
+            cv2.line(big, (bx - half, int(bottom)), (bx + half, int(bottom)), 255, width, cv2.LINE_AA)
+        x = _to_input(big, rng)
+        if x is not None:
+            out.append(x)
+    return _stack(out)
+
+
+def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
+    """`n` 28x28 inputs of things that are not digits: letters, curves, crossings, blots, textures."""
+    out: list[np.ndarray] = []
+    makers = [_curves, _blot, _texture] + ([_letter] if fonts else [])
+    for i in range(n * 3):  # some pictures give the device nothing to read, which teaches nothing
+        if len(out) >= n:
+            break
+        found = find_digits(_paper(makers[i % len(makers)](rng, fonts), rng))
+        out.extend(d.image for d in found[: n - len(out)])
+    return _stack(out)
+
+
+def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    ink = ink.astype(np.float32) / (255.0 if ink.dtype == np.uint8 else 1.0)
+    paper, pen = rng.uniform(170, 245), rng.uniform(0, 90)
+    return np.clip(paper * (1 - ink) + pen * ink + rng.normal(0, 2, ink.shape), 0, 255).astype(np.uint8)
+
+
+def _letter(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
+    glyph = _glyph(str(fonts[rng.integers(len(fonts))]), LETTERS[rng.integers(len(LETTERS))], 80,
+                   int(rng.integers(0, 3)))  # fmt: skip
+    return cv2.copyMakeBorder(_warp(glyph, rng), 16, 16, 16, 16, cv2.BORDER_CONSTANT) if glyph.size else glyph
+
+
+def _curves(rng: np.random.Generator, _: list[Path]) -> np.ndarray:
+    """Three or four random quadratic curves: a scribble or a doodle (one or two strokes could be a 1 or a 7)."""
+    canvas = np.zeros((CANVAS, CANVAS), np.uint8)
+    for _ in range(int(rng.integers(3, 5))):
+        p = rng.uniform(15, CANVAS - 15, (3, 2))
+        t = np.linspace(0, 1, 30)[:, None]
+        pts = (1 - t) ** 2 * p[0] + 2 * (1 - t) * t * p[1] + t**2 * p[2]
+        cv2.polylines(canvas, [np.int32(pts)], False, 255, int(rng.integers(3, 10)), cv2.LINE_AA)
+    return canvas
+
+
+def _blot(rng: np.random.Generator, _: list[Path]) -> np.ndarray:
+    """A filled irregular blot: spilt ink, a thumb print, a hole punch."""
+    canvas = np.zeros((CANVAS, CANVAS), np.uint8)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 9))
+    radii = rng.uniform(10, 35, 9)
+    pts = np.stack([CANVAS / 2 + radii * np.cos(angles), CANVAS / 2 + radii * np.sin(angles)], 1)
+    cv2.fillPoly(canvas, [np.int32(pts)], 255, cv2.LINE_AA)
+    return canvas
+
+
+def _texture(rng: np.random.Generator, _: list[Path]) -> np.ndarray:
+    """Blurred, thresholded noise: paper fibres, a fabric, a patterned surface."""
+    noise = cv2.GaussianBlur(rng.random((CANVAS, CANVAS)).astype(np.float32), (0, 0), rng.uniform(1.5, 5))
+    return ((noise > np.quantile(noise, rng.uniform(0.6, 0.85))) * 255).astype(np.uint8)
+
+
+def _stack(images: list[np.ndarray]) -> np.ndarray:
+    return np.stack(images).astype(np.uint8) if images else np.zeros((0, 28, 28), np.uint8)
