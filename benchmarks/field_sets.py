@@ -65,7 +65,16 @@ MNIST_SCENES: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
     "phone photo 2000 px, thin": lambda d, r: _phone(d, r),
     "overwritten (traced 3x)": lambda d, r: _on_paper(_traced(_big(d, 120), r), r),
     "white on black, bold": lambda d, r: 255 - _on_paper(_stroke(_big(d, 80), 9), r),
+    "bitmap filling 16x16, binary": lambda d, r: _filled(d, 16, binary=True),
+    "bitmap filling 32x32, grey": lambda d, r: _filled(d, 32, binary=False),
 }
+
+
+def _filled(d: np.ndarray, side: int, binary: bool) -> np.ndarray:
+    """The digit stretched to fill a square bitmap, white on black, as digit collections store them."""
+    ys, xs = np.nonzero(d > 30)
+    box = cv2.resize(d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], (side, side), interpolation=cv2.INTER_AREA)
+    return np.where(box > 100, 255, 0).astype(np.uint8) if binary else box
 
 
 def _phone(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:

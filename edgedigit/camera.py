@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -58,6 +58,19 @@ def open_source(source: str) -> cv2.VideoCapture:
         cap.release()
         raise UserError(f"cannot open camera source {source!r} (no such camera, file or stream)")
     return cap
+
+
+def frames(source: str) -> Iterator[np.ndarray]:
+    """Frames from a source until it ends or stops delivering (no reconnecting: for short captures)."""
+    cap = open_source(source)
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            yield frame
+    finally:
+        cap.release()
 
 
 def _is_file(source: str) -> bool:

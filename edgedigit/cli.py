@@ -17,6 +17,7 @@ import typer
 
 from edgedigit.errors import UserError
 from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
+from edgedigit.reader import MIN_CONFIDENCE
 
 app = typer.Typer(
     add_completion=False,
@@ -128,12 +129,20 @@ def train(
         float,
         typer.Option(help="Non-digit pictures trained towards 'unsure', as a share of the training part (0: off)."),
     ] = TrainOptions.non_digits,
+    box_fill: Annotated[
+        float,
+        typer.Option(help="Digits stretched to fill a square bitmap, as a share of the training images (0: off)."),
+    ] = TrainOptions.box_fill,
     extra: Annotated[
         Optional[Path], typer.Option(help="Your own labelled digits: a folder of 0/ ... 9/ (see edgedigit collect).")
     ] = None,
     extra_repeat: Annotated[
         int, typer.Option(help="How many times each of your own digits counts in training.")
     ] = TrainOptions.extra_repeat,
+    finetune: Annotated[
+        Optional[Path],
+        typer.Option(help="Fine-tune this run's model on --extra digits for --epochs epochs instead of searching."),
+    ] = None,
 ) -> None:
     """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
     _quiet_tensorflow()
@@ -146,9 +155,14 @@ def train(
         timeout=timeout, epochs=epochs, final_epochs=final_epochs, augment=augment, elastic=elastic,
         seed=seed,
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage,
-        resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits,
-        extra=str(extra) if extra else None, extra_repeat=extra_repeat,
+        resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,
+        extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
     )  # fmt: skip
+    if finetune is not None:
+        from edgedigit.finetune import finetune as run_finetune
+
+        run_finetune(opts, Console())
+        return
     run_train(opts, Console())
 
 
@@ -223,6 +237,9 @@ def classify(
     roi: Annotated[Optional[str], typer.Option(help="Only look inside x,y,w,h (pixels).")] = None,
     max_frames: Annotated[Optional[int], typer.Option(help="Camera: stop after this many frames.")] = None,
     stable: Annotated[int, typer.Option(help="Camera: frames a reading must hold before it is printed.")] = 3,
+    min_confidence: Annotated[
+        float, typer.Option(help="Ink the model reads with less confidence is reported as not a digit.")
+    ] = MIN_CONFIDENCE,
 ) -> None:
     """Read digits from image files or a camera (no TensorFlow needed)."""
     from edgedigit.camera import CameraOptions, parse_roi
@@ -238,6 +255,8 @@ def classify(
         raise UserError("give image files or --camera, not both")
     if show and headless:
         raise UserError("--show and --headless contradict each other: pick one")
+    if not 0.0 <= min_confidence <= 1.0:
+        raise UserError("--min-confidence must be between 0 and 1")
     clf = Classifier(model, threads=threads)
     if camera is not None:
         from edgedigit.camera import run as run_camera
@@ -248,7 +267,45 @@ def classify(
         return
     from edgedigit.files import classify_files
 
-    raise typer.Exit(classify_files(images, clf, top_k, json_out, region))
+    raise typer.Exit(classify_files(images, clf, top_k, json_out, region, min_confidence))
+
+
+@app.command()
+@friendly
+def collect(
+    images: Annotated[Optional[list[Path]], typer.Argument(help="Pictures of your digits.")] = None,
+    label: Annotated[str, typer.Option(help="The digit(s) every picture shows, left to right: 7, or 2026.")] = "",
+    out: Annotated[Path, typer.Option(help="Folder of 0/ ... 9/ to add to (for train --extra).")] = Path("my-digits"),
+    camera: Annotated[Optional[str], typer.Option(help="Take the digits from this camera source instead.")] = None,
+    count: Annotated[int, typer.Option(help="Camera: how many digits to save.")] = 20,
+) -> None:
+    """Save your own labelled digits, as the model sees them, to teach it your handwriting (train --extra)."""
+    from edgedigit.collect import collect_file, collect_frames, parse_label
+
+    _single_threaded_opencv()
+    digits = parse_label(label)
+    if camera is None and not images:
+        raise UserError("give pictures to collect from, or --camera SOURCE")
+    if camera is not None and images:
+        raise UserError("give pictures or --camera, not both")
+    if count < 1:
+        raise UserError("--count must be at least 1")
+    if camera is not None:
+        from edgedigit.camera import frames
+
+        saved = collect_frames(frames(camera), digits, out, count)
+        print(f"saved {len(saved)} digit(s) labelled {label} from {camera} into {out}")
+        raise typer.Exit(0 if len(saved) >= count else 1)
+    failed = 0
+    for path in images:
+        try:
+            saved = collect_file(path, digits, out)
+        except UserError as exc:
+            failed += 1
+            print(f"edgedigit: error: {exc}", file=sys.stderr, flush=True)
+            continue
+        print(f"{path}: saved " + ", ".join(str(s.path) for s in saved), flush=True)
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()

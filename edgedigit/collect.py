@@ -41,11 +41,12 @@ def parse_label(text: str) -> list[int]:
 
 
 def collect_picture(img: np.ndarray, label: list[int], folder: Path, name: str, source_bytes: bytes,
-                    suffix: str) -> list[Saved]:  # fmt: skip
-    """Save the digits found in one picture under their labels; refuse when the count does not match."""
+                    suffix: str, shown: str) -> list[Saved]:  # fmt: skip
+    """Save the digits found in one picture under their labels; refuse when the count does not match
+    (`shown` names the picture in that message)."""
     found = find_digits(img)
     if len(found) != len(label):
-        raise UserError(f"{name}: found {len(found)} digit(s) but --label gives {len(label)}; nothing saved from it")
+        raise UserError(f"{shown}: found {len(found)} digit(s) but --label gives {len(label)}; nothing saved from it")
     source = folder / "sources" / f"{name}{suffix}"
     atomic.write_bytes(source, source_bytes)
     saved = []
@@ -63,7 +64,8 @@ def collect_picture(img: np.ndarray, label: list[int], folder: Path, name: str, 
 def collect_file(path: Path, label: list[int], folder: Path) -> list[Saved]:
     """One picture file's digits, labelled (a UserError when its digit count does not match the label)."""
     img = read_image(path)
-    return collect_picture(img, label, folder, f"{path.stem}-{_stamp()}", path.read_bytes(), path.suffix.lower())
+    name = f"{path.stem}-{_stamp()}"
+    return collect_picture(img, label, folder, name, path.read_bytes(), path.suffix.lower(), str(path))
 
 
 def collect_frames(frames: Iterable[np.ndarray], label: list[int], folder: Path, count: int) -> list[Saved]:
@@ -77,7 +79,8 @@ def collect_frames(frames: Iterable[np.ndarray], label: list[int], folder: Path,
             continue
         ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
         if ok:
-            saved += collect_picture(frame, label, folder, f"camera-{_stamp()}", jpg.tobytes(), ".jpg")
+            name = f"camera-{_stamp()}"
+            saved += collect_picture(frame, label, folder, name, jpg.tobytes(), ".jpg", name)
     return saved
 
 

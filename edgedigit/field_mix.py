@@ -56,6 +56,7 @@ def mix(
     fonts: float,
     flag_ones: float,
     non_digits: float,
+    box_fill: float = 0.0,
     extra: tuple[np.ndarray, np.ndarray] | None = None,
     extra_repeat: int = 1,
 ) -> tuple[Split, dict[str, Any]]:
@@ -71,10 +72,12 @@ def mix(
     ones = split.x_train[split.y_train == 1]
     flagged = synth.flagged_ones(ones[rng.random(len(ones)) < flag_ones], rng) if flag_ones > 0 else fx[:0]
     others = synth.non_digits(int(non_digits * n), rng, font_paths) if non_digits > 0 else fx[:0]
-    parts_x += [fx, flagged, others]
-    parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64)]
+    pick = np.flatnonzero(rng.random(n) < box_fill)
+    filled, filled_y = synth.box_filled(split.x_train[pick], split.y_train[pick], rng)
+    parts_x += [fx, flagged, others, filled]
+    parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64), filled_y]
     counts = {"mnist": n, "font_digits": len(fy), "flagged_ones": len(flagged), "non_digits": len(others),
-              "fonts_found": len(font_paths)}  # fmt: skip
+              "box_filled": len(filled), "fonts_found": len(font_paths)}  # fmt: skip
     if extra is not None:
         ex, ey = extra
         parts_x.append(np.repeat(ex, extra_repeat, axis=0))

@@ -15,13 +15,18 @@ from edgedigit.runtime import Classifier
 
 
 def classify_files(
-    paths: list[Path], clf: Classifier, top_k: int, as_json: bool, roi: tuple[int, int, int, int] | None
+    paths: list[Path],
+    clf: Classifier,
+    top_k: int,
+    as_json: bool,
+    roi: tuple[int, int, int, int] | None,
+    min_confidence: float,
 ) -> int:
     """Classify each file; returns the exit code: 0 all read, 1 some failed."""
     failed = 0
     for path in paths:
         try:
-            reading = read_digits(read_image(path), clf, top_k=top_k, roi=roi)
+            reading = read_digits(read_image(path), clf, top_k=top_k, roi=roi, min_confidence=min_confidence)
         except (UserError, cv2.error) as exc:  # an OpenCV failure on an odd image is that file's failure only
             failed += 1
             message = str(exc) if isinstance(exc, UserError) else f"{path}: could not process the image"

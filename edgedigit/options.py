@@ -13,6 +13,7 @@ ELASTIC_PX = 0.5
 FONT_SHARE = 0.1  # digits rendered from fonts: European 1s, closed 4s, straight-tailed 9s
 FLAG_SHARE = 0.5  # of the training 1s, this share is added again with a flag (and sometimes a foot)
 NON_DIGIT_SHARE = 0.1  # letters, scribbles, blots, textures, trained towards "unsure"
+BOX_FILL_SHARE = 0.1  # digits stretched to fill a square bitmap (a 1 becomes a bold bar), as datasets store them
 EXTRA_REPEAT = 20  # each of a user's own digits counts this many times (a few dozen among 60,000)
 
 
@@ -41,8 +42,10 @@ class TrainOptions:
     fonts: float = FONT_SHARE
     flag_ones: float = FLAG_SHARE
     non_digits: float = NON_DIGIT_SHARE
+    box_fill: float = BOX_FILL_SHARE
     extra: str | None = None
     extra_repeat: int = EXTRA_REPEAT
+    finetune: str | None = None
 
     @property
     def augment_strength(self) -> float:

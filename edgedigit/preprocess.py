@@ -36,7 +36,8 @@ TOUCHING = 1.2  # a group in a photo this much wider than tall may be digits wri
 CROP_MARGIN = 0.25  # crops are padded with their paper by this share of their longer side, so ink that
 # touches the frame (a cell cut tightly from a form) is analysed like ink well inside it
 TIGHT_SIDES = 3  # ink touching this many sides of a picture: a crop cut tightly around a digit, not a photo
-TIGHT_SIDE_INK = 0.6  # ...unless ink covers more of one side than this (a desk or a shadow along it)
+TIGHT_SIDE_INK = 0.6  # ink along this much of one side is a bar (of a 7, a 5) in a crop...
+TIGHT_SPREAD = 0.25  # ...unless it also covers this much of another side: a desk or a shadow along the edge
 TIGHT_RUNS = 2  # ...or crosses one side more often than a digit's strokes do (the lines of ruled paper)
 BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
 BOX = 20
@@ -180,15 +181,16 @@ def _cut(box: tuple[int, int, int, int], mask: np.ndarray, k: int) -> list[tuple
 
 def _tight_crop(gray: np.ndarray) -> bool:
     """A digit cut out tightly: its ink (the minority side of an Otsu split) touches three or four sides of
-    the picture, but only in places, as a digit's strokes do, not all along, as a desk around a sheet does."""
+    the picture, in places or along one side (a bar), not along several, as a desk or a shadow does."""
     _, mask = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     if 2 * cv2.countNonZero(mask) > mask.size:
         mask = 1 - mask
     sides = (mask[0], mask[-1], mask[:, 0], mask[:, -1])
     touching = sum(bool(side.any()) for side in sides)
-    side_ink = max(float(side.mean()) for side in sides)
+    most, second = sorted((float(side.mean()) for side in sides), reverse=True)[:2]
     runs = max(int(np.count_nonzero(np.diff(side, prepend=0) == 1)) for side in sides)
-    return touching >= TIGHT_SIDES and side_ink < TIGHT_SIDE_INK and runs <= TIGHT_RUNS
+    spread = most >= TIGHT_SIDE_INK and second >= TIGHT_SPREAD
+    return touching >= TIGHT_SIDES and not spread and runs <= TIGHT_RUNS
 
 
 def _pad_with_paper(gray: np.ndarray) -> tuple[np.ndarray, int]:

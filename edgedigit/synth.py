@@ -139,6 +139,29 @@ def flagged_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _stack(out)
 
 
+def box_filled(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Digits stretched to fill a small square box, as bitmap collections and form cells store them (a 1
+    becomes a bold bar as wide as it is tall): 12 to 40 px, often binarized, either polarity."""
+    out, kept = [], []
+    for d, label in zip(images, labels):
+        ys, xs = np.nonzero(d > 30)
+        if len(ys) < 5:
+            continue
+        side = int(rng.integers(12, 41))
+        box = cv2.resize(
+            d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], (side, side), interpolation=cv2.INTER_AREA
+        )
+        if rng.random() < 0.5:
+            box = np.where(box > rng.integers(60, 160), 255, 0).astype(np.uint8)
+        margin = int(rng.integers(0, 4))
+        box = cv2.copyMakeBorder(box, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+        found = find_digits(255 - box if rng.random() < 0.5 else box)
+        if len(found) == 1:
+            out.append(found[0].image)
+            kept.append(label)
+    return _stack(out), np.array(kept, np.int64)
+
+
 def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
     """`n` 28x28 inputs of things that are not digits: letters, curves, crossings, blots, textures."""
     out: list[np.ndarray] = []

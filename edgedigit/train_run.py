@@ -35,20 +35,21 @@ STUDY_NAME = "edgedigit"
 
 def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     """Run the whole job and return the summary (also written to summary.json)."""
-    _validate(opts)
+    validate(opts)
     started = time.monotonic()
-    folder = _prepare_folder(opts)
+    folder = prepare_folder(opts)
     data = load_mnist(opts.data)
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
     extra = field_mix.load_extra(opts.extra) if opts.extra else None
     split, mixed = field_mix.mix(
-        split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, extra, opts.extra_repeat
+        split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, opts.box_fill, extra, opts.extra_repeat
     )
     added = slice(mixed["mnist"], None)
     field_mix.sample_sheet(folder / "field_samples.png", split.x_train[added], split.y_train[added])
     console.print(
         f"[bold]edgedigit train[/] run [cyan]{folder}[/]: {mixed['mnist']} MNIST train + "
-        f"{mixed['font_digits']} font digits + {mixed['flagged_ones']} flagged 1s + {mixed['non_digits']} non-digits"
+        f"{mixed['font_digits']} font digits + {mixed['flagged_ones']} flagged 1s + {mixed['box_filled']} box-filled "
+        f"+ {mixed['non_digits']} non-digits"
         + (f" + {mixed['extra_digits']} of your digits x{opts.extra_repeat}" if extra is not None else "")
         + f" / {len(split.y_val)} val images from {data.source}; "
         f"test set ({len(data.y_test)}) kept for the final report"
@@ -128,7 +129,8 @@ def _resume_command(opts: TrainOptions, folder: Path) -> str:
     return f"edgedigit train --run {folder.name}{runs_dir} --resume"
 
 
-def _validate(opts: TrainOptions) -> None:
+def validate(opts: TrainOptions) -> None:
+    """Every option checked before any work starts: one clear line for the first that is wrong."""
     if opts.preset not in ("search", "seed"):
         raise UserError(f"--preset must be 'search' or 'seed', got {opts.preset!r}")
     for name in ("trials", "epochs", "final_epochs"):
@@ -141,7 +143,7 @@ def _validate(opts: TrainOptions) -> None:
     for name in ("augment", "elastic"):
         if (getattr(opts, name) or 0) < 0:
             raise UserError(f"--{name} must be 0 (off) or positive")
-    for name in ("fonts", "flag_ones", "non_digits"):
+    for name in ("fonts", "flag_ones", "non_digits", "box_fill"):
         if not 0 <= getattr(opts, name) <= 1:
             raise UserError(f"--{name.replace('_', '-')} must be a share between 0 (off) and 1")
     if opts.extra_repeat < 1:
@@ -150,7 +152,8 @@ def _validate(opts: TrainOptions) -> None:
         raise UserError("--limit must be at least 200 images (20 a class)")
 
 
-def _prepare_folder(opts: TrainOptions) -> Path:
+def prepare_folder(opts: TrainOptions) -> Path:
+    """RUNS_DIR/RUN, created; an existing one only with --resume (kept) or --force (emptied)."""
     name = opts.run or time.strftime("run-%Y%m%d-%H%M%S")
     folder = Path(opts.runs_dir) / name
     if folder.exists() and any(folder.iterdir()):
@@ -236,7 +239,7 @@ def _finish(
             "val": len(split.y_val),
             "test": len(data.y_test),
         },  # fmt: skip
-        "versions": _versions(),
+        "versions": versions(),
         "model_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
     }
     if opts.preset == "seed":
@@ -298,7 +301,8 @@ def _print_preset(console: Console, rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
+    """The libraries a model was trained with, for its summary."""
     import tensorflow as tf
 
     return {"edgedigit": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,

@@ -56,14 +56,16 @@ def fit(
     split: Split,
     seed: int,
     callbacks: list[keras.callbacks.Callback] | None = None,
+    model: keras.Model | None = None,
 ) -> FitResult:
     """Train `config` on the split's training part, validating each epoch on its validation part.
 
+    `model`, when given, is trained further (fine-tuning) instead of a new one built from `config`.
     The weights of the best validation epoch are restored at the end, so the returned model is
     the one whose validation accuracy is reported.
     """
     keras.utils.set_random_seed(seed)
-    model = build_model(config, seed=seed)
+    model = model or build_model(config, seed=seed)
     steps = math.ceil(len(split.x_train) / config.batch_size)
     compile_model(model, config, steps)
     best = BestWeights()

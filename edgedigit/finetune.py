@@ -1,0 +1,84 @@
+"""`edgedigit train --finetune RUN --extra DIGITS`: a few epochs from RUN's model on MNIST plus the
+field mix plus the user's own digits, into a new run folder; minutes, not a full search.
+
+The user's digits are read by RUN's model before and by the new model after, both figures in
+summary.json. Selection is on MNIST validation only; the test set is read once, for the summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import keras
+from rich.console import Console
+
+from edgedigit import atomic, field_mix
+from edgedigit.config import TrainConfig, count_params
+from edgedigit.data import load_mnist, split_train_val
+from edgedigit.errors import UserError
+from edgedigit.model import compile_model
+from edgedigit.options import TrainOptions
+from edgedigit.progress import TrainProgress
+from edgedigit.train_run import prepare_folder, validate, versions
+from edgedigit.training import evaluate, fit
+
+LR_SHARE = 0.1  # fine-tuning starts at a tenth of the run's learning rate: nudge the model, do not retrain it
+
+
+def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
+    """Fine-tune the model of run `opts.finetune` and write model.keras and summary.json to a new run."""
+    source = Path(opts.finetune).expanduser()
+    if not (source / "model.keras").is_file() or not (source / "summary.json").is_file():
+        raise UserError(f"--finetune {source}: not a run folder of `edgedigit train` (model.keras, summary.json)")
+    if not opts.extra:
+        raise UserError("--finetune needs --extra DIR: the digits to teach the model")
+    validate(opts)
+    started = time.monotonic()
+    folder = prepare_folder(opts)
+    base = TrainConfig.from_dict(json.loads((source / "summary.json").read_text())["best_config"])
+    config = replace(base, epochs=opts.epochs, learning_rate=base.learning_rate * LR_SHARE)
+    data = load_mnist(opts.data)
+    split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
+    extra = field_mix.load_extra(opts.extra)
+    split, mixed = field_mix.mix(
+        split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, opts.box_fill, extra, opts.extra_repeat
+    )
+    model = keras.models.load_model(source / "model.keras", safe_mode=True)
+    before, _ = evaluate(model, *extra)
+    console.print(
+        f"[bold]edgedigit train --finetune[/] {source} -> [cyan]{folder}[/]: {len(extra[1])} of your digits "
+        f"(x{opts.extra_repeat}) read {before:.1%} before; {opts.epochs} epochs at lr {config.learning_rate:.3g}"
+    )
+    compile_model(model, config, -(-len(split.y_train) // config.batch_size))
+    with TrainProgress(1, console) as bars:
+        result = fit(config, split, opts.seed, callbacks=[bars.epoch_callback("fine-tune", config)], model=model)
+    with atomic.atomic_path(folder / "model.keras") as tmp:
+        result.model.save(tmp)
+    after, _ = evaluate(result.model, *extra)
+    test_acc, _ = evaluate(result.model, data.x_test, data.y_test)
+    summary = {
+        "run": folder.name,
+        "model": "model.keras",
+        "chosen_from": f"fine-tuned from {source} ({opts.epochs} epochs, best validation epoch kept)",
+        "val_accuracy": round(result.val_accuracy, 6),
+        "test_accuracy": round(test_acc, 6),
+        "params": count_params(config.hidden),
+        "best_config": config.to_dict(),
+        "options": asdict(opts),
+        "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
+        "training_mix": {**mixed, "extra_accuracy": {"before": round(before, 4), "after": round(after, 4)}},
+        "wall_seconds": round(time.monotonic() - started, 1),
+        "versions": versions(),
+        "model_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
+    }
+    atomic.write_json(folder / "summary.json", summary)
+    console.print(
+        f"your digits: {before:.1%} -> {after:.1%}; MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} "
+        f"-> {folder / 'model.keras'}"
+    )
+    return summary

@@ -1,0 +1,218 @@
+"""Digits as people outside MNIST write and crop them: tight crops, strokes in pieces, European 1s,
+non-digits; the training mix that teaches them; and a user's own digits, collected and trained on."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from edgedigit import preprocess
+from edgedigit.cli import app
+from edgedigit.preprocess import find_digits
+from edgedigit.reader import read_digits
+from edgedigit.runtime import Classifier
+from tests.conftest import USPS
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return Classifier(warn=False)  # the bundled int8 model
+
+
+def _strokes(strokes: list[list[tuple[float, float]]], size: int = 120, width: int = 8) -> np.ndarray:
+    """Polylines in a unit box drawn dark on white paper with a margin."""
+    img = np.full((int(size * 1.5), int(size * 1.5)), 235, np.uint8)
+    off = size // 4
+    for stroke in strokes:
+        pts = np.int32([(off + x * size * 0.7, off + y * size) for x, y in stroke])
+        cv2.polylines(img, [pts], False, 25, width, cv2.LINE_AA)
+    return img
+
+
+def _three_crops(d28: np.ndarray) -> list[np.ndarray]:
+    """The same digit as a tight dark-on-white 64 px crop, that crop with a white margin, and native."""
+    ys, xs = np.nonzero(d28 > 40)
+    tight = 255 - cv2.resize(d28[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], (64, 64))
+    return [tight, cv2.copyMakeBorder(tight, 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=255), d28]
+
+
+def test_tight_margin_and_native_crops_read_alike(mnist, clf):
+    idx = np.random.default_rng(3).choice(len(mnist.y_test), 60, replace=False)
+    same = right = 0
+    for d, y in zip(mnist.x_test[idx], mnist.y_test[idx]):
+        readings = [read_digits(c, clf).digits for c in _three_crops(d)]
+        same += readings[0] == readings[1] == readings[2]
+        right += all(r == [int(y)] for r in readings)
+    assert same >= 58 and right >= 57, (same, right)
+
+
+@pytest.mark.skipif(not USPS.exists(), reason=f"USPS digits not found at {USPS} (shared data of the project)")
+def test_usps_digits_touching_the_frame_are_not_cut():
+    """A tight crop's ink touches the frame; it must still be one digit (it was read as "11" for a 0)."""
+    x = np.load(USPS)["x"][:300]
+    several = sum(len(find_digits(255 - cv2.resize(d, (64, 64), interpolation=cv2.INTER_CUBIC))) != 1 for d in x)
+    assert several <= 1
+
+
+def test_a_tight_crop_is_told_from_a_photo():
+    digit = _strokes([[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]])  # a 7
+    ys, xs = np.nonzero(digit < 128)
+    assert preprocess._tight_crop(digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+    assert not preprocess._tight_crop(digit)  # with its margin
+    lined = digit.copy()
+    for y in range(10, lined.shape[0], 25):
+        cv2.line(lined, (0, y), (lined.shape[1], y), 120, 2)
+    assert not preprocess._tight_crop(lined)  # ruling crosses the sides many times
+
+
+@pytest.mark.parametrize(
+    ("label", "strokes"),
+    [
+        (4, [[(0.2, 0.0), (0.1, 0.6), (0.9, 0.6)], [(0.7, 0.15), (0.7, 1.0)]]),  # open 4 in two strokes
+        (5, [[(0.25, 0.08), (0.2, 0.45), (0.6, 0.4), (0.85, 0.6), (0.8, 0.9), (0.5, 1.0), (0.15, 0.9)],
+             [(0.3, 0.0), (0.9, 0.0)]]),  # a 5 whose bar is a separate stroke  # fmt: skip
+    ],
+)
+def test_a_digit_in_separate_strokes_is_one_digit(clf, label, strokes):
+    img = _strokes(strokes)
+    assert len(find_digits(img)) == 1
+    assert read_digits(img, clf).digits == [label]
+
+
+@pytest.mark.parametrize("foot", [False, True])
+def test_a_flagged_one_reads_as_one(clf, foot):
+    strokes = [[(0.2, 0.3), (0.6, 0.0), (0.6, 1.0)]] + ([[(0.3, 1.0), (0.9, 1.0)]] if foot else [])
+    assert read_digits(_strokes(strokes), clf).digits == [1]
+
+
+def test_non_digits_give_no_digit(clf):
+    rng = np.random.default_rng(5)
+    pictures = [np.full((100, 100), 230, np.uint8)]  # blank paper
+    for letter in "KMWXHRk":
+        img = np.full((120, 120), 230, np.uint8)
+        cv2.putText(img, letter, (25, 90), cv2.FONT_HERSHEY_DUPLEX, 3, 20, 6, cv2.LINE_AA)
+        pictures.append(img)
+    for _ in range(4):  # a scribble of many random strokes
+        img = np.full((120, 120), 230, np.uint8)
+        cv2.polylines(img, [np.int32(rng.uniform(15, 105, (12, 2)))], False, 20, 4, cv2.LINE_AA)
+        pictures.append(img)
+    accepted = [i for i, p in enumerate(pictures) if read_digits(p, clf).digits]
+    assert pictures and len(accepted) <= 2, accepted
+    reading = read_digits(pictures[1], clf)  # a K: the ink is reported, as not a digit
+    if not reading.digits:
+        assert reading.to_json()["digit"] is None and reading.to_json()["not_digits"]
+
+
+def test_a_stricter_confidence_bar_rejects_more(clf, mnist):
+    images = list(mnist.x_test[:40])
+    kept = [sum(bool(read_digits(d, clf, min_confidence=t).digits) for d in images) for t in (0.0, 1.0)]
+    assert kept == [40, 0]
+
+
+def test_non_digits_are_trained_towards_a_uniform_target():
+    import tensorflow as tf
+
+    from edgedigit.training import _target
+
+    t = _target(tf.constant([3, -1], tf.int64)).numpy()
+    assert t[0].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+    assert np.allclose(t[1], 0.1)
+
+
+def test_the_training_mix_is_what_the_device_would_see(mnist):
+    from edgedigit import field_mix, synth
+    from edgedigit.data import split_train_val
+
+    split = split_train_val(mnist, 0.1, seed=0, limit=1000)
+    mixed, counts = field_mix.mix(split, 0, fonts=0.1, flag_ones=0.5, non_digits=0.1)
+    n = counts["mnist"]
+    assert counts["fonts_found"] >= 3  # matplotlib's DejaVu fonts at least
+    assert 0.8 * 0.1 * n <= counts["font_digits"] <= 0.1 * n + 1 and counts["non_digits"] == int(0.1 * n)
+    assert len(mixed.y_train) == n + counts["font_digits"] + counts["flagged_ones"] + counts["non_digits"]
+    assert (mixed.y_train == field_mix.NOT_A_DIGIT).sum() == counts["non_digits"]
+    assert mixed.x_val is split.x_val  # validation stays MNIST
+    added = mixed.x_train[n:]
+    # every picture went through find_digits: 28x28 with the ink's mass centred, as the device makes them
+    for img in added[:: max(1, len(added) // 50)]:
+        if img.any():
+            m = cv2.moments(img.astype(np.float32))
+            assert abs(m["m10"] / m["m00"] - 14) < 1.5 and abs(m["m01"] / m["m00"] - 14) < 1.5
+    ones = split.x_train[split.y_train == 1][:20]
+    flagged = synth.flagged_ones(ones, np.random.default_rng(0))
+    # the flag goes down to the left from the top: more ink in the upper left than the plain 1s have
+    assert flagged[:, 4:12, 4:13].mean() > 1.5 * ones[:, 4:12, 4:13].mean()
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory, mnist):
+    """Six of "my" digits collected from picture files with `edgedigit collect`."""
+    folder = tmp_path_factory.mktemp("collect")
+    pictures = folder / "pictures"
+    pictures.mkdir()
+    paths = []
+    for i, d in enumerate(mnist.x_test[:6]):
+        paths.append(pictures / f"mine{i}.png")
+        cv2.imwrite(str(paths[-1]), 255 - cv2.resize(d, (84, 84)))
+    out = folder / "digits"
+    for p, y in zip(paths, mnist.y_test[:6]):
+        result = runner.invoke(app, ["collect", str(p), "--label", str(int(y)), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    return out, paths
+
+
+def test_collect_saves_model_inputs_with_their_sources(collected, mnist):
+    out, paths = collected
+    index = [json.loads(line) for line in (out / "collected.jsonl").read_text().splitlines()]
+    assert [e["label"] for e in index] == [int(y) for y in mnist.y_test[:6]]
+    for entry, src in zip(index, paths):
+        img = cv2.imread(str(out / entry["file"]), cv2.IMREAD_UNCHANGED)
+        assert img.shape == (28, 28) and img.dtype == np.uint8
+        assert np.array_equal(img, find_digits(cv2.imread(str(src), cv2.IMREAD_UNCHANGED))[0].image)
+        assert (out / entry["source"]).read_bytes() == src.read_bytes()
+
+
+def test_collect_refuses_a_label_that_does_not_match(collected):
+    out, paths = collected
+    before = sorted(p.name for p in out.rglob("*"))
+    result = runner.invoke(app, ["collect", str(paths[0]), "--label", "12", "--out", str(out)])
+    assert result.exit_code == 1 and "found 1 digit(s) but --label gives 2" in result.output
+    assert sorted(p.name for p in out.rglob("*")) == before  # nothing saved, nothing lost
+    result = runner.invoke(app, ["collect", str(paths[0]), "--label", "x", "--out", str(out)])
+    assert result.exit_code == 2 and "--label" in result.output
+
+
+def test_collected_digits_train_and_finetune(collected, tmp_path, mnist_path):
+    out, _ = collected
+    runs = tmp_path / "runs"
+    common = ["--data", str(mnist_path), "--runs-dir", str(runs), "--limit", "1000", "--epochs", "1", "--seed", "2"]
+    result = runner.invoke(app, ["train", "--run", "mine", "--trials", "1", "--final-epochs", "1",
+                                 "--extra", str(out), "--extra-repeat", "5", *common])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((runs / "mine" / "summary.json").read_text())
+    mix = summary["training_mix"]
+    assert summary["options"]["extra"] == str(out) and summary["options"]["extra_repeat"] == 5
+    assert mix["extra_digits"] == 6 and mix["extra_repeat"] == 5
+    assert set(mix["extra_accuracy"]) == {"before_bundled", "after"}
+    assert (runs / "mine" / "field_samples.png").stat().st_size > 0
+
+    result = runner.invoke(app, ["train", "--run", "tuned", "--finetune", str(runs / "mine"), "--extra", str(out),
+                                 *common])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tuned = json.loads((runs / "tuned" / "summary.json").read_text())
+    assert tuned["options"]["finetune"] == str(runs / "mine")
+    assert tuned["best_config"]["hidden"] == summary["best_config"]["hidden"]
+    assert tuned["best_config"]["learning_rate"] == pytest.approx(summary["best_config"]["learning_rate"] * 0.1)
+    acc = tuned["training_mix"]["extra_accuracy"]
+    assert 0 <= acc["before"] <= 1 and 0 <= acc["after"] <= 1 and tuned["training_mix"]["extra_digits"] == 6
+    assert 0.5 < tuned["test_accuracy"] <= 1.0
+
+
+def test_finetune_needs_digits_and_a_run(tmp_path, mnist_path):
+    result = runner.invoke(app, ["train", "--finetune", str(tmp_path), "--extra", str(tmp_path)])
+    assert result.exit_code == 2 and "not a run folder" in result.output
