@@ -167,10 +167,10 @@ def non_digit(kind: str, rng: np.random.Generator, size: int = 120) -> np.ndarra
     if kind == "letter":
         return hershey(LETTERS[rng.integers(len(LETTERS))], rng, size)
     canvas = np.zeros((size, size), np.float32)
-    if kind == "scribble":  # a random pen walk with momentum, as a child or a pen test draws it
+    if kind == "scribble":  # a long random pen walk crossing itself (a short one is a stroke: maybe a 1 or a 7)
         p, v = np.array([size / 2, size / 2]), rng.normal(0, 1, 2)
         pts = []
-        for _ in range(int(rng.integers(30, 80))):
+        for _ in range(int(rng.integers(80, 160))):
             v = 0.85 * v + rng.normal(0, 1.5, 2)
             p = np.clip(p + v, size * 0.1, size * 0.9)
             pts.append(p.copy())

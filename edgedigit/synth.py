@@ -22,6 +22,7 @@ FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts
 # works without them (matplotlib's DejaVu fonts are always there) but learns fewer styles
 FONT_PACKAGES = ("fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-humor-sans "
                  "fonts-ecolier-court fonts-comic-neue fonts-freefont-ttf fonts-liberation")  # fmt: skip
+FEW_FONTS = 20  # matplotlib alone brings about a dozen usable fonts; the Debian packages above bring ~90
 # letters no one can tell from a digit by shape alone stay out of the non-digit pictures
 DIGIT_LIKE = set("OoQDIlijJSsZzBbgqGTUuAe")
 LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in DIGIT_LIKE]

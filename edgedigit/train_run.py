@@ -21,7 +21,7 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from edgedigit import __version__, atomic, field_mix, report
+from edgedigit import __version__, atomic, field_mix, report, synth
 from edgedigit.config import TrainConfig, count_params, int8_kb
 from edgedigit.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.errors import UserError
@@ -44,6 +44,9 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     split, mixed = field_mix.mix(
         split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, opts.box_fill, extra, opts.extra_repeat
     )
+    if opts.fonts > 0 and mixed["fonts_found"] < synth.FEW_FONTS:
+        console.print(f"[yellow]only {mixed['fonts_found']} fonts found[/]: font digits lack handwriting styles; "
+                      f"for them: apt-get install {synth.FONT_PACKAGES}")  # fmt: skip
     added = slice(mixed["mnist"], None)
     field_mix.sample_sheet(folder / "field_samples.png", split.x_train[added], split.y_train[added])
     console.print(
@@ -235,7 +238,7 @@ def _finish(
         "data": {
             "source": data.source,
             "sha256": data.sha256,
-            "train": len(split.y_train),
+            "train": mixed["mnist"],  # MNIST images; the training mix added to them is listed apart
             "val": len(split.y_val),
             "test": len(data.y_test),
         },  # fmt: skip

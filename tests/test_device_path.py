@@ -1,4 +1,5 @@
-"""The device path (classify, bench, info) runs with TensorFlow and Keras unimportable."""
+"""The device path (classify, collect, bench, info) runs with TensorFlow, Keras, Optuna and matplotlib
+unimportable."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ BLOCKER = """
 import importlib.abc, sys
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('tensorflow', 'keras', 'tf_keras'):
+        if name.split('.')[0] in ('tensorflow', 'keras', 'tf_keras', 'optuna', 'matplotlib'):
             raise ImportError(f'blocked for this test: {name}')
         return None
 sys.meta_path.insert(0, Block())
@@ -42,6 +43,10 @@ def test_classify_bench_info_without_tensorflow(tmp_path, small_int8, mnist):
     info = run_blocked("info", "--model", str(small_int8))
     assert info.returncode == 0, info.stderr
     assert json.loads(info.stdout)["model"]["backend"] in ("ai-edge-litert", "tflite-runtime")
+
+    collected = run_blocked("collect", str(digit), "--label", str(mnist.y_test[0]), "--out", str(tmp_path / "mine"))
+    assert collected.returncode == 0, collected.stderr
+    assert len(list((tmp_path / "mine" / str(mnist.y_test[0])).glob("*.png"))) == 1
 
     bench = run_blocked("bench", "--model", str(small_int8), "--repeat", "20", "--batch", "8", "--json")
     assert bench.returncode == 0, bench.stderr

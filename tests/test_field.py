@@ -75,8 +75,13 @@ def test_a_tight_crop_is_told_from_a_photo():
     ("label", "strokes"),
     [
         (4, [[(0.2, 0.0), (0.1, 0.6), (0.9, 0.6)], [(0.7, 0.15), (0.7, 1.0)]]),  # open 4 in two strokes
-        (5, [[(0.25, 0.08), (0.2, 0.45), (0.6, 0.4), (0.85, 0.6), (0.8, 0.9), (0.5, 1.0), (0.15, 0.9)],
-             [(0.3, 0.0), (0.9, 0.0)]]),  # a 5 whose bar is a separate stroke  # fmt: skip
+        (
+            5,
+            [
+                [(0.25, 0.08), (0.2, 0.45), (0.6, 0.4), (0.85, 0.6), (0.8, 0.9), (0.5, 1.0), (0.15, 0.9)],
+                [(0.3, 0.0), (0.9, 0.0)],
+            ],
+        ),  # a 5 whose bar is a separate stroke  # fmt: skip
     ],
 )
 def test_a_digit_in_separate_strokes_is_one_digit(clf, label, strokes):

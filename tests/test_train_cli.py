@@ -26,7 +26,8 @@ def trained_run(tmp_path_factory, mnist_path):
 
 def test_run_folder_has_every_artifact(trained_run):
     folder, _ = trained_run
-    for name in ("model.keras", "trials.csv", "summary.json", "curves.png", "confusion.png", "size.png", "report.md"):
+    for name in ("model.keras", "trials.csv", "summary.json", "curves.png", "confusion.png", "size.png", "report.md",
+                 "field_samples.png"):  # fmt: skip
         assert (folder / name).stat().st_size > 0, name
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")], "temp files left behind"
 
@@ -43,6 +44,11 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
     assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "max_params": None}
+    mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded
+    assert {k: summary["options"][k] for k in ("fonts", "flag_ones", "non_digits", "box_fill")} == {
+        "fonts": 0.1, "flag_ones": 0.5, "non_digits": 0.1, "box_fill": 0.1}  # fmt: skip
+    assert mix["mnist"] == summary["data"]["train"] and mix["non_digits"] == int(0.1 * mix["mnist"])
+    assert mix["font_digits"] > 0.08 * mix["mnist"] and mix["box_filled"] > 0.08 * mix["mnist"]
     from edgedigit.config import count_params
 
     assert summary["params"] == count_params(best["hidden"])
