@@ -132,10 +132,10 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     scale = 1.0 / factor
     photo = min(gray.shape) > LARGE and not _tight_crop(gray)
-    pad = 0
+    pad, paper = 0, None
     if not photo:
-        gray, pad = _pad_with_paper(gray)
-    ink = _ink_image(gray, photo)
+        gray, pad, paper = _pad_with_paper(gray)
+    ink = _ink_image(gray, paper)
     if ink is None:
         return []
     mask = _mask(ink)
@@ -193,23 +193,28 @@ def _tight_crop(gray: np.ndarray) -> bool:
     return touching >= TIGHT_SIDES and not spread and runs <= TIGHT_RUNS
 
 
-def _pad_with_paper(gray: np.ndarray) -> tuple[np.ndarray, int]:
+def _pad_with_paper(gray: np.ndarray) -> tuple[np.ndarray, int, int]:
     """A crop with a margin of its paper all round (the median of its border: a tight crop's ink touches
-    the frame in places, not along most of it); returns the padded crop and the margin's width."""
+    the frame in places, not along most of it); returns the padded crop, the margin's width and the paper
+    level. A crop whose border is all paper (MNIST's 28x28) already has its margin and is kept as it is."""
+    border = _border(gray)
+    paper = _median(border)
+    if int(border.max()) - paper < MIN_CONTRAST and paper - int(border.min()) < MIN_CONTRAST:
+        return gray, 0, paper
     pad = max(2, int(CROP_MARGIN * max(gray.shape)))
-    paper = _median(_border(gray))
-    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper), pad
+    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper), pad, paper
 
 
-def _ink_image(gray: np.ndarray, photo: bool) -> np.ndarray | None:
-    """Ink bright on a flattened black background, or None for a blank image."""
+def _ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
+    """Ink bright on a flattened black background, or None for a blank image. `crop_paper`: the paper
+    level of a crop (its border's, found when padding it); None for a photo."""
     tiny = min(gray.shape) < 48  # too small to estimate lighting: the paper level is subtracted instead
     hist = _histogram(gray)
     # the levels of the negative image come from the same search, so small images need only one
     darkest, brightest, middle, low, hi, neg_low, neg_hi = _levels(hist, (0.001, 0.999, 0.5, 0.1, 0.999), (0.1, 0.999))
     # the paper level: in a photo, what covers most of it (its border may be the desk around the sheet);
     # in a crop, its border, which is the paper it was padded with
-    paper = middle if photo else _median(_border(gray))
+    paper = middle if crop_paper is None else crop_paper
     if paper - darkest > brightest - paper:  # dark ink on bright paper: the darkest pixels stray further
         gray, paper, low, hi = cv2.bitwise_not(gray), 255 - paper, neg_low, neg_hi
     if tiny:  # the levels shift with the subtracted paper

@@ -71,10 +71,12 @@ def read_digits(
     probs = classifier.predict_proba(np.array([d.image for d in found]))
     if any(d.cuts for d in found):
         found, probs = _touching(found, probs, classifier)
-    sure = probs.max(axis=1) >= min_confidence
-    rejected = [d.box for d, s in zip(found, sure.tolist()) if not s]
-    if rejected:
-        found, probs = [d for d, s in zip(found, sure.tolist()) if s], probs[sure]
+    best = probs.max(axis=1).tolist()
+    rejected = []
+    if min(best) < min_confidence:  # rare: keep the common path to one comparison
+        sure = [b >= min_confidence for b in best]
+        rejected = [d.box for d, s in zip(found, sure) if not s]
+        found, probs = [d for d, s in zip(found, sure) if s], probs[np.array(sure)]
         if not found:
             return Reading(rejected=rejected)
     order = (-probs).argsort(axis=1)[:, :top_k].tolist()
