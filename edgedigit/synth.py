@@ -72,13 +72,8 @@ def _glyph(path: str, text: str, size: int, stroke: int) -> np.ndarray:
 def _to_input(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     """Ink (0..1 or 0..255 on black) -> dark on light paper with a margin -> the device's 28x28 input, or
     None when the device would not see exactly one digit-sized group in it."""
-    ink = ink.astype(np.float32) / (255.0 if ink.dtype == np.uint8 else 1.0)
-    h, w = ink.shape
-    m = max(4, int(0.2 * max(h, w)))
-    ink = cv2.copyMakeBorder(ink, m, m, m, m, cv2.BORDER_CONSTANT, value=0.0)
-    paper, pen = rng.uniform(170, 245), rng.uniform(0, 90)
-    img = np.clip(paper * (1 - ink) + pen * ink + rng.normal(0, 2, ink.shape), 0, 255).astype(np.uint8)
-    found = find_digits(img)
+    m = max(4, int(0.2 * max(ink.shape)))
+    found = find_digits(_paper(cv2.copyMakeBorder(ink, m, m, m, m, cv2.BORDER_CONSTANT, value=0), rng))
     return found[0].image if len(found) == 1 else None
 
 
@@ -176,6 +171,7 @@ def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarra
 
 
 def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink (0..1, or 0..255 as uint8) written with a dark pen on light, slightly noisy paper."""
     ink = ink.astype(np.float32) / (255.0 if ink.dtype == np.uint8 else 1.0)
     paper, pen = rng.uniform(170, 245), rng.uniform(0, 90)
     return np.clip(paper * (1 - ink) + pen * ink + rng.normal(0, 2, ink.shape), 0, 255).astype(np.uint8)
