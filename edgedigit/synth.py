@@ -159,9 +159,9 @@ def box_filled(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator)
 
 
 def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
-    """`n` 28x28 inputs of things that are not digits: letters, curves, doodles, blots, textures."""
+    """`n` 28x28 inputs of things that are not digits: letters, curves, blots, textures."""
     out: list[np.ndarray] = []
-    makers = [_curves, _doodle, _doodle, _blot, _texture] + ([_letter, _letter] if fonts else [])
+    makers = [_curves, _blot, _texture] + ([_letter] if fonts else [])
     for i in range(n * 3):  # some pictures give the device nothing to read, which teaches nothing
         if len(out) >= n:
             break
@@ -191,18 +191,6 @@ def _curves(rng: np.random.Generator, _: list[Path]) -> np.ndarray:
         t = np.linspace(0, 1, 30)[:, None]
         pts = (1 - t) ** 2 * p[0] + 2 * (1 - t) * t * p[1] + t**2 * p[2]
         cv2.polylines(canvas, [np.int32(pts)], False, 255, int(rng.integers(3, 10)), cv2.LINE_AA)
-    return canvas
-
-
-def _doodle(rng: np.random.Generator, _: list[Path]) -> np.ndarray:
-    """A smooth pen line through 8 to 15 random points (corners rounded by Chaikin's scheme), crossing
-    itself: a doodle, a crossed-out word, a signature's flourish."""
-    pts = rng.uniform(12, CANVAS - 12, (int(rng.integers(8, 16)), 2))
-    for _ in range(3):  # each pass replaces every corner by two points a quarter of the way along
-        pts = np.concatenate([[pts[0]], *[[0.75 * a + 0.25 * b, 0.25 * a + 0.75 * b] for a, b in zip(pts, pts[1:])],
-                              [pts[-1]]])  # fmt: skip
-    canvas = np.zeros((CANVAS, CANVAS), np.uint8)
-    cv2.polylines(canvas, [np.int32(pts)], False, 255, int(rng.integers(3, 10)), cv2.LINE_AA)
     return canvas
 
 
