@@ -114,7 +114,7 @@ def tally(readings: Readings, labels: list[int], bar: float) -> Tally:
     return t
 
 
-SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def main() -> None:
