@@ -2,7 +2,9 @@
 centre of mass at the centre, strokes about as thick as MNIST's).
 
 Steps: decode with a pixel bound (JPEGs turned by their EXIF orientation) -> grayscale (alpha
-composited on paper) -> work at a bounded size -> polarity from the paper level -> background
+composited on paper) -> work at a bounded size (thin strokes widened before a large reduction) -> a
+crop (small, or cut tightly round a digit) padded with its paper, so ink touching the frame is kept ->
+polarity from the paper level -> background
 flattening -> Otsu threshold -> in photos, the ruling of lined or squared paper taken out ->
 components (drop specks, squared-paper grids, hairlines and the desk along the border) -> group
 into digits left to right -> per digit: stroke-width normalization, aspect-preserving fit into
@@ -28,7 +30,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to this before any analysis
-MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (faint pencil on grey paper: 30)
+MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (grey pencil on grey paper: ~35)
 MAX_HOLES = 6  # more loops than this is squared paper, not a digit
 LARGE = 64  # work images with both sides above this may show a desk, ruling, a grid: a photo, not a crop
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
