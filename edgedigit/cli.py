@@ -295,7 +295,9 @@ def collect(
 
         saved = collect_frames(frames(camera), digits, out, count)
         print(f"saved {len(saved)} digit(s) labelled {label} from {camera} into {out}")
-        raise typer.Exit(0 if len(saved) >= count else 1)
+        if len(saved) < count:
+            fail(f"{camera} ended after {len(saved)} of the {count} digits asked for", 1)
+        return
     failed = 0
     for path in images:
         try:
