@@ -62,6 +62,14 @@ def _single_threaded_opencv() -> None:
     cv2.setNumThreads(1)
 
 
+def _files_or_camera(images: Optional[list[Path]], camera: Optional[str], noun: str, purpose: str) -> None:
+    """Exactly one source of pictures: files or --camera."""
+    if camera is None and not images:
+        raise UserError(f"give {noun} {purpose}, or --camera SOURCE")
+    if camera is not None and images:
+        raise UserError(f"give {noun} or --camera, not both")
+
+
 def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -249,10 +257,7 @@ def classify(
     region = parse_roi(roi)
     if top_k < 1 or top_k > 10:
         raise UserError("--top-k must be between 1 and 10")
-    if camera is None and not images:
-        raise UserError("give image files to classify, or --camera SOURCE")
-    if camera is not None and images:
-        raise UserError("give image files or --camera, not both")
+    _files_or_camera(images, camera, "image files", "to classify")
     if show and headless:
         raise UserError("--show and --headless contradict each other: pick one")
     if not 0.0 <= min_confidence <= 1.0:
@@ -284,10 +289,7 @@ def collect(
 
     _single_threaded_opencv()
     digits = parse_label(label)
-    if camera is None and not images:
-        raise UserError("give pictures to collect from, or --camera SOURCE")
-    if camera is not None and images:
-        raise UserError("give pictures or --camera, not both")
+    _files_or_camera(images, camera, "pictures", "to collect from")
     if count < 1:
         raise UserError("--count must be at least 1")
     if camera is not None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.preprocess import find_digits, read_image
+from edgedigit.preprocess import Digit, find_digits, read_image
 
 INDEX = "collected.jsonl"
 
@@ -40,11 +40,10 @@ def parse_label(text: str) -> list[int]:
     return [int(c) for c in text]
 
 
-def collect_picture(img: np.ndarray, label: list[int], folder: Path, name: str, source_bytes: bytes,
+def collect_picture(found: list[Digit], label: list[int], folder: Path, name: str, source_bytes: bytes,
                     suffix: str, shown: str) -> list[Saved]:  # fmt: skip
-    """Save the digits found in one picture under their labels; refuse when the count does not match
-    (`shown` names the picture in that message)."""
-    found = find_digits(img)
+    """Save the digits `find_digits` found in one picture under their labels; refuse when the count does
+    not match (`shown` names the picture in that message)."""
     if len(found) != len(label):
         raise UserError(f"{shown}: found {len(found)} digit(s) but --label gives {len(label)}; nothing saved from it")
     source = folder / "sources" / f"{name}{suffix}"
@@ -63,9 +62,9 @@ def collect_picture(img: np.ndarray, label: list[int], folder: Path, name: str, 
 
 def collect_file(path: Path, label: list[int], folder: Path) -> list[Saved]:
     """One picture file's digits, labelled (a UserError when its digit count does not match the label)."""
-    img = read_image(path)
+    found = find_digits(read_image(path))
     name = f"{path.stem}-{_stamp()}"
-    return collect_picture(img, label, folder, name, path.read_bytes(), path.suffix.lower(), str(path))
+    return collect_picture(found, label, folder, name, path.read_bytes(), path.suffix.lower(), str(path))
 
 
 def collect_frames(frames: Iterable[np.ndarray], label: list[int], folder: Path, count: int) -> list[Saved]:
@@ -75,12 +74,13 @@ def collect_frames(frames: Iterable[np.ndarray], label: list[int], folder: Path,
     for frame in frames:
         if len(saved) >= count:
             break
-        if len(find_digits(frame)) != len(label):
+        found = find_digits(frame)
+        if len(found) != len(label):
             continue
         ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
         if ok:
             name = f"camera-{_stamp()}"
-            saved += collect_picture(frame, label, folder, name, jpg.tobytes(), ".jpg", name)
+            saved += collect_picture(found, label, folder, name, jpg.tobytes(), ".jpg", name)
     return saved
 
 

@@ -34,7 +34,7 @@ def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     images, labels = [], []
     for label in range(10):
         for path in sorted((root / str(label)).glob("*")):
-            if path.suffix.lower() not in EXTRA_SUFFIXES or path.stem.endswith(".source"):
+            if path.suffix.lower() not in EXTRA_SUFFIXES:
                 continue
             img = read_image(path)
             if img.shape[:2] == (28, 28) and img.ndim == 2:

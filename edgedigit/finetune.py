@@ -21,7 +21,6 @@ from edgedigit import atomic, field_mix
 from edgedigit.config import TrainConfig, count_params
 from edgedigit.data import load_mnist, split_train_val
 from edgedigit.errors import UserError
-from edgedigit.model import compile_model
 from edgedigit.options import TrainOptions
 from edgedigit.progress import TrainProgress
 from edgedigit.train_run import prepare_folder, validate, versions
@@ -54,7 +53,6 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         f"[bold]edgedigit train --finetune[/] {source} -> [cyan]{folder}[/]: {len(extra[1])} of your digits "
         f"(x{opts.extra_repeat}) read {before:.1%} before; {opts.epochs} epochs at lr {config.learning_rate:.3g}"
     )
-    compile_model(model, config, -(-len(split.y_train) // config.batch_size))
     with TrainProgress(1, console) as bars:
         result = fit(config, split, opts.seed, callbacks=[bars.epoch_callback("fine-tune", config)], model=model)
     with atomic.atomic_path(folder / "model.keras") as tmp:
