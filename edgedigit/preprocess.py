@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import functools
 import math
-import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(64 * 1024 * 1024))
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
 
-from edgedigit import scene  # noqa: E402
-from edgedigit.errors import UserError  # noqa: E402
+from edgedigit import scene
+from edgedigit.errors import UserError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
@@ -76,6 +76,7 @@ def read_image(path: str | Path) -> np.ndarray:
     if size > MAX_FILE_BYTES:
         raise UserError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
     buf = np.fromfile(p, dtype=np.uint8)
+    _check_pixels(p)
     # JPEG (phone photos): straight to grayscale, all the pipeline uses (a 12 MP photo then takes 12 MB, not
     # 36), turned by its EXIF orientation, which IMREAD_UNCHANGED ignores. Other formats unchanged, so that
     # alpha and 16-bit depth survive.
@@ -85,8 +86,25 @@ def read_image(path: str | Path) -> np.ndarray:
     except cv2.error:
         img = None
     if img is None or img.size == 0:
-        raise UserError(f"{p} is not a readable image (unknown format, truncated, or over {MAX_PIXELS} pixels)")
+        raise UserError(f"{p} is not a readable image (unknown format or truncated)")
     return img
+
+
+def _check_pixels(p: Path) -> None:
+    """Refuse a picture of more than MAX_PIXELS from its header, before a pixel is decoded: a small PNG
+    can hold a 20000x20000 blank (a decompression bomb), and OpenCV's own bound is read when cv2 is
+    first imported, which may be before this module. Pillow reads the header only (its image is lazy)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below
+            with Image.open(p) as header:
+                w, h = header.size
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+        raise UserError(f"{p} has more pixels than the {MAX_PIXELS} pixel limit") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise UserError(f"{p} is not a readable image (unknown format or damaged header)") from None
+    if w * h > MAX_PIXELS:
+        raise UserError(f"{p} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
 
 
 def to_gray(img: np.ndarray) -> np.ndarray:

@@ -116,3 +116,52 @@ def test_fuzz_malformed_files_never_crash(tmp_path, files):
     assert all(("error" in line) != ("digit" in line) for line in lines)
     assert lines[-1]["digit"] == 7
     assert sum("error" in line for line in lines) >= 200
+
+
+def _png_bomb(path, side: int) -> None:
+    """A blank side x side grayscale PNG, a few hundred KB on disk, written without holding its pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer, row = zlib.compressobj(9), b"\0" * (side + 1)  # filter byte + one row of black
+    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+# cv2 imported before edgedigit: OpenCV's own pixel bound would then be read before edgedigit could set it
+CV2_FIRST = "import cv2, sys; from edgedigit.cli import main; sys.argv = ['edgedigit', *sys.argv[1:]]; main()"
+# Linux counts a child's RSS before its exec in ru_maxrss, and a child forked from pytest holds TensorFlow:
+# a lean Python starts classify and reports its peak (wait4 on its pid), its exit status and its stderr
+MEASURE = """
+import json, os, subprocess, sys
+pipe = subprocess.PIPE
+proc = subprocess.Popen([sys.executable, '-c', sys.argv[1], *sys.argv[2:]], stdout=pipe, stderr=pipe)
+out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+_, status, usage = os.wait4(proc.pid, 0)
+proc.returncode = 0
+code, peak = os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024
+print(json.dumps({'code': code, 'peak_mb': peak, 'out': out, 'err': err}))
+"""
+PEAK_RSS_MB = 150  # issue 15: a picture edgedigit refuses or reads must not take more than this
+
+
+def test_a_decompression_bomb_is_refused_from_its_header_in_bounded_memory(tmp_path, small_int8, mnist):
+    bomb = tmp_path / "bomb.png"
+    _png_bomb(bomb, 20000)
+    assert bomb.stat().st_size < 1_000_000
+    photo_12mp = write_image(tmp_path / "photo.jpg", cv2.resize(photo([mnist.x_test[0]]), (4000, 3000)))
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IO_MAX_IMAGE_PIXELS"}  # OpenCV's bound: not ours
+    env["PYTHONPATH"] = str(ROOT)
+    for path, ok in ((bomb, False), (photo_12mp, True)):
+        args = [sys.executable, "-c", MEASURE, CV2_FIRST, "classify", str(path), "--model", str(small_int8)]
+        run = json.loads(subprocess.run(args, capture_output=True, text=True, env=env, timeout=120).stdout)
+        assert run["peak_mb"] <= PEAK_RSS_MB, f"{path.name}: peak RSS {run['peak_mb']:.0f} MB"
+        if ok:
+            assert run["code"] == 0 and run["out"].startswith(f"{path}: 7"), run["err"]
+        else:
+            assert run["code"] != 0 and "pixel limit" in run["err"] and "Traceback" not in run["err"]
+            assert len(run["err"].strip().splitlines()) == 1

@@ -211,8 +211,10 @@ def test_oversized_images_are_refused_with_a_message(tmp_path, monkeypatch):
 
     path = write_image(tmp_path / "big.png", np.full((300, 300), 255, np.uint8))
     monkeypatch.setattr(preprocess, "MAX_PIXELS", 1000)
-    with pytest.raises(UserError, match="above the 1000 limit"):
-        find_digits(read_image(path))
+    with pytest.raises(UserError, match="300x300 pixels, above the 1000 pixel limit"):
+        read_image(path)
+    with pytest.raises(UserError, match="above the 1000 limit"):  # pictures from memory (camera frames) too
+        find_digits(np.full((300, 300), 255, np.uint8))
     monkeypatch.setattr(preprocess, "MAX_FILE_BYTES", 10)
     with pytest.raises(UserError, match="MiB limit"):
         read_image(path)
