@@ -248,6 +248,9 @@ def classify(
     min_confidence: Annotated[
         float, typer.Option(help="Ink the model reads with less confidence is reported as not a digit.")
     ] = MIN_CONFIDENCE,
+    keep_separators: Annotated[
+        bool, typer.Option(help="Keep dots, commas and dashes written between digits in the numbers read.")
+    ] = False,
 ) -> None:
     """Read digits from image files or a camera (no TensorFlow needed)."""
     from edgedigit.camera import CameraOptions, parse_roi
@@ -272,7 +275,7 @@ def classify(
         return
     from edgedigit.files import classify_files
 
-    raise typer.Exit(classify_files(images, clf, top_k, json_out, region, min_confidence))
+    raise typer.Exit(classify_files(images, clf, top_k, json_out, region, min_confidence, keep_separators))
 
 
 @app.command()

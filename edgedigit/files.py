@@ -21,12 +21,16 @@ def classify_files(
     as_json: bool,
     roi: tuple[int, int, int, int] | None,
     min_confidence: float,
+    keep_separators: bool = False,
 ) -> int:
     """Classify each file; returns the exit code: 0 all read, 1 some failed."""
     failed = 0
     for path in paths:
         try:
-            reading = read_digits(read_image(path), clf, top_k=top_k, roi=roi, min_confidence=min_confidence)
+            reading = read_digits(
+                read_image(path), clf, top_k=top_k, roi=roi, min_confidence=min_confidence,
+                keep_separators=keep_separators,
+            )  # fmt: skip
         except (UserError, cv2.error) as exc:  # an OpenCV failure on an odd image is that file's failure only
             failed += 1
             message = str(exc) if isinstance(exc, UserError) else f"{path}: could not process the image"
@@ -42,5 +46,6 @@ def classify_files(
         else:
             confs = " ".join(f"{c:.2f}" for c in reading.confidences)
             alts = ", ".join(f"{d}:{p:.2f}" for d, p in reading.top_k[0][1:])
-            print(f"{path}: {reading.number} (confidence {confs}{'; then ' + alts if alts else ''})", flush=True)
+            numbers = " | ".join(reading.numbers)  # one number per line of writing, top to bottom
+            print(f"{path}: {numbers} (confidence {confs}{'; then ' + alts if alts else ''})", flush=True)
     return 1 if failed else 0

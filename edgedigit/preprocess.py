@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import imagesize
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from edgedigit import scene
 from edgedigit.errors import UserError
@@ -31,10 +31,10 @@ MAX_PIXELS = 64 * 1024 * 1024
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to this before any analysis
 MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (grey pencil on grey paper: ~35)
-MAX_HOLES = 6  # more loops than this is squared paper, not a digit
+MAX_HOLES = 6  # more loops than this is squared paper, not a digit...
+GRID_SPAN = 0.8  # ...when the ink spans at least this share of the picture's width and of its height
 LARGE = 64  # work images with both sides above this may show a desk, ruling, a grid: a photo, not a crop
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
-TOUCHING = 1.2  # a group in a photo this much wider than tall may be digits written touching each other
 CROP_MARGIN = 0.25  # crops are padded with their paper by this share of their longer side, so ink that
 # touches the frame (a cell cut tightly from a form) is analysed like ink well inside it
 TIGHT_SIDES = 3  # ink touching this many sides of a picture: a crop cut tightly around a digit, not a photo
@@ -50,16 +50,10 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 
 @dataclass(frozen=True)
 class Digit:
-    """One digit in MNIST form, and where it was found (x, y, w, h in the input's pixels).
-
-    `cuts`: for a group in a photo wide enough to be digits written touching each other, the same group
-    cut into 2 and into 3 digits where its ink is thinnest; the reader picks one if the model is sure of
-    every piece and not of the whole.
-    """
+    """One digit in MNIST form, and where it was found (x, y, w, h in the input's pixels)."""
 
     image: np.ndarray
     box: tuple[int, int, int, int]
-    cuts: tuple[tuple[Digit, ...], ...] = ()
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -93,16 +87,13 @@ def read_image(path: str | Path) -> np.ndarray:
 def _check_pixels(p: Path) -> None:
     """Refuse a picture of more than MAX_PIXELS from its header, before a pixel is decoded: a small PNG
     can hold a 20000x20000 blank (a decompression bomb), and OpenCV's own bound is read when cv2 is
-    first imported, which may be before this module. Pillow reads the header only (its image is lazy)."""
+    first imported, which may be before this module. `imagesize` reads headers only (132 KB, no C code)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below
-            with Image.open(p) as header:
-                w, h = header.size
-    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
-        raise UserError(f"{p} has more pixels than the {MAX_PIXELS} pixel limit") from None
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise UserError(f"{p} is not a readable image (unknown format or damaged header)") from None
+        w, h = imagesize.get(str(p))
+    except (OSError, ValueError, struct.error):
+        w = h = -1
+    if w < 0 or h < 0:
+        raise UserError(f"{p} is not a readable image (unknown format or damaged header)")
     if w * h > MAX_PIXELS:
         raise UserError(f"{p} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
 
@@ -133,8 +124,33 @@ def _paper_behind(bgra: np.ndarray) -> float:
     return 0.0 if ink.mean() > 127 else 255.0
 
 
-def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:
-    """All digits in `img` (any dtype/channels), left to right; empty when there is none."""
+@dataclass(frozen=True)
+class Page:
+    """A picture ready to be cut into digits: bright ink on black and its binary mask at the work size,
+    and how a box there maps back to the input's pixels."""
+
+    ink: np.ndarray
+    mask: np.ndarray
+    photo: bool
+    scale: float
+    pad: int
+    offset: tuple[int, int]
+    full: tuple[int, int]  # the input's height and width
+
+    def box(self, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
+        """(x, y, w, h) in the input's pixels of the work-size box (x0, y0, x1, y1)."""
+        full_h, full_w = self.full
+        bx0, by0 = max(0, int((x0 - self.pad) / self.scale)), max(0, int((y0 - self.pad) / self.scale))
+        bx1, by1 = min(full_w, int((x1 - self.pad) / self.scale)), min(full_h, int((y1 - self.pad) / self.scale))
+        return (self.offset[0] + bx0, self.offset[1] + by0, bx1 - bx0, by1 - by0)
+
+    def digit(self, x0: int, y0: int, x1: int, y1: int) -> Digit:
+        """All the ink in the box, in MNIST form."""
+        return Digit(to_mnist(self.ink[y0:y1, x0:x1], self.mask[y0:y1, x0:x1]), self.box(x0, y0, x1, y1))
+
+
+def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Page | None:
+    """`img` (any dtype/channels) as ink and mask at the work size; None when it holds no ink."""
     if img.size > MAX_PIXELS:
         raise UserError(f"image of {img.size} values is above the {MAX_PIXELS} limit")
     ox, oy = 0, 0
@@ -143,61 +159,32 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
         img = img[y : y + h, x : x + w]
         ox, oy = x, y
         if img.size == 0:
-            return []
+            return None
     gray = to_gray(img)
     if min(gray.shape) < MIN_SIDE:
-        return []  # a strip a few pixels high holds no readable digit
+        return None  # a strip a few pixels high holds no readable digit
     factor = -(-max(gray.shape) // WORK_SIDE)  # an integer reduction: INTER_AREA's fast path
     if factor > 1:
         size = (max(MIN_SIDE, gray.shape[1] // factor), max(MIN_SIDE, gray.shape[0] // factor))
         gray = cv2.resize(_widen_ink(gray, factor), size, interpolation=cv2.INTER_AREA)
-    scale = 1.0 / factor
     photo = min(gray.shape) > LARGE and not _tight_crop(gray)
     pad, paper = 0, None
     if not photo:
         gray, pad, paper = _pad_with_paper(gray)
     ink = _ink_image(gray, paper)
     if ink is None:
-        return []
+        return None
     mask = _mask(ink)
     if photo:
         ink, mask = _without_ruling(ink, mask)
-    full_h, full_w = img.shape[:2]
-
-    def crop_digit(x0: int, y0: int, x1: int, y1: int, cuts: tuple[tuple[Digit, ...], ...] = ()) -> Digit:
-        bx0, by0 = max(0, int((x0 - pad) / scale)), max(0, int((y0 - pad) / scale))
-        bx1, by1 = min(full_w, int((x1 - pad) / scale)), min(full_h, int((y1 - pad) / scale))
-        box = (ox + bx0, oy + by0, bx1 - bx0, by1 - by0)
-        return Digit(to_mnist(ink[y0:y1, x0:x1], mask[y0:y1, x0:x1]), box, cuts)
-
-    digits = []
-    for group in _digit_groups(mask):
-        x0, y0, x1, y1 = group
-        wide = photo and x1 - x0 >= TOUCHING * (y1 - y0)
-        pieces = [_cut(group, mask, k) for k in (2, 3)] if wide else []
-        cuts = tuple(tuple(crop_digit(*p) for p in cut) for cut in pieces if len(cut) > 1)
-        digits.append(crop_digit(*group, cuts))
-    return digits
+    return Page(ink, mask, photo, 1.0 / factor, pad, (ox, oy), img.shape[:2])
 
 
-def _cut(box: tuple[int, int, int, int], mask: np.ndarray, k: int) -> list[tuple[int, int, int, int]]:
-    """`box` cut into `k` pieces at the columns with the least ink near where k equally wide digits
-    would meet, each piece trimmed to its ink's rows."""
-    x0, y0, x1, y1 = box
-    crop = mask[y0:y1, x0:x1]
-    ink_per_column = np.count_nonzero(crop, axis=0)
-    step = (x1 - x0) / k
-    cuts = [0]
-    for j in range(1, k):
-        lo = int(j * step - 0.3 * step)
-        cuts.append(lo + int(np.argmin(ink_per_column[lo : max(lo + 1, int(j * step + 0.3 * step))])))
-    cuts.append(x1 - x0)
-    pieces = []
-    for a, b in zip(cuts, cuts[1:]):
-        rows = np.flatnonzero(crop[:, a:b].any(axis=1))
-        if len(rows):
-            pieces.append((x0 + a, y0 + int(rows[0]), x0 + b, y0 + int(rows[-1]) + 1))
-    return pieces
+def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:
+    """All digits in `img` (any dtype/channels), left to right, grouped by shape alone (the reader cuts
+    numbers with the model's help, `edgedigit.segment`); empty when there is none."""
+    page = prepare(img, roi)
+    return [] if page is None else [page.digit(*group) for group in _digit_groups(page.mask)]
 
 
 def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
@@ -315,8 +302,9 @@ def _mask(ink: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap."""
+def components(mask: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """Connected ink (pen skips and breaks in thin strokes bridged): the label image and, per component
+    that may be writing, [x0, y0, x1, y1, ink area, label]; clutter and the grid of squared paper left out."""
     h, w = mask.shape
     side = min(h, w)
     k = max(1, round(side / 64)) | 1  # bridge pen skips and breaks in thin strokes
@@ -332,13 +320,26 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     for i, (x, y, bw, bh, _) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
         if i in not_digits:
             continue  # before the loop count below: the desk around a sheet is large, its contours long
-        large = side > LARGE and bw * bh > 0.25 * w * h  # squared paper needs room for many cells
+        # squared paper spans the picture both ways; a long number written joined-up spans one way only
+        large = side > LARGE and bw >= GRID_SPAN * w and bh >= GRID_SPAN * h
         if large and _holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
             continue  # the grid of squared paper: a digit has at most a few loops
-        boxes.append([x, y, x + bw, y + bh, ink_area[i]])
-    min_height = max(4, 0.06 * side) if side > LARGE else 4  # specks and dust are not digits
+        boxes.append([x, y, x + bw, y + bh, ink_area[i], i])
+    return labels, boxes
+
+
+def min_height(mask: np.ndarray) -> float:
+    """Ink lower than this is a speck or dust, not writing."""
+    side = min(mask.shape)
+    return max(4, 0.06 * side) if side > LARGE else 4
+
+
+def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap."""
+    _, boxes = components(mask)
+    lowest = min_height(mask)
     if len(boxes) <= 1:  # nothing to filter or merge: the common case of one digit
-        return [(x0, y0, x1, y1) for x0, y0, x1, y1, area in boxes if area >= 2 and y1 - y0 >= min_height]
+        return [(x0, y0, x1, y1) for x0, y0, x1, y1, area, _ in boxes if area >= 2 and y1 - y0 >= lowest]
     largest = max(b[4] for b in boxes)
     boxes = [b for b in boxes if b[4] >= max(0.08 * largest, 2)]
     if not boxes:
@@ -354,7 +355,7 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
         else:
             merged.append(b)
     keep = max(m[4] for m in merged)
-    return [(m[0], m[1], m[2], m[3]) for m in merged if m[4] >= 0.15 * keep and m[3] - m[1] >= min_height]
+    return [(m[0], m[1], m[2], m[3]) for m in merged if m[4] >= 0.15 * keep and m[3] - m[1] >= lowest]
 
 
 def _without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

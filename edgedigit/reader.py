@@ -5,27 +5,27 @@ Shared by `classify` on files and by the camera loop, so both read digits the sa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from edgedigit.preprocess import Digit, find_digits
+from edgedigit import segment
+from edgedigit.preprocess import Digit, Page, prepare
 from edgedigit.runtime import Classifier
 
-# a wide group is cut into touching digits when the model reads the whole with less than UNSURE and every
-# piece with at least SURE (the int8 output's top value is 255/256; SURE 0.99 keeps wide single digits whole)
-UNSURE, SURE = 0.9, 0.99
 # a group the model reads with less than this is not a digit (a letter, a scribble, a smudge): the model is
 # trained to spread its probability over all ten classes for such pictures (outlier exposure). Chosen with
 # benchmarks/field_accuracy.py's sweep as the highest bar that turns away at most 1% of real digits (0.85%;
 # 0.5 turned away 1.22%); it still takes 13% of the generated non-digits for digits
 MIN_CONFIDENCE = 0.4
+DOUBTFUL = 0.9  # a digit read with less than this is named as the doubtful one of its number
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What was read from one image: digits left to right, or none."""
+    """What was read from one image: digits left to right on each line (lines top to bottom), or none."""
 
     digits: list[int] = field(default_factory=list)
     confidences: list[float] = field(default_factory=list)
@@ -33,10 +33,26 @@ class Reading:
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list, repr=False)  # what the model saw, 28x28 each
     rejected: list[tuple[int, int, int, int]] = field(default_factory=list)  # ink read as no digit
+    lines: list[int] = field(default_factory=list)  # the line of each digit, 0 at the top
+    separators: list[tuple[int, str, tuple[int, int, int, int]]] = field(default_factory=list)  # line, char, box
+    keep_separators: bool = False  # numbers keep their dots, commas and dashes
+
+    @property
+    def numbers(self) -> list[str]:
+        """One number per line, top to bottom (with its separators when `keep_separators`)."""
+        out = []
+        for line in sorted(set(self.lines)):
+            marks = [(b[0], str(d)) for d, b, n in zip(self.digits, self.boxes, self.lines) if n == line]
+            if self.keep_separators:
+                marks += [(b[0], char) for n, char, b in self.separators if n == line]
+            out.append("".join(text for _, text in sorted(marks)).strip(".,-"))
+        return out
 
     @property
     def number(self) -> str | None:
-        return "".join(map(str, self.digits)) or None
+        """The top line's number."""
+        numbers = self.numbers
+        return numbers[0] if numbers else None
 
     @property
     def confidence(self) -> float | None:
@@ -44,16 +60,30 @@ class Reading:
         return min(self.confidences) if self.confidences else None
 
     def to_json(self) -> dict[str, Any]:
+        entries = [
+            (n, b[0], {"kind": "digit", "digit": d, "confidence": round(c, 4), "box": list(b)})
+            for d, c, b, n in zip(self.digits, self.confidences, self.boxes, self.lines)
+        ]
+        entries += [(n, b[0], {"kind": "separator", "char": char, "box": list(b)}) for n, char, b in self.separators]
         return {
             "digit": self.digits[0] if self.digits else None,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "top_k": [[d, round(p, 4)] for d, p in self.top_k[0]] if self.top_k else [],
             "number": self.number,
-            "digits": [
-                {"digit": d, "confidence": round(c, 4), "box": list(b)}
-                for d, c, b in zip(self.digits, self.confidences, self.boxes)
-            ],
+            "numbers": [self._number_json(i, text) for i, text in zip(sorted(set(self.lines)), self.numbers)],
+            "digits": [entry for _, _, entry in sorted(entries, key=lambda e: e[:2])],
             "not_digits": [list(b) for b in self.rejected],
+        }
+
+    def _number_json(self, line: int, text: str) -> dict[str, Any]:
+        """A line's number, the confidence of its reading (the product of its digits') and the position
+        of its least sure digit when that one is doubtful."""
+        confs = [c for c, n in zip(self.confidences, self.lines) if n == line]
+        weakest = int(np.argmin(confs))
+        return {
+            "number": text,
+            "confidence": round(math.prod(confs), 4),
+            "doubtful": weakest if confs[weakest] < DOUBTFUL else None,
         }
 
 
@@ -63,47 +93,75 @@ def read_digits(
     top_k: int = 3,
     roi: tuple[int, int, int, int] | None = None,
     min_confidence: float = MIN_CONFIDENCE,
+    keep_separators: bool = False,
 ) -> Reading:
-    """Find every digit in `img` and classify them in one batch; ink the model reads with less than
-    `min_confidence` is reported as not a digit."""
-    found: list[Digit] = find_digits(img, roi)
-    if not found:
+    """Find every line of digits in `img` and read it by segmentation by recognition: the model scores
+    each group of ink whole (one batch); a group that may be digits written touching each other is cut
+    into candidate digits, scored (one more batch) and read along its best-scoring sequence. A digit the
+    model reads with less than `min_confidence` is reported as not a digit."""
+    page = prepare(img, roi)
+    labels, found = segment.lines(page) if page is not None else (None, [])
+    groups = [(n, line, group) for n, line in enumerate(found) for group in line.groups]
+    if not groups:
         return Reading()
-    probs = classifier.predict_proba(np.array([d.image for d in found]))
-    if any(d.cuts for d in found):
-        found, probs = _touching(found, probs, classifier)
-    best = probs.max(axis=1).tolist()
+    probs = classifier.predict_proba(np.array([g.whole.image for _, _, g in groups]))
+    digits = [g.whole for _, _, g in groups]
+    line_of = [n for n, _, _ in groups]
+    # groups that may be digits written touching: cut, scored in one more batch, read along the best path
+    doubtful = [k for k, ((_, line, g), p) in enumerate(zip(groups, probs)) if line.worth_cutting(g, p.max())]
+    if doubtful:
+        digits, line_of, probs = _cut(page, labels, groups, probs, doubtful, classifier)
+    best = probs.max(axis=1)
     rejected = []
-    if min(best) < min_confidence:  # rare: keep the common path to one comparison
-        sure = [b >= min_confidence for b in best]
-        rejected = [d.box for d, s in zip(found, sure) if not s]
-        found, probs = [d for d, s in zip(found, sure) if s], probs[np.array(sure)]
-        if not found:
-            return Reading(rejected=rejected)
+    if best.min() < min_confidence:  # rare: keep the common path to one comparison
+        sure = best >= min_confidence
+        rejected = [d.box for d, s in zip(digits, sure) if not s]
+        digits, line_of, probs = (
+            [d for d, s in zip(digits, sure) if s],
+            [n for n, s in zip(line_of, sure) if s],
+            probs[sure],
+        )
+    separators = [(n, s.char, s.box) for n, line in enumerate(found) for s in line.separators] if digits else []
     order = (-probs).argsort(axis=1)[:, :top_k].tolist()
     rows = probs.tolist()  # Python numbers from here on: indexing numpy scalars one by one is slow
     return Reading(
         digits=[o[0] for o in order],
         confidences=[r[o[0]] for r, o in zip(rows, order)],
         top_k=[[(i, r[i]) for i in o] for r, o in zip(rows, order)],
-        boxes=[d.box for d in found],
-        crops=[d.image for d in found],
+        boxes=[d.box for d in digits],
+        crops=[d.image for d in digits],
         rejected=rejected,
+        lines=line_of,
+        separators=separators,
+        keep_separators=keep_separators,
     )
 
 
-def _touching(found: list[Digit], probs: np.ndarray, classifier: Classifier) -> tuple[list[Digit], np.ndarray]:
-    """Each wide group the model is unsure of, read as the first of its cuts whose every piece it is sure
-    of (digits written touching each other); the other groups as they are."""
-    digits, rows = [], []
-    for digit, p in zip(found, probs):
-        pieces, piece_probs = [digit], p[None]
-        if digit.cuts and p.max() < UNSURE:
-            for cut in digit.cuts:
-                cut_probs = classifier.predict_proba(np.array([c.image for c in cut]))
-                if cut_probs.max(axis=1).min() >= SURE:
-                    pieces, piece_probs = list(cut), cut_probs
-                    break
-        digits += pieces
-        rows.append(piece_probs)
-    return digits, np.concatenate(rows)
+def _cut(
+    page: Page,
+    labels: np.ndarray,
+    groups: list[tuple[int, segment.Line, segment.Group]],
+    probs: np.ndarray,
+    doubtful: list[int],
+    classifier: Classifier,
+) -> tuple[list[Digit], list[int], np.ndarray]:
+    """The `doubtful` groups cut into candidate digits, scored in one batch and each read along its best
+    path; returns every group's digits, their lines and their probabilities, left to right."""
+    cuts = {k: segment.cuts(page, labels, groups[k][1], groups[k][2]) for k in doubtful}
+    pieces = [d.image for k in doubtful for d in cuts[k].candidates[1:]]  # the whole groups are scored
+    piece_probs = classifier.predict_proba(np.array(pieces)) if pieces else probs[:0]
+    digits, line_of, rows, start = [], [], [], 0
+    for k, (n, _, group) in enumerate(groups):
+        if k not in cuts:
+            digits.append(group.whole)
+            line_of.append(n)
+            rows.append(probs[k])
+            continue
+        cut = cuts[k]
+        p = np.concatenate([probs[k : k + 1], piece_probs[start : start + len(cut.candidates) - 1]])
+        start += len(cut.candidates) - 1
+        for i in segment.best_path(cut, p):
+            digits.append(cut.candidates[i])
+            line_of.append(n)
+            rows.append(p[i])
+    return digits, line_of, np.array(rows)

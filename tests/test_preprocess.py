@@ -84,16 +84,6 @@ def test_digits_written_touching_each_other_are_read_apart(mnist, clf):
     assert hits >= 23  # 19 without cutting, 25 with
 
 
-def test_a_group_is_cut_where_its_ink_is_thinnest():
-    mask = np.zeros((40, 100), np.uint8)
-    mask[5:35, 5:38] = 255  # two blobs joined by a thin bridge at x 38-44, off the middle (x 48)
-    mask[18:21, 38:44] = 255
-    mask[5:35, 44:92] = 255
-    left, right = preprocess._cut((5, 5, 92, 35), mask, 2)
-    assert 38 <= left[2] <= 44 and left[2] == right[0]
-    assert left[1] == 5 and left[3] == 35  # each piece trimmed to its own ink
-
-
 def test_a_digit_cut_by_the_edge_of_a_photo_is_still_read(picks, clf):
     images, labels = picks
     # photo() draws the 28x28 digit 160 px big at x 88, y 48 in 256 x 336: cut off its margin and more

@@ -1,0 +1,122 @@
+"""Whole numbers: how the device pipeline reads handwritten numbers built from MNIST *test* digits
+(benchmarks/number_sets.py), 2 to 8 digits, from well apart to overlapping, some with a dot, comma or
+dash between digits. One command, one markdown report.
+
+    python benchmarks/number_accuracy.py [--model PATH] [--per-cell 60] [--out numbers.md]
+
+Every picture goes through `read_digits` with the runtime's defaults, as `edgedigit classify` reads a
+decoded file. A number counts as read only when the digits read are exactly the digits written (the
+separator left out, as `number` leaves it out). Per-digit accuracy is 1 - edit distance / length.
+Speed: a 640x480 picture holding a 6-digit number, p50 of `read_digits` over repeated calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from number_sets import SPACINGS, number, numbers  # noqa: E402
+
+from edgedigit.reader import read_digits  # noqa: E402
+from edgedigit.runtime import Classifier  # noqa: E402
+
+SPEED_RUNS = 200
+
+
+def edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def speed(classifier: Classifier, x: np.ndarray, y: np.ndarray) -> tuple[float, str]:
+    """p50 ms of reading a 640x480 picture with a 6-digit number (close spacing) in it, and the reading."""
+    rng = np.random.default_rng(1)
+    pick = rng.integers(0, len(x), 6)
+    n = number(list(x[pick]), [int(v) for v in y[pick]], "close", None, rng)
+    img = np.full((480, 640), int(np.median(n.image)), np.uint8)
+    scale = min(1.0, 600 / n.image.shape[1], 200 / n.image.shape[0])
+    small = cv2.resize(n.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    img[140 : 140 + small.shape[0], 20 : 20 + small.shape[1]] = small
+    times = []
+    for _ in range(SPEED_RUNS):
+        start = time.perf_counter()
+        reading = read_digits(img, classifier)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, f"{n.digits} read as {reading.number}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/mnist/mnist.npz"))
+    ap.add_argument("--per-cell", type=int, default=60, help="numbers per length, spacing and separator cell")
+    ap.add_argument("--out", default=None, help="also write the markdown report here")
+    args = ap.parse_args()
+    with np.load(args.data) as d:
+        x, y = d["x_test"], d["y_test"]
+    classifier = Classifier(args.model)
+    started = time.perf_counter()
+    exact: dict[tuple, list[bool]] = defaultdict(list)
+    per_digit: dict[tuple, list[float]] = defaultdict(list)
+    for n in numbers(x, y, args.per_cell):
+        read = read_digits(n.image, classifier).number or ""
+        key = (len(n.digits), n.spacing, n.text != n.digits)
+        exact[key].append(read == n.digits)
+        per_digit[key].append(max(0.0, 1 - edit_distance(read, n.digits) / len(n.digits)))
+    elapsed = time.perf_counter() - started
+
+    def share(table: dict, length=None, spacings=None, separator=None) -> str:
+        """The mean of the cells matching a length, spacings and with(out) a separator (None: any)."""
+        values = [
+            v
+            for (n, sp, sep), vs in table.items()
+            if length in (None, n) and (spacings is None or sp in spacings) and separator in (None, sep)
+            for v in vs
+        ]
+        return f"{100 * sum(values) / max(len(values), 1):.1f}%"
+
+    lines = [
+        f"Model `{classifier.path.name}`, {sum(map(len, exact.values()))} numbers ({args.per_cell} per cell), "
+        f"read in {elapsed:.0f} s",
+        "",
+        "| digits | " + " | ".join(SPACINGS) + " | with a separator | all (per digit) |",
+        "|---" * (len(SPACINGS) + 3) + "|",
+    ]
+    for n in range(2, 9):
+        cells = " | ".join(share(exact, n, (sp,)) for sp in SPACINGS)
+        lines.append(
+            f"| {n} | {cells} | {share(exact, n, separator=True)} | {share(exact, n)} ({share(per_digit, n)}) |"
+        )
+    ms, read = speed(classifier, x, y)
+    lines += [
+        "",
+        "Exact numbers:",
+        "",
+        f"- touching or overlapping, 3 digits: **{share(exact, 3, ('touching', 'overlapping'))}**",
+        f"- 5 digits with a separator: **{share(exact, 5, separator=True)}**",
+        f"- well apart, 5 digits, no separator: **{share(exact, 5, ('apart',), False)}**",
+        f"- all: **{share(exact)}** exact, **{share(per_digit)}** per digit",
+        "",
+        f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        Path(args.out).write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()

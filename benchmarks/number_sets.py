@@ -1,0 +1,110 @@
+"""Handwritten numbers built from MNIST *test* digits, for `benchmarks/number_accuracy.py` (measuring only; the
+trainer never sees them).
+
+A number is 2 to 8 digits written on one line: each digit cut to its ink, scaled to a slightly different
+height, set on a wavering baseline, at a spacing from well apart to overlapping its neighbour by a third
+of its width (touching and overlapping digits are the ones a fast writer joins); a dot, comma or dash is
+put between two digits of some of them. The ink goes on unevenly lit, noisy paper, and some pictures are
+saved as JPEG, as a phone or a scanner would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from field_sets import _jpeg, _on_paper  # benchmarks/ is on sys.path
+
+HEIGHT = (48, 96)  # px, the tallest digit of a number
+SIZE_JITTER = 0.12  # each digit's height differs from the number's by up to this share
+BASELINE_JITTER = 0.08  # ...and its baseline by up to this share of the height
+# gap between neighbours, as a share of the left digit's ink width (negative: they overlap)
+SPACINGS = {"apart": (0.2, 0.5), "close": (0.02, 0.15), "touching": (-0.12, 0.0), "overlapping": (-0.33, -0.12)}
+SEPARATORS = (".", ",", "-")
+
+
+@dataclass(frozen=True)
+class Number:
+    """One picture of a number and what is written in it (`text` with its separator, if any)."""
+
+    image: np.ndarray
+    digits: str
+    text: str
+    spacing: str
+
+
+def _ink(d28: np.ndarray, height: int) -> np.ndarray:
+    """The digit's ink (0..1) cut to its bounding box and scaled to `height` px, keeping its aspect."""
+    ys, xs = np.nonzero(d28 > 40)
+    crop = d28[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255.0
+    width = max(2, round(crop.shape[1] * height / crop.shape[0]))
+    return np.clip(cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
+
+
+def _separator(kind: str, height: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """A hand-drawn dot, comma or dash as ink, and where its top sits (share of the digits' height)."""
+    pen = max(3, round(height * rng.uniform(0.07, 0.12)))
+    if kind == "-":
+        w = round(height * rng.uniform(0.3, 0.5))
+        ink = np.zeros((pen + 4, w + pen + 4), np.float32)
+        cv2.line(ink, (2 + pen // 2, 2 + pen // 2), (2 + pen // 2 + w, 2 + pen // 2 + int(rng.integers(-2, 3))),
+                 1.0, pen, cv2.LINE_AA)  # fmt: skip
+        return ink, rng.uniform(0.4, 0.55)
+    side = pen + 6 + (round(height * 0.18) if kind == "," else 0)
+    ink = np.zeros((side, pen + 6), np.float32)
+    cv2.circle(ink, (3 + pen // 2, 3 + pen // 2), max(1, pen // 2 + 1), 1.0, -1, cv2.LINE_AA)
+    if kind == ",":
+        cv2.line(ink, (3 + pen // 2, 3 + pen // 2), (2, side - 2), 1.0, max(2, pen // 2), cv2.LINE_AA)
+    return ink, rng.uniform(0.85, 0.95)
+
+
+def number(
+    digits: list[np.ndarray], labels: list[int], spacing: str, separator: str | None, rng: np.random.Generator
+) -> Number:
+    """Write `digits` (MNIST 28x28) as one number at `spacing`, with `separator` after a random digit."""
+    height = int(rng.integers(*HEIGHT))
+    inks = [_ink(d, max(8, round(height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER))))) for d in digits]
+    after = int(rng.integers(0, len(digits) - 1)) if separator else -1
+    lo, hi = SPACINGS[spacing]
+    slope = rng.uniform(-0.03, 0.03)  # a line that rises or falls a little
+    placed, x, text = [], 0, ""
+    for i, (ink, label) in enumerate(zip(inks, labels)):
+        base = height * (1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER)) + slope * x
+        placed.append((ink, x, round(base - ink.shape[0])))
+        text += str(label)
+        gap = round(ink.shape[1] * rng.uniform(lo, hi))
+        x += ink.shape[1] + gap
+        if i == after:
+            mark, top = _separator(separator, height, rng)
+            x += round(height * rng.uniform(0.1, 0.2)) - min(gap, 0)  # a separator needs room, even in a rush
+            placed.append((mark, x, round(height * top + slope * x - mark.shape[0] / 2)))
+            x += mark.shape[1] + round(height * rng.uniform(0.1, 0.2))
+            text += separator
+    margin = round(height * rng.uniform(0.3, 0.8))
+    top = min(y for _, _, y in placed)
+    width = max(px + ink.shape[1] for ink, px, _ in placed)
+    bottom = max(y + ink.shape[0] for ink, _, y in placed)
+    canvas = np.zeros((bottom - top + 2 * margin, width + 2 * margin), np.float32)
+    for ink, px, y in placed:
+        region = canvas[y - top + margin : y - top + margin + ink.shape[0], px + margin : px + margin + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+    img = _on_paper(canvas, rng)
+    if rng.random() < 0.3:
+        img = _jpeg(img, int(rng.integers(40, 90)))
+    return Number(img, "".join(map(str, labels)), text, spacing)
+
+
+def numbers(x: np.ndarray, y: np.ndarray, per_cell: int, seed: int = 0) -> list[Number]:
+    """`per_cell` numbers for every length (2..8), spacing and with/without a separator, from MNIST test
+    digits (`x`, `y`); seeded, so every run measures the same pictures."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for length in range(2, 9):
+        for spacing in SPACINGS:
+            for with_separator in (False, True):
+                for _ in range(per_cell):
+                    pick = rng.integers(0, len(x), length)
+                    separator = SEPARATORS[rng.integers(len(SEPARATORS))] if with_separator else None
+                    out.append(number(list(x[pick]), [int(v) for v in y[pick]], spacing, separator, rng))
+    return out

@@ -1,0 +1,328 @@
+"""Cutting a picture's ink into lines, separators and candidate digits, for segmentation by recognition.
+
+Each line of writing is cut into groups of ink, as `find_digits` groups them, and separators (dots,
+commas and dashes, told from digits by size and position on the line). A group too wide to be sure it is
+one digit can be over-segmented (`cuts`) into atoms: its components, wide ones cut again along least-ink
+paths (digits written touching each other); runs of one to a few atoms are candidate digits, the reader
+has the model score them, and `best_path` keeps the sequence that explains the group best. Device code:
+numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edgedigit.preprocess import Digit, Page, components, min_height, to_mnist
+
+LINE_GAP = 0.15  # lines are parted by blank rows at least this share of the tallest component high
+SEPARATOR_HEIGHT = 0.4  # separators are lower than this share of the line's digits
+DASH_ASPECT = 1.5  # a dash is at least this much wider than high...
+DASH_BAND = (0.2, 0.8)  # ...and sits between these shares of the line's height, measured from its top
+DOT_WIDTH = 0.4  # a dot or comma is narrower than this share of the line's height...
+DOT_LOW = 0.55  # ...and its centre lies below this share of the line's height
+COMMA_ASPECT = 1.4  # a separator this much higher than wide is a comma
+SPECK_AREA = 0.08  # a component with less ink than this share of the picture's largest is a speck...
+SHORT = 0.25  # ...as is one lower than this share of the tallest, unless it has a fair share of ink
+FAIR_SHARE = 0.3
+SPLIT_WIDTH = 0.7  # components wider than this share of the line's height may be several digits touching
+CUT_SPACING = 0.2  # cuts in a component end at least this share of the line's height apart...
+SEAM_INK = 0.35  # ...and cross at most this share of the line's height in ink pixels (a stroke or two)
+SLIVER = 0.01  # a piece cut off with fewer ink pixels than this share of the line's height squared is dropped
+MAX_CROSSINGS = 1  # a cut crosses one stroke where two digits touch; one crossing two strokes splits a 0
+SEAM_STEP = 0.5  # the cost of a cut's sideways step per row: cuts lean only where the ink makes them
+MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms
+MAX_WIDTH = 1.6  # ...and at most this many line heights wide...
+MAX_GAP = 0.08  # ...with no blank column wider than this share of the line's height: a clear gap parts digits
+MERGE_OVERLAP = 0.3  # components overlapping horizontally by this share of the narrower are one group...
+KEEP_SHARE = 0.15  # ...and a group with less ink than this share of the picture's inkiest is left out
+# what a candidate digit costs, taken off the model's log-probability of its best class:
+CUT_COST = 0.5  # any candidate other than a whole group: cutting must buy this much certainty
+LOW_COST = 4.0  # per digit lower than LOW_HEIGHT of the line: part of a digit, not a digit
+LOW_HEIGHT = 0.55
+WIDE_COST = 3.0  # per line height of width beyond WIDE: two digits read as one
+WIDE = 1.1
+MIN_PROB = 1e-6  # floor under the log
+CUT_SURE = 0.97  # a group is read as several digits only when the model gives each at least this...
+WHOLE_SURE = 0.99  # ...and it is only cut at all when the model reads it whole with less than this, or it is
+# wider than WIDE: most single digits are read sure, and cutting costs a dozen candidates' time
+
+
+@dataclass(frozen=True, eq=False)
+class Atom:
+    """Ink of the components `labels` inside the box x0, y0, x1, y1 (work pixels): all of it, or, for a
+    cut component, where `region` (a boolean array of the box's shape) is set."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    labels: tuple[int, ...]
+    region: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Separator:
+    """A dot, comma or dash on a line, at `x` (work pixels) and `box` in the input's pixels."""
+
+    char: str
+    x: int
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Ink that `find_digits` would read as one digit: its components, box (work pixels) and MNIST form."""
+
+    comps: list[list[int]]
+    box: tuple[int, int, int, int]
+    whole: Digit
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of writing: its height, groups and separators, left to right."""
+
+    height: int
+    groups: list[Group]
+    separators: list[Separator]
+
+    def worth_cutting(self, group: Group, whole_prob: float) -> bool:
+        """Whether `group`, read whole with `whole_prob`, may be several digits written touching."""
+        width = group.box[2] - group.box[0]
+        return width > SPLIT_WIDTH * self.height and (whole_prob < WHOLE_SURE or width > WIDE * self.height)
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """A group over-segmented: its atoms left to right, and candidate digits (runs of atoms start..end,
+    exclusive; the first is the whole group) with their MNIST-form images and what their shape costs."""
+
+    atoms: list[Atom]
+    spans: list[tuple[int, int]]
+    candidates: list[Digit]
+    costs: list[float]
+
+
+def lines(page: Page) -> tuple[np.ndarray, list[Line]]:
+    """The picture's component labels (for `cuts`) and its lines of writing, top to bottom."""
+    labels, comps = components(page.mask)
+    lowest = min_height(page.mask)
+    comps = [c for c in comps if c[4] >= 2]
+    if len(comps) == 1:  # the common case of one digit in one stroke: read it whole, at once
+        x0, y0, x1, y1 = box = tuple(comps[0][:4])
+        return labels, [Line(y1 - y0, [Group(comps, box, page.digit(*box))], [])] if y1 - y0 >= lowest else []
+    found = []
+    # specks are judged against the whole picture, as find_digits judges them
+    largest, tallest = max((c[4] for c in comps), default=0), max((c[3] - c[1] for c in comps), default=0)
+    for top, bottom, members in _by_line(comps) if comps else []:
+        if bottom - top < lowest:
+            continue  # specks and dust on a line of their own
+        line = _line(page, members, top, bottom - top, (largest, tallest))
+        if line.groups or line.separators:
+            found.append(line)
+    return labels, found
+
+
+def _by_line(comps: list[list[int]]) -> list[tuple[int, int, list[list[int]]]]:
+    """Components grouped into lines: a line ends where a band of blank rows at least LINE_GAP of the
+    tallest component high runs across the whole picture (a comma's tail, a digit cut by a ruled line
+    and a texture's interleaved blots stay on one line). Returns each line's top and bottom (those of
+    its components that are more than separators) and its components, top to bottom."""
+    gap = LINE_GAP * max(c[3] - c[1] for c in comps)
+    lines: list[list[list[int]]] = []
+    bottom = -math.inf
+    for c in sorted(comps, key=lambda c: c[1]):
+        if c[1] >= bottom + gap:
+            lines.append([])
+        lines[-1].append(c)
+        bottom = max(bottom, c[3])
+    out = []
+    for members in lines:
+        tallest = max(c[3] - c[1] for c in members)
+        body = [c for c in members if c[3] - c[1] >= SEPARATOR_HEIGHT * tallest]
+        out.append((min(c[1] for c in body), max(c[3] for c in body), members))
+    return out
+
+
+def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tuple[int, int]) -> Line:
+    """Separators and groups of one line. Groups are never joined: ink that stands apart is not one
+    digit, and joining it lets the model find digits in textures."""
+    largest, tallest = scale  # the picture's largest component's ink and its tallest component's height
+    marks = {c[5]: _separator(c[2] - c[0], c[3] - c[1], (c[1] + c[3]) / 2 - top, height) for c in members}
+    kept = [c for c in members if marks[c[5]] or (
+        c[4] >= SPECK_AREA * largest and (c[3] - c[1] >= SHORT * tallest or c[4] >= FAIR_SHARE * largest))]  # fmt: skip
+    separators, groups = [], []
+    lowest = min_height(page.mask)
+    for comps in _groups(kept):
+        box = _box(comps)
+        if len(comps) == 1 and marks[comps[0][5]]:  # a mark standing apart: a separator, not part of a digit
+            separators.append(Separator(marks[comps[0][5]], (box[0] + box[2]) // 2, page.box(*box)))
+        elif sum(c[4] for c in comps) >= KEEP_SHARE * largest and box[3] - box[1] >= lowest:
+            groups.append(Group(comps, box, page.digit(*box)))
+    return Line(height, groups, separators)
+
+
+def cuts(page: Page, labels: np.ndarray, line: Line, group: Group) -> Cuts:
+    """`group` over-segmented into atoms (its components, wide ones cut) and every run of up to MAX_ATOMS
+    of them that may be one digit, the whole group first."""
+    height = line.height
+    atoms = sorted((a for c in group.comps for a in _atoms(page.mask, labels, c, height)), key=lambda a: a.x0 + a.x1)
+    spans, candidates = [(0, len(atoms))], [group.whole]
+    costs = [_shape_cost(group.box, height)]
+    for i in range(len(atoms)):
+        for j in range(i + 1, min(i + MAX_ATOMS, len(atoms)) + 1):
+            if (i, j) != spans[0] and (j == i + 1 or _joined(atoms[i:j], height)):
+                spans.append((i, j))
+                candidates.append(_render(page, labels, atoms[i:j]))
+                costs.append(CUT_COST + _shape_cost(_box_of(atoms[i:j]), height))
+    return Cuts(atoms, spans, candidates, costs)
+
+
+def _groups(comps: list[list[int]]) -> list[list[list[int]]]:
+    """Components grouped as `find_digits` groups them: merged while they overlap horizontally by more
+    than MERGE_OVERLAP of the narrower."""
+    groups: list[list[list[int]]] = []
+    for c in sorted(comps, key=lambda c: c[0]):
+        if groups:
+            x0, _, x1, _ = _box(groups[-1])
+            if min(x1, c[2]) - max(x0, c[0]) > MERGE_OVERLAP * min(c[2] - c[0], x1 - x0):
+                groups[-1].append(c)
+                continue
+        groups.append([c])
+    return groups
+
+
+def _box(group: list[list[int]]) -> tuple[int, int, int, int]:
+    if len(group) == 1:  # the common case, a digit in one stroke: skip four generators
+        return tuple(group[0][:4])
+    return min(c[0] for c in group), min(c[1] for c in group), max(c[2] for c in group), max(c[3] for c in group)
+
+
+def _box_of(atoms: list[Atom]) -> tuple[int, int, int, int]:
+    return min(a.x0 for a in atoms), min(a.y0 for a in atoms), max(a.x1 for a in atoms), max(a.y1 for a in atoms)
+
+
+def _shape_cost(box: tuple[int, int, int, int], height: int) -> float:
+    """What a candidate's shape costs: part of a digit when low, two digits when wide."""
+    x0, y0, x1, y1 = box
+    return LOW_COST * (y1 - y0 < LOW_HEIGHT * height) + WIDE_COST * max(0.0, (x1 - x0) / height - WIDE)
+
+
+def _separator(w: int, h: int, centre: float, height: int) -> str | None:
+    """'-', '.' or ',' when a component of this size, centred `centre` below the line's top, is one."""
+    if h >= SEPARATOR_HEIGHT * height:
+        return None
+    if w >= DASH_ASPECT * h and DASH_BAND[0] * height <= centre <= DASH_BAND[1] * height:
+        return "-"
+    if w < DOT_WIDTH * height and centre >= DOT_LOW * height:
+        return "," if h >= COMMA_ASPECT * w else "."
+    return None
+
+
+def _atoms(mask: np.ndarray, labels: np.ndarray, c: list[int], height: int) -> list[Atom]:
+    """One component as atoms: whole, or cut along the least-ink paths from its top to its bottom when it
+    is wide (digits written touching each other, leaning into each other's columns)."""
+    x0, y0, x1, y1, _, label = c
+    if x1 - x0 <= SPLIT_WIDTH * height:
+        return [Atom(x0, y0, x1, y1, (label,))]
+    own = (labels[y0:y1, x0:x1] == label) & (mask[y0:y1, x0:x1] > 0)
+    seams = _seams(own, height)
+    cols = np.arange(x1 - x0)[None, :]
+    atoms = []
+    for left, right in zip([None, *seams], [*seams, None]):
+        region = own.copy()
+        if left is not None:
+            region &= cols >= left[:, None]
+        if right is not None:
+            region &= cols < right[:, None]
+        rows, columns = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+        if np.count_nonzero(region) >= SLIVER * height * height:
+            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
+            atoms.append(Atom(x0 + c0, y0 + r0, x0 + c1, y0 + r1, (label,), region[r0:r1, c0:c1]))
+    return atoms
+
+
+def _seams(own: np.ndarray, height: int) -> list[np.ndarray]:
+    """Cut paths through a component, left to right, each the column per row of a top-to-bottom path that
+    crosses the least ink (seam carving: each row steps at most one column sideways, at a small cost).
+    A path ending at a local minimum of crossed ink, with little ink crossed, is a candidate cut."""
+    cost = own.astype(np.float32)
+    h, w = cost.shape
+    total = cost[0].copy()
+    step = np.zeros((h, w), np.int8)
+    for r in range(1, h):
+        left = np.concatenate(([np.inf], total[:-1])) + SEAM_STEP
+        right = np.concatenate((total[1:], [np.inf])) + SEAM_STEP
+        choice = np.argmin(np.stack([left, total, right]), axis=0)
+        total = np.choose(choice, [left, total, right]) + cost[r]
+        step[r] = choice - 1
+    spacing = max(2, int(CUT_SPACING * height))
+    ends: list[int] = []
+    for col in np.argsort(total, kind="stable").tolist():
+        if total[col] > SEAM_INK * height:
+            break
+        if spacing <= col <= w - spacing and all(abs(col - e) >= spacing for e in ends):
+            ends.append(col)
+    seams = []
+    for end in sorted(ends):
+        path = np.empty(h, np.int64)
+        path[-1] = end
+        for r in range(h - 1, 0, -1):
+            path[r - 1] = path[r] + step[r, path[r]]
+        crossed = own[np.arange(h), path]
+        if np.count_nonzero(crossed[1:] & ~crossed[:-1]) + crossed[0] <= MAX_CROSSINGS:
+            seams.append(path)
+    return seams
+
+
+def _joined(atoms: list[Atom], height: int) -> bool:
+    """Atoms that may be one digit: not too wide, and no clear gap between them."""
+    if _width(atoms) > MAX_WIDTH * height:
+        return False
+    reach = min(a.x0 for a in atoms)
+    for a in sorted(atoms, key=lambda a: a.x0):
+        if a.x0 - reach > MAX_GAP * height:
+            return False
+        reach = max(reach, a.x1)
+    return True
+
+
+def _width(atoms: list[Atom]) -> int:
+    return max(a.x1 for a in atoms) - min(a.x0 for a in atoms)
+
+
+def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
+    """The ink of `atoms` alone (neighbours' ink in the same box left out), in MNIST form."""
+    x0, y0 = min(a.x0 for a in atoms), min(a.y0 for a in atoms)
+    x1, y1 = max(a.x1 for a in atoms), max(a.y1 for a in atoms)
+    own = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for a in atoms:
+        part = np.isin(labels[a.y0 : a.y1, a.x0 : a.x1], a.labels) if a.region is None else a.region
+        own[a.y0 - y0 : a.y1 - y0, a.x0 - x0 : a.x1 - x0] |= part
+    mask = page.mask[y0:y1, x0:x1] & (own * 255)
+    ink = cv2.copyTo(page.ink[y0:y1, x0:x1], cv2.dilate(own, np.ones((3, 3), np.uint8)))
+    return Digit(to_mnist(ink, mask), page.box(x0, y0, x1, y1))
+
+
+def best_path(cut: Cuts, probs: np.ndarray) -> list[int]:
+    """Indices into `cut.spans` of the candidates that cover the group's atoms once, left to right, with
+    the highest total score: the log-probability of each candidate's best class less its cost. The group
+    is read cut only when the model is sure of every piece (textures and scribbles cut into pieces give
+    some piece that looks like a digit; digits written touching give pieces that all do)."""
+    score = np.log(np.maximum(probs.max(axis=1), MIN_PROB)) - np.array(cut.costs)
+    n = len(cut.atoms)
+    best = [0.0] + [-math.inf] * n
+    back = [-1] * (n + 1)
+    for k, (i, j) in sorted(enumerate(cut.spans), key=lambda e: e[1][1]):
+        if best[i] + score[k] > best[j]:
+            best[j], back[j] = best[i] + score[k], k
+    path, j = [], n
+    while j > 0:
+        path.append(back[j])
+        j = cut.spans[back[j]][0]
+    path = path[::-1]
+    return path if len(path) == 1 or (probs[path].max(axis=1) >= CUT_SURE).all() else [0]
