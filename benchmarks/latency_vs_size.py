@@ -23,8 +23,9 @@ import numpy as np
 
 from converters import tflite
 from edgedigit.config import TrainConfig
-from edgedigit.manifest import FORMAT_VERSION, LABELS, sha256_file
+from edgedigit.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
 from edgedigit.model import build_model
+from edgedigit.runtime import load_backend
 
 TIMER = """
 import sys
@@ -45,8 +46,11 @@ def untrained(hidden: tuple[int, ...], folder: Path) -> Path:
     path = folder / "-".join(map(str, hidden)) / "model.tflite"
     path.parent.mkdir(parents=True)
     path.write_bytes(tflite.convert(build_model(TrainConfig(hidden=hidden), seed=0), "int8", calibration))
+    interpreter = load_backend()[0](model_path=str(path))
     manifest = {"format_version": FORMAT_VERSION, "sha256": sha256_file(path), "labels": LABELS,
-                "input": {}, "output": {}, "quantization": "int8", "parity": {"passed": True}}  # fmt: skip
+                "input": tensor_spec(interpreter.get_input_details()[0], INPUT_MEANING),
+                "output": tensor_spec(interpreter.get_output_details()[0], OUTPUT_MEANING),
+                "quantization": "int8", "parity": {"passed": True}}  # fmt: skip
     path.with_suffix(".json").write_text(json.dumps(manifest))
     return path
 

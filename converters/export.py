@@ -22,7 +22,16 @@ from converters import parity, tflite
 from edgedigit import __version__, atomic
 from edgedigit.data import Mnist, load_mnist, representative_sample
 from edgedigit.errors import UserError
-from edgedigit.manifest import FORMAT_VERSION, LABELS, PREPROCESSING, manifest_path, sha256_file
+from edgedigit.manifest import (
+    FORMAT_VERSION,
+    INPUT_MEANING,
+    LABELS,
+    OUTPUT_MEANING,
+    PREPROCESSING,
+    manifest_path,
+    sha256_file,
+    tensor_spec,
+)
 from edgedigit.options import ExportOptions
 from edgedigit.runtime import Classifier, load_backend
 
@@ -102,8 +111,8 @@ def _manifest(
         "bytes": model_path.stat().st_size,
         "quantization": opts.mode,
         "labels": LABELS,
-        "input": _spec(inp, "raw pixels, 28x28, white digit on black"),
-        "output": _spec(out, "class probabilities (softmax), index = digit"),
+        "input": tensor_spec(inp, INPUT_MEANING),
+        "output": tensor_spec(out, OUTPUT_MEANING),
         "preprocessing": PREPROCESSING,
         "calibration": None
         if calibration is None
@@ -119,18 +128,6 @@ def _manifest(
         },  # fmt: skip
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "parity": {"passed": False, "reason": "not checked yet"},
-    }
-
-
-def _spec(details: dict[str, Any], meaning: str) -> dict[str, Any]:
-    scale, zero_point = details["quantization"]
-    return {
-        "name": details["name"],
-        "shape": [int(v) for v in details["shape_signature"]],
-        "dtype": np.dtype(details["dtype"]).name,
-        "scale": float(scale),
-        "zero_point": int(zero_point),
-        "meaning": meaning,
     }
 
 

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from edgedigit.errors import UserError
 
 FORMAT_VERSION = 1
@@ -23,6 +25,48 @@ PREPROCESSING = {
     "placement": "centre of mass at the image centre",
     "pixels": "raw uint8 0-255; any scaling is inside the model",
 }
+
+
+NUMBER = (int, float)
+# The fields the runtime reads, with their types: written by converters/export.py, checked on loading.
+SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "format_version": int,
+    "sha256": str,
+    "labels": list,
+    "quantization": str,
+    "input": dict,
+    "input.dtype": str,
+    "input.shape": list,
+    "input.scale": NUMBER,
+    "input.zero_point": int,
+    "output": dict,
+    "output.dtype": str,
+    "output.shape": list,
+    "output.scale": NUMBER,
+    "output.zero_point": int,
+    "parity": dict,
+    "parity.passed": bool,
+    "metrics": dict,
+}
+REQUIRED = ("format_version", "sha256", "labels", "input", "input.dtype", "input.scale", "input.zero_point",
+            "output", "output.dtype", "output.scale", "output.zero_point")  # fmt: skip
+
+
+INPUT_MEANING = "raw pixels, 28x28, white digit on black"
+OUTPUT_MEANING = "class probabilities (softmax), index = digit"
+
+
+def tensor_spec(details: dict[str, Any], meaning: str) -> dict[str, Any]:
+    """The manifest's record of one interpreter tensor (from `get_input_details()` and the like)."""
+    scale, zero_point = details["quantization"]
+    return {
+        "name": details["name"],
+        "shape": [int(v) for v in details["shape_signature"]],
+        "dtype": np.dtype(details["dtype"]).name,
+        "scale": float(scale),
+        "zero_point": int(zero_point),
+        "meaning": meaning,
+    }
 
 
 def manifest_path(model_path: Path) -> Path:
@@ -47,12 +91,37 @@ def read_manifest(model_path: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"cannot read manifest {path} ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise UserError(f"{path} is of manifest format {version}, newer than this edgedigit's {FORMAT_VERSION}: "
+                        "upgrade edgedigit")  # fmt: skip
+    if version != FORMAT_VERSION:
         raise UserError(f"{path} is not an edgedigit manifest of format version {FORMAT_VERSION}")
-    for key in ("sha256", "input", "output", "labels"):
-        if key not in manifest:
-            raise UserError(f"manifest {path} lacks '{key}': re-export the model")
+    for key, kind in SCHEMA.items():
+        value = _field(manifest, key)
+        if value is _MISSING:
+            if key in REQUIRED:
+                raise UserError(f"manifest {path} lacks '{key}': re-export the model")
+        elif not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            names = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
+            got = type(value).__name__
+            raise UserError(f"manifest {path}: '{key}' must be {names}, not {got}: re-export the model")
+    if manifest["labels"] != LABELS:
+        raise UserError(f"manifest {path}: labels must be the digits 0-9, got {manifest['labels']!r}")
     return manifest
+
+
+_MISSING = object()
+
+
+def _field(manifest: dict[str, Any], dotted: str) -> Any:
+    """`manifest["a"]["b"]` for "a.b", or _MISSING."""
+    value: Any = manifest
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
 
 
 def verify_bytes(model_path: Path, manifest: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,9 @@ BACKENDS = (
     ("tensorflow.lite", "tensorflow.lite"),
 )
 CHUNK = 1024
+NUM_CLASSES = 10
+INPUT_DTYPES = ("uint8", "int8", "float32")  # what `_quantize` can fill from raw pixels
+PROB_SLACK = 0.05  # int8 softmax outputs sum to 1 within a few 1/256 steps; logits are far off
 
 
 def load_backend() -> tuple[Any, str]:
@@ -117,6 +121,31 @@ class Classifier:
         self.input = TensorSpec.from_details(self.interpreter.get_input_details()[0])
         self.output = TensorSpec.from_details(self.interpreter.get_output_details()[0])
         self._batch = 1
+        self._check_model()
+
+    def _check_model(self) -> None:
+        """Refuse a model that does not read one 28x28 picture of raw pixels into ten probabilities, as the
+        manifest says: a matching sha256 only proves the file is the one the manifest describes."""
+        where = f"{self.path}:"
+        inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
+        shape_in, shape_out = list(inputs[0]["shape"]), list(outputs[0]["shape"])
+        if len(inputs) != 1 or len(shape_in) != 3 or shape_in[1:] != [28, 28]:
+            raise UserError(f"{where} the model reads {[list(i['shape']) for i in inputs]}, not one 28x28 picture")
+        if len(outputs) != 1 or len(shape_out) != 2 or shape_out[1] != NUM_CLASSES:
+            raise UserError(f"{where} the model gives {[list(o['shape']) for o in outputs]}, not {NUM_CLASSES} classes")
+        if self.input.dtype.name not in INPUT_DTYPES:
+            raise UserError(f"{where} the model takes {self.input.dtype.name} pixels; edgedigit feeds {INPUT_DTYPES}")
+        for name, spec in (("input", self.input), ("output", self.output)):
+            declared = self.manifest[name]
+            if (declared["dtype"], declared["zero_point"]) != (spec.dtype.name, spec.zero_point) or not math.isclose(
+                declared["scale"], spec.scale, rel_tol=1e-6
+            ):
+                raise UserError(f"{where} the model's {name} ({spec.dtype.name}, scale {spec.scale:g}, zero point "
+                                f"{spec.zero_point}) is not the one its manifest declares: re-export it")  # fmt: skip
+        probs = self._run(np.zeros((1, 28, 28), np.uint8))[0]  # a blank picture: any model gives probabilities
+        if probs.min() < -PROB_SLACK or abs(float(probs.sum()) - 1.0) > PROB_SLACK:
+            raise UserError(f"{where} the model's outputs are not probabilities (they sum to {probs.sum():.3g}): "
+                            "export a model that ends in softmax")  # fmt: skip
 
     @property
     def backend_version(self) -> str:
