@@ -71,31 +71,48 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
 
     calibration = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
     flatbuffer = tflite.convert(model, opts.mode, calibration)
+    _check_out(out_dir)
+    with atomic.atomic_folder(out_dir) as folder:  # model, manifest and parity report go in place together
+        model_path = folder / "model.tflite"
+        model_path.write_bytes(flatbuffer)
+        manifest = _manifest(model_path, opts, keras_path, run_name, calibration)
+        atomic.write_json(manifest_path(model_path), manifest)  # provisional: parity not yet checked
+        failed: list[str] = []
+        if opts.parity:
+            report = _parity(model, model_path, data, opts)
+            failed = parity.check(report, parity.Gate(opts.max_drop_pp, opts.min_agreement))
+            report["gate"] = {"max_drop_pp": opts.max_drop_pp, "min_agreement": opts.min_agreement,
+                              "passed": not failed, "failed": failed}  # fmt: skip
+            report["seconds"] = round(time.monotonic() - started, 1)
+            atomic.write_json(folder / "parity.json", report)
+            manifest["metrics"] = {
+                k: report[k] for k in ("float_accuracy", "exported_accuracy", "drop_pp", "agreement")
+            }
+            manifest["metrics"]["size_ratio"] = report["size_ratio"]
+            manifest["parity"] = {"passed": not failed, "reason": "; ".join(failed) or "within bounds",
+                                  "report": "parity.json"}  # fmt: skip
+            _print_table(report, failed, log)
+        else:
+            manifest["parity"] = {"passed": False, "reason": "skipped with --no-parity"}
+        atomic.write_json(manifest_path(model_path), manifest)
     model_path = out_dir / "model.tflite"
-    atomic.write_bytes(model_path, flatbuffer)
-
-    manifest = _manifest(model_path, opts, keras_path, run_name, calibration)
-    atomic.write_json(manifest_path(model_path), manifest)  # provisional: parity not yet checked
-    failed: list[str] = []
-    if opts.parity:
-        report = _parity(model, model_path, data, opts)
-        failed = parity.check(report, parity.Gate(opts.max_drop_pp, opts.min_agreement))
-        report["gate"] = {"max_drop_pp": opts.max_drop_pp, "min_agreement": opts.min_agreement,
-                          "passed": not failed, "failed": failed}  # fmt: skip
-        report["seconds"] = round(time.monotonic() - started, 1)
-        atomic.write_json(out_dir / "parity.json", report)
-        manifest["metrics"] = {k: report[k] for k in ("float_accuracy", "exported_accuracy", "drop_pp", "agreement")}
-        manifest["metrics"]["size_ratio"] = report["size_ratio"]
-        manifest["parity"] = {"passed": not failed, "reason": "; ".join(failed) or "within bounds",
-                              "report": "parity.json"}  # fmt: skip
-        _print_table(report, failed, log)
-    else:
-        (out_dir / "parity.json").unlink(missing_ok=True)  # an earlier export's report describes another model
-        manifest["parity"] = {"passed": False, "reason": "skipped with --no-parity"}
-    atomic.write_json(manifest_path(model_path), manifest)
     log(f"wrote {model_path} ({model_path.stat().st_size} bytes) and {manifest_path(model_path).name} "
         f"in {time.monotonic() - started:.1f} s")  # fmt: skip
     return ExportResult(model_path, manifest, failed)
+
+
+EXPORT_FILES = {"model.tflite", "model.json", "parity.json"}
+
+
+def _check_out(out_dir: Path) -> None:
+    """The export replaces `out_dir` as a whole: refuse a folder that holds anything but an export."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file, not a folder")
+    others = sorted(p.name for p in out_dir.iterdir() if p.name not in EXPORT_FILES) if out_dir.is_dir() else []
+    if others:
+        raise UserError(
+            f"--out {out_dir} holds other files ({', '.join(others[:3])}): give an export folder or a new one"
+        )
 
 
 def _manifest(

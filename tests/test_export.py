@@ -151,3 +151,34 @@ def test_bad_sources_give_one_line_and_exit_2(tmp_path, mnist_path, setup, messa
 def test_two_modes_at_once_is_a_usage_error(small_model_path):
     result = runner.invoke(app, ["export", str(small_model_path), "--int8", "--float16"])
     assert result.exit_code == 2 and "choose one mode" in result.stderr
+
+
+def test_an_export_replaces_its_folder_whole_or_not_at_all(tmp_path, small_model_path, mnist_path, monkeypatch):
+    from converters import export as exporter
+
+    out = tmp_path / "exp"
+    args = ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--calibration-size", "50"]
+    assert runner.invoke(app, [*args, "--int8"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"model.tflite", "model.json", "parity.json"}
+
+    def broken(*_a, **_k):
+        raise RuntimeError("killed half way through the parity check")
+
+    monkeypatch.setattr(exporter, "_parity", broken)
+    with pytest.raises(RuntimeError):
+        runner.invoke(app, [*args, "--float16"], catch_exceptions=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the int8 export, untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["exp"]  # no temporary folder left beside it
+
+    monkeypatch.undo()
+    assert runner.invoke(app, [*args, "--float16"]).exit_code == 0
+    manifest = json.loads((out / "model.json").read_text())
+    assert manifest["quantization"] == "float16" and manifest["sha256"] == sha256_file(out / "model.tflite")
+    report = json.loads((out / "parity.json").read_text())
+    assert report["exported_accuracy"] == manifest["metrics"]["exported_accuracy"]
+
+    (out / "notes.txt").write_text("mine")
+    refused = runner.invoke(app, [*args, "--float32"])
+    assert refused.exit_code == 2 and "holds other files (notes.txt)" in refused.stderr
+    assert (out / "notes.txt").read_text() == "mine"
