@@ -171,7 +171,8 @@ def train(
 
         run_finetune(opts, Console())
         return
-    run_train(opts, Console())
+    if run_train(opts, Console()).get("interrupted"):
+        raise typer.Exit(130)  # stopped by Ctrl-C or SIGTERM; the run folder holds the best model so far
 
 
 @app.command()

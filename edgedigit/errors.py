@@ -4,4 +4,6 @@
 class UserError(Exception):
     """A problem the user can fix (bad path, bad file, bad option): never shown as a traceback."""
 
-    exit_code = 2
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

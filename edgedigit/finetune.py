@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         "test_accuracy": round(test_acc, 6),
         "params": count_params(config.hidden),
         "best_config": config.to_dict(),
-        "options": asdict(opts),
+        "options": opts.recorded(),
         "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
         "training_mix": {**mixed, "extra_accuracy": {"before": round(before, 4), "after": round(after, 4)}},
         "wall_seconds": round(time.monotonic() - started, 1),

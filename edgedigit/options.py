@@ -5,7 +5,9 @@ Kept free of TensorFlow so that the CLI can take its defaults from here without 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
 
 SMALL_BUDGET = 100_000
 ELASTIC_PX = 0.5
@@ -47,6 +49,10 @@ class TrainOptions:
     extra_repeat: int = EXTRA_REPEAT
     finetune: str | None = None
 
+    def recorded(self) -> dict[str, Any]:
+        """The options as written into the run folder: the storage URL's password left out."""
+        return {**asdict(self), "storage": redact(self.storage)}
+
     @property
     def augment_strength(self) -> float:
         """--augment as given; unset: 0.6, or 0 under a budget of SMALL_BUDGET parameters (small nets underfit)."""
@@ -70,6 +76,11 @@ class TrainOptions:
         """The tighter of --max-params and --max-kb (1 KiB of int8 weights = 1024 parameters)."""
         limits = [v for v in (self.max_params, None if self.max_kb is None else int(self.max_kb * 1024)) if v]
         return min(limits) if limits else None
+
+
+def redact(url: str | None) -> str | None:
+    """A storage URL with its password replaced by ***, for files and messages."""
+    return None if url is None else re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", url)
 
 
 @dataclass(frozen=True)

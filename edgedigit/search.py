@@ -16,6 +16,7 @@ import optuna
 
 from edgedigit.config import INPUT_PIXELS, NUM_CLASSES, TrainConfig, count_params
 from edgedigit.data import Split
+from edgedigit.interrupts import Interrupted
 from edgedigit.training import FitResult, fit
 
 MIN_UNITS = 16
@@ -134,6 +135,9 @@ Proposer = Callable[[optuna.Trial], TrainConfig | None]
 OnResult = Callable[[optuna.Trial, FitResult], None]
 
 
+INTERRUPTED = "interrupted"  # user attribute of a trial stopped by a signal: retried once on --resume
+
+
 def make_objective(
     propose: Proposer,
     split: Split,
@@ -157,6 +161,9 @@ def make_objective(
         recorder = HistoryRecorder(history)
         try:
             result = fit(config, split, seed, callbacks=[recorder, *extra, *callbacks(trial, config)])
+        except Interrupted as exc:  # Ctrl-C or SIGTERM: the trial did not fail, it was stopped
+            trial.set_user_attr(INTERRUPTED, f"{exc} during epoch {len(history.get('loss', [])) + 1}")
+            raise optuna.TrialPruned(f"interrupted by {exc}") from None
         finally:
             trial.set_user_attr("seconds", round(time.monotonic() - start, 1))
             trial.set_user_attr("history", history)

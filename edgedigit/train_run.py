@@ -7,11 +7,13 @@ folder by default, so an interrupted search resumes with the same `--run`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import platform
 import shutil
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,13 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from edgedigit import __version__, atomic, field_mix, report, synth
+from edgedigit import __version__, atomic, field_mix, interrupts, report, synth
 from edgedigit.config import TrainConfig, count_params, int8_kb
 from edgedigit.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.errors import UserError
-from edgedigit.options import TrainOptions
+from edgedigit.options import TrainOptions, redact
 from edgedigit.progress import TrainProgress
-from edgedigit.search import SEED_PRESET, SearchSpace, make_objective, preset_proposer, reference_trial
+from edgedigit.search import INTERRUPTED, SEED_PRESET, SearchSpace, make_objective, preset_proposer, reference_trial
 from edgedigit.training import FitResult, evaluate, fit
 
 STUDY_NAME = "edgedigit"
@@ -38,6 +40,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     validate(opts)
     started = time.monotonic()
     folder = prepare_folder(opts)
+    opts = own_options(opts, folder)
     data = load_mnist(opts.data)
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
     extra = field_mix.load_extra(opts.extra) if opts.extra else None
@@ -71,49 +74,58 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
             load_if_exists=True,
         )
     except Exception as exc:  # noqa: BLE001 - storage back ends raise their own error types
-        raise UserError(f"cannot open Optuna storage {storage} ({type(exc).__name__}: {str(exc)[:100]})") from None
+        detail = redact(f"{storage} ({type(exc).__name__}: {str(exc)[:100]})")  # the password stays out
+        raise UserError(f"cannot open Optuna storage {detail}") from None
     if not preset and not study.trials:
         study.enqueue_trial(reference_trial(opts.budget))
+    _retry_interrupted(study)
     state = _BestSoFar(folder, study)
     n_trials = len(SEED_PRESET) if preset else opts.trials
-    remaining = max(0, n_trials - sum(t.state.is_finished() for t in study.trials))
+    remaining = max(0, n_trials - sum(_counts(t) for t in study.trials))
     propose = (
         preset_proposer(lambda: study.get_trials(deepcopy=False))
         if preset
         else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, max_params=opts.budget).suggest
     )
 
-    interrupted = False
-    with TrainProgress(n_trials, console) as bars:
-        bars.progress.update(bars.trials, completed=n_trials - remaining)
-        objective = make_objective(
-            propose, split, opts.seed,
-            callbacks=lambda trial, cfg: [bars.epoch_callback(f"trial {trial.number}", cfg)],
-            on_result=state.consider,
-            prune=not preset,
-        )  # fmt: skip
-        try:
+    # from here on, a first Ctrl-C or SIGTERM stops the search cleanly and a second one at once
+    with interrupts.deferred() as stop:
+        watch = interrupts.StopCallback(stop)
+        with TrainProgress(n_trials, console) as bars:
+            bars.progress.update(bars.trials, completed=n_trials - remaining)
+            objective = make_objective(
+                propose, split, opts.seed,
+                callbacks=lambda trial, cfg: [watch, bars.epoch_callback(f"trial {trial.number}", cfg)],
+                on_result=state.consider,
+                prune=not preset,
+            )  # fmt: skip
             study.optimize(
                 objective,
                 n_trials=remaining,
                 timeout=None if preset else opts.timeout,
-                callbacks=[lambda s, t: bars.trial_done(state.best_val)],
+                callbacks=[lambda s, t: bars.trial_done(state.best_val), lambda s, t: stop.requested and s.stop()],
                 gc_after_trial=True,
             )
-            if not preset and state.best_config is not None:
+            if not preset and state.best_config is not None and not stop.requested:
                 final = replace(state.best_config, epochs=opts.final_epochs)
-                callback = bars.epoch_callback("final", final)
-                result = fit(final, split, opts.seed, callbacks=[callback])
-                state.consider_final(final, result)
-        except KeyboardInterrupt:
-            interrupted = True
+                callbacks = [watch, bars.epoch_callback("final", final)]
+                with contextlib.suppress(interrupts.Interrupted):  # the best trial's model stays
+                    state.consider_final(final, fit(final, split, opts.seed, callbacks=callbacks))
 
-    if state.best_config is None:
-        if interrupted:
-            raise UserError(f"interrupted before any trial finished; resume with: {_resume_command(opts, folder)}")
-        raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
-
-    summary = _finish(opts, folder, data, split, study, state, time.monotonic() - started, interrupted, mixed, extra)
+        interrupted = stop.requested
+        if state.best_config is None:
+            if interrupted:
+                raise UserError(f"interrupted before any trial finished; resume with: {_resume_command(opts, folder)}",
+                                exit_code=interrupts.EXIT_CODE)  # fmt: skip
+            raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
+        summary = _finish(
+            opts, folder, data, split, study, state, time.monotonic() - started, interrupted, mixed, extra
+        )
+    if interrupted:  # one line: what was kept and how to go on
+        console.print(f"edgedigit: {stop.signal}: search stopped; the best model so far ({state.source}, val "
+                      f"{state.best_val:.4f}) is in {folder}; resume with: {_resume_command(opts, folder)}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
+        return summary
     _print_top(console, study)
     if summary.get("preset_comparison"):
         _print_preset(console, summary["preset_comparison"])
@@ -121,15 +133,30 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         f"best model: val {summary['val_accuracy']:.4f}, test {summary['test_accuracy']:.4f}, "
         f"{summary['params']} params (~{summary['int8_kb']} KiB int8) -> {folder / 'model.keras'}"
     )
-    if interrupted:
-        console.print(f"[yellow]interrupted[/]: completed trials and the best model so far are kept; "
-                      f"resume with: {_resume_command(opts, folder)}")  # fmt: skip
     return summary
 
 
+def _counts(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether a trial counts towards --trials: finished, and not stopped by a signal (it is retried)."""
+    return trial.state.is_finished() and INTERRUPTED not in trial.user_attrs
+
+
+def _retry_interrupted(study: optuna.Study) -> None:
+    """Queue again, once each, the configurations of trials a signal stopped (a resumed search)."""
+    retried = list(study.user_attrs.get("retried", []))
+    for t in study.get_trials(deepcopy=False):
+        if INTERRUPTED in t.user_attrs and t.number not in retried:
+            study.enqueue_trial(t.params, skip_if_exists=False)
+            retried.append(t.number)
+    if retried != study.user_attrs.get("retried", []):
+        study.set_user_attr("retried", retried)
+
+
 def _resume_command(opts: TrainOptions, folder: Path) -> str:
+    """The command that continues this run: the run folder holds every other option (options.json)."""
     runs_dir = "" if opts.runs_dir == TrainOptions.runs_dir else f" --runs-dir {opts.runs_dir}"
-    return f"edgedigit train --run {folder.name}{runs_dir} --resume"
+    storage = "" if opts.storage is None else f" --storage {redact(opts.storage)}"  # the password: the user's
+    return f"edgedigit train --run {folder.name}{runs_dir}{storage} --resume"
 
 
 def validate(opts: TrainOptions) -> None:
@@ -153,6 +180,37 @@ def validate(opts: TrainOptions) -> None:
         raise UserError("--extra-repeat must be at least 1")
     if opts.limit is not None and opts.limit < 200:
         raise UserError("--limit must be at least 200 images (20 a class)")
+
+
+OPTIONS_FILE = "options.json"
+PLACE = ("run", "runs_dir", "resume", "force", "finetune")  # where and how a run goes, not what it is
+GROWABLE = ("trials", "timeout")  # a resumed search may be given more of these, never less
+
+
+def own_options(opts: TrainOptions, folder: Path) -> TrainOptions:
+    """A new run stores its options in the run folder; a resumed one takes them back, so it continues the
+    same search. An option given with --resume that differs from the stored one is refused (a larger
+    --trials or --timeout is taken); a storage URL is compared without its password, which is never stored."""
+    path = folder / OPTIONS_FILE
+    if opts.resume and path.is_file():
+        stored, defaults, taken = json.loads(path.read_text()), TrainOptions(), {}
+        for key, value in stored.items():
+            given = getattr(opts, key)
+            shown = redact(given) if key == "storage" else given
+            if shown == value:
+                continue  # the same (a storage URL keeps the password given now)
+            if given == getattr(defaults, key):
+                if key == "storage" and value != redact(value):
+                    raise UserError(f"this run's study is in {value}: give --storage with its password to resume")
+                taken[key] = value
+            elif key in GROWABLE and None not in (given, value) and given > value:
+                continue
+            else:
+                raise UserError(f"--{key.replace('_', '-')} {shown} differs from this run's {value!r} ({path}): "
+                                "leave it out to resume the same search, or start a new --run")  # fmt: skip
+        opts = replace(opts, **taken)
+    atomic.write_json(path, {k: v for k, v in opts.recorded().items() if k not in PLACE})
+    return opts
 
 
 def prepare_folder(opts: TrainOptions) -> Path:
@@ -229,7 +287,7 @@ def _finish(
         "params": params,
         "int8_kb": round(int8_kb(params), 1),
         "best_config": state.best_config.to_dict(),
-        "options": asdict(opts),
+        "options": opts.recorded(),
         "resolved": {"augment": opts.augment_strength, "elastic": opts.elastic_strength, "max_params": opts.budget},
         "training_mix": mixed,
         "trial_counts": counts,

@@ -89,12 +89,15 @@ def test_existing_run_is_not_overwritten(trained_run, mnist_path):
 
 def test_resume_continues_the_same_study(trained_run, mnist_path):
     folder, _ = trained_run
-    args = ["train", "--data", str(mnist_path), "--runs-dir", str(folder.parent), "--run", "e2e", "--resume",
-            "--limit", "3000", "--trials", "4", "--epochs", "1", "--final-epochs", "1", "--seed", "1"]  # fmt: skip
-    result = runner.invoke(app, args)
+    resume = ["train", "--data", str(mnist_path), "--runs-dir", str(folder.parent), "--run", "e2e", "--resume"]
+    refused = runner.invoke(app, [*resume, "--epochs", "1"])  # another search, not this one
+    assert refused.exit_code == 2 and "--epochs 1 differs from this run's 2" in refused.stderr
+    result = runner.invoke(app, [*resume, "--trials", "4"])  # more trials: the only change a resume takes
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((folder / "trials.csv").open()))
     assert len(rows) == 4  # three kept, one new
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["options"]["limit"] == 3000 and summary["options"]["augment"] == 0.5  # the run's own options
 
 
 @pytest.mark.parametrize(
@@ -119,20 +122,10 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, messag
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_ctrl_c_keeps_finished_trials_and_says_how_to_resume(tmp_path, mnist_path, monkeypatch):
-    """Ctrl-C during the final retrain: the best trial's model and the reports are still written."""
-    from edgedigit import train_run
+def test_a_storage_password_never_reaches_a_file_or_a_message():
+    from edgedigit.options import TrainOptions, redact
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_run, "fit", interrupted)  # only the final retrain; trials use search.fit
-    monkeypatch.setenv("COLUMNS", "400")  # keep rich from folding the long temporary path
-    args = ["train", "--data", str(mnist_path), "--runs-dir", str(tmp_path), "--run", "cc", "--limit", "2000",
-            "--trials", "1", "--epochs", "1", "--final-epochs", "3"]  # fmt: skip
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    assert f"resume with: edgedigit train --run cc --runs-dir {tmp_path} --resume" in " ".join(result.stdout.split())
-    summary = json.loads((tmp_path / "cc" / "summary.json").read_text())
-    assert summary["interrupted"] is True and summary["chosen_from"] == "trial 0"
-    assert (tmp_path / "cc" / "model.keras").stat().st_size > 0
+    url = "postgresql+psycopg2://ed:s3cr@t@127.0.0.1:5432/studies"
+    assert redact(url) == "postgresql+psycopg2://ed:***@127.0.0.1:5432/studies"
+    assert "s3cr" not in json.dumps(TrainOptions(storage=url).recorded())
+    assert redact("sqlite:///runs/a/study.db") == "sqlite:///runs/a/study.db"
