@@ -27,8 +27,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from edgedigit import __version__
+
+        print(f"edgedigit {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def root() -> None:
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """Train (edgedigit train), quantize (edgedigit export) and run (edgedigit classify) a digit reader."""
 
 
@@ -124,6 +136,9 @@ def train(
     storage: Annotated[
         Optional[str], typer.Option(help="Optuna storage URL (default: SQLite in the run folder).")
     ] = None,
+    study: Annotated[
+        Optional[str], typer.Option(help="Optuna study name (default: the run's): workers sharing --storage join it.")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue an existing run folder.")] = False,
     force: Annotated[bool, typer.Option(help="Delete an existing run folder and start over.")] = False,
     fonts: Annotated[
@@ -162,7 +177,7 @@ def train(
         data=str(data) if data else None, run=run, runs_dir=str(runs_dir), preset=preset, trials=trials,
         timeout=timeout, epochs=epochs, final_epochs=final_epochs, augment=augment, elastic=elastic,
         seed=seed,
-        val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage,
+        val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage, study=study,
         resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
     )  # fmt: skip

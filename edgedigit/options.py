@@ -39,6 +39,7 @@ class TrainOptions:
     max_params: int | None = None
     max_kb: float | None = None
     storage: str | None = None
+    study: str | None = None
     resume: bool = False
     force: bool = False
     fonts: float = FONT_SHARE

@@ -8,8 +8,10 @@ folder by default, so an interrupted search resumes with the same `--run`.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
+import os
 import platform
 import shutil
 import time
@@ -32,7 +34,7 @@ from edgedigit.progress import TrainProgress
 from edgedigit.search import INTERRUPTED, SEED_PRESET, SearchSpace, make_objective, preset_proposer, reference_trial
 from edgedigit.training import FitResult, evaluate, fit
 
-STUDY_NAME = "edgedigit"
+LEGACY_STUDY = "edgedigit"  # the one study name runs used before studies were named after their run
 
 
 def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
@@ -65,8 +67,9 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     preset = opts.preset == "seed"
     pruner = optuna.pruners.NopPruner() if preset else optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3)
     try:
+        study_name = _study_name(opts, folder, storage)
         study = optuna.create_study(
-            study_name=STUDY_NAME,
+            study_name=study_name,
             storage=storage,
             direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=opts.seed),
@@ -136,6 +139,17 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     return summary
 
 
+def _study_name(opts: TrainOptions, folder: Path, storage: str) -> str:
+    """--study, else the run's name; a run resumed from before studies were named keeps its old study."""
+    if opts.study:
+        return opts.study
+    if opts.resume:
+        names = optuna.get_all_study_names(storage)
+        if folder.name not in names and LEGACY_STUDY in names:
+            return LEGACY_STUDY
+    return folder.name
+
+
 def _counts(trial: optuna.trial.FrozenTrial) -> bool:
     """Whether a trial counts towards --trials: finished, and not stopped by a signal (it is retried)."""
     return trial.state.is_finished() and INTERRUPTED not in trial.user_attrs
@@ -183,6 +197,7 @@ def validate(opts: TrainOptions) -> None:
 
 
 OPTIONS_FILE = "options.json"
+LOCK_FILE = ".lock"
 PLACE = ("run", "runs_dir", "resume", "force", "finetune")  # where and how a run goes, not what it is
 GROWABLE = ("trials", "timeout")  # a resumed search may be given more of these, never less
 
@@ -214,16 +229,44 @@ def own_options(opts: TrainOptions, folder: Path) -> TrainOptions:
 
 
 def prepare_folder(opts: TrainOptions) -> Path:
-    """RUNS_DIR/RUN, created; an existing one only with --resume (kept) or --force (emptied)."""
+    """RUNS_DIR/RUN, created and locked for this process; an existing one only with --resume (kept) or
+    --force (emptied), and never one another process is writing."""
     name = opts.run or time.strftime("run-%Y%m%d-%H%M%S")
     folder = Path(opts.runs_dir) / name
     if folder.exists() and any(folder.iterdir()):
+        _lock(folder)
         if opts.force:
             shutil.rmtree(folder)
         elif not opts.resume:
             raise UserError(f"{folder} already exists: add --resume to continue it or --force to start over")
     folder.mkdir(parents=True, exist_ok=True)
+    _lock(folder)
     return folder
+
+
+_LOCKS: dict[Path, Any] = {}  # open lock files: held until the process ends
+
+
+def _lock(folder: Path) -> None:
+    """Take the run folder's lock (released by the system when this process ends, however it ends)."""
+    if folder.resolve() in _LOCKS and (folder / LOCK_FILE).exists():
+        return  # ours already
+    path = folder / LOCK_FILE
+    lock = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        holder = lock.read().strip() or "another process"
+        lock.close()
+        raise UserError(
+            f"{folder} is being written by {holder}: wait for it to finish, or give another --run"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"edgedigit train (pid {os.getpid()})")
+    lock.flush()
+    _LOCKS[folder.resolve()] = lock
 
 
 class _BestSoFar:
@@ -280,6 +323,7 @@ def _finish(
     counts = {s.name.lower(): sum(t.state == s for t in trials) for s in optuna.trial.TrialState if s.is_finished()}
     summary: dict[str, Any] = {
         "run": folder.name,
+        "study": study.study_name,
         "model": "model.keras",
         "chosen_from": state.source,
         "val_accuracy": round(float(state.best_val), 6),

@@ -44,6 +44,11 @@ def test_a_signal_stops_the_search_cleanly_and_resume_goes_on(tmp_path, mnist_pa
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.2)
     time.sleep(1.0)
+    if sig == signal.SIGINT:  # meanwhile, a second process on the same run is refused: the folder is locked
+        second = _train(folder, "--resume")
+        _, second_err = second.communicate(timeout=120)
+        assert second.returncode == 2, second_err[-2000:]
+        assert f"{folder} is being written by edgedigit train (pid {proc.pid})" in second_err
     proc.send_signal(sig)
     sent = time.monotonic()
     out, err = proc.communicate(timeout=120)
@@ -65,7 +70,7 @@ def test_a_signal_stops_the_search_cleanly_and_resume_goes_on(tmp_path, mnist_pa
     out, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err[-2000:]
     summary = json.loads((folder / "summary.json").read_text())
-    assert summary["interrupted"] is False and summary["options"]["limit"] == 2000
+    assert summary["interrupted"] is False and summary["options"]["limit"] == 2000 and summary["study"] == "sig"
     assert summary["options"]["seed"] == 3 and summary["options"]["epochs"] == 4
     with sqlite3.connect(folder / "study.db") as db:
         params = db.execute(
