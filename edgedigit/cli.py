@@ -82,6 +82,26 @@ def _files_or_camera(images: Optional[list[Path]], camera: Optional[str], noun: 
         raise UserError(f"give {noun} or --camera, not both")
 
 
+TRAIN_MODULES = ("tensorflow", "keras", "optuna", "matplotlib", "rich")  # what train and export import
+
+
+def _needs_training_extras(command: str) -> None:
+    """On a device install (edgedigit[device]) the trainer cannot run: say so in one line, exit 2."""
+    missing = [m for m in TRAIN_MODULES if not _importable(m)]
+    if missing:
+        raise UserError(f"edgedigit {command} needs the training extras ({', '.join(missing)} missing): "
+                        "pip install 'edgedigit[train]'")  # fmt: skip
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -168,6 +188,7 @@ def train(
     ] = None,
 ) -> None:
     """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
+    _needs_training_extras("train")
     _quiet_tensorflow()
     from rich.console import Console
 
@@ -222,6 +243,7 @@ def export(
     ]
     if len(modes) > 1:
         raise UserError(f"choose one mode, got {' and '.join('--' + m for m in modes)}")
+    _needs_training_extras("export")
     _quiet_tensorflow()
     from converters.export import export as run_export
 

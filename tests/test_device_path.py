@@ -63,6 +63,18 @@ def test_blocker_really_blocks():
     assert blocked.returncode != 0 and "blocked for this test" in blocked.stderr
 
 
+def test_train_and_export_on_a_device_install_say_what_to_install(tmp_path):
+    for command in ("train", "export"):
+        args = [command, "--runs-dir", str(tmp_path)] if command == "train" else [command, str(tmp_path)]
+        result = run_blocked(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.strip() == (
+            f"edgedigit: error: edgedigit {command} needs the training extras (tensorflow, keras, optuna, "
+            "matplotlib missing): pip install 'edgedigit[train]'"
+        )
+    assert not list(tmp_path.iterdir())  # nothing started
+
+
 def test_device_modules_do_not_import_tensorflow_at_all():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     code = (
