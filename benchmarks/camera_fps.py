@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgedigit.camera import CameraOptions, run
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.camera import CameraOptions, run
+from edgedigit.runtime.classifier import Classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 

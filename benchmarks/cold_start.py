@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PHONE = """
 import sys, cv2
-from edgedigit.bench import synthetic_photo
+from edgedigit.runtime.bench import synthetic_photo
 cv2.imwrite(sys.argv[1], synthetic_photo(4000, 3000, "2026"), [cv2.IMWRITE_JPEG_QUALITY, 92])
 """
 

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from field_sets import DRAWN, MNIST_SCENES, NON_DIGIT_KINDS, drawn, hershey, non_digit  # noqa: E402
 
-from edgedigit.reader import MIN_CONFIDENCE, read_digits  # noqa: E402
-from edgedigit.runtime import Classifier  # noqa: E402
+from edgedigit.runtime.classifier import Classifier  # noqa: E402
+from edgedigit.runtime.reader import MIN_CONFIDENCE, read_digits  # noqa: E402
 
 USPS_MARGIN = 4  # px of white around the tight 64 px crop
 

@@ -22,17 +22,17 @@ from pathlib import Path
 import numpy as np
 
 from converters import tflite
-from edgedigit.config import TrainConfig
-from edgedigit.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
-from edgedigit.model import build_model
-from edgedigit.runtime import load_backend
+from edgedigit.runtime.classifier import load_backend
+from edgedigit.runtime.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
+from edgedigit.train.config import TrainConfig
+from edgedigit.train.model import build_model
 
 TIMER = """
 import sys
 import cv2
-from edgedigit.bench import synthetic_digit, timeit
-from edgedigit.reader import read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.bench import synthetic_digit, timeit
+from edgedigit.runtime.reader import read_digits
+from edgedigit.runtime.classifier import Classifier
 cv2.setNumThreads(1)  # as `edgedigit bench` and `classify` run it
 clf, digit = Classifier(sys.argv[1], threads=1, warn=False), synthetic_digit()
 print(timeit(lambda: read_digits(digit, clf), 3000)["p50_us"])

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from number_sets import SPACINGS, number, numbers  # noqa: E402
 
-from edgedigit.reader import read_digits  # noqa: E402
-from edgedigit.runtime import Classifier  # noqa: E402
+from edgedigit.runtime.classifier import Classifier  # noqa: E402
+from edgedigit.runtime.reader import read_digits  # noqa: E402
 
 SPEED_RUNS = 200
 

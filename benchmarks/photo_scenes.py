@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from edgedigit.reader import read_digits  # noqa: E402
-from edgedigit.runtime import Classifier  # noqa: E402
+from edgedigit.runtime.classifier import Classifier  # noqa: E402
+from edgedigit.runtime.reader import read_digits  # noqa: E402
 from tests.photos import on_desk, photo, rgba_drawing, ruled  # noqa: E402
 
 

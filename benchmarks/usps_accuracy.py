@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgedigit.preprocess import read_image
-from edgedigit.reader import read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.preprocess import read_image
+from edgedigit.runtime.reader import read_digits
 
 
 def main() -> None:

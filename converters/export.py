@@ -20,9 +20,10 @@ import tensorflow as tf
 
 from converters import parity, tflite
 from edgedigit import __version__, atomic
-from edgedigit.data import Mnist, load_mnist, representative_sample
 from edgedigit.errors import UserError
-from edgedigit.manifest import (
+from edgedigit.options import ExportOptions
+from edgedigit.runtime.classifier import Classifier, load_backend
+from edgedigit.runtime.manifest import (
     FORMAT_VERSION,
     INPUT_MEANING,
     LABELS,
@@ -32,8 +33,7 @@ from edgedigit.manifest import (
     sha256_file,
     tensor_spec,
 )
-from edgedigit.options import ExportOptions
-from edgedigit.runtime import Classifier, load_backend
+from edgedigit.train.data import Mnist, load_mnist, representative_sample
 
 
 @dataclass

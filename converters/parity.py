@@ -1,6 +1,6 @@
 """Accuracy parity between the float Keras model and an exported TFLite model.
 
-The exported model is run through `edgedigit.runtime.Classifier`, the same code the device
+The exported model is run through `edgedigit.runtime.classifier.Classifier`, the same code the device
 uses, so the parity report speaks for what actually runs on the Pi.
 """
 

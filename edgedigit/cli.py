@@ -17,7 +17,7 @@ import typer
 
 from edgedigit.errors import UserError
 from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
-from edgedigit.reader import MIN_CONFIDENCE
+from edgedigit.runtime.reader import MIN_CONFIDENCE
 
 app = typer.Typer(
     add_completion=False,
@@ -192,7 +192,7 @@ def train(
     _quiet_tensorflow()
     from rich.console import Console
 
-    from edgedigit.train_run import train as run_train
+    from edgedigit.train.run import train as run_train
 
     opts = TrainOptions(
         data=str(data) if data else None, run=run, runs_dir=str(runs_dir), preset=preset, trials=trials,
@@ -203,7 +203,7 @@ def train(
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
     )  # fmt: skip
     if finetune is not None:
-        from edgedigit.finetune import finetune as run_finetune
+        from edgedigit.train.finetune import finetune as run_finetune
 
         run_finetune(opts, Console())
         return
@@ -291,8 +291,8 @@ def classify(
     ] = False,
 ) -> None:
     """Read digits from image files or a camera (no TensorFlow needed)."""
-    from edgedigit.camera import CameraOptions, parse_roi
-    from edgedigit.runtime import Classifier
+    from edgedigit.runtime.camera import CameraOptions, parse_roi
+    from edgedigit.runtime.classifier import Classifier
 
     _single_threaded_opencv()
     region = parse_roi(roi)
@@ -305,13 +305,13 @@ def classify(
         raise UserError("--min-confidence must be between 0 and 1")
     clf = Classifier(model, threads=threads)
     if camera is not None:
-        from edgedigit.camera import run as run_camera
+        from edgedigit.runtime.camera import run as run_camera
 
         run_camera(
             clf, CameraOptions(source=camera, roi=region, max_frames=max_frames, stable=max(1, stable), show=show)
         )
         return
-    from edgedigit.files import classify_files
+    from edgedigit.runtime.classify_files import classify_files
 
     raise typer.Exit(classify_files(images, clf, top_k, json_out, region, min_confidence, keep_separators))
 
@@ -326,7 +326,7 @@ def collect(
     count: Annotated[int, typer.Option(help="Camera: how many digits to save.")] = 20,
 ) -> None:
     """Save your own labelled digits, as the model sees them, to teach it your handwriting (train --extra)."""
-    from edgedigit.collect import collect_file, collect_frames, parse_label
+    from edgedigit.runtime.collect import collect_file, collect_frames, parse_label
 
     _single_threaded_opencv()
     digits = parse_label(label)
@@ -334,7 +334,7 @@ def collect(
     if count < 1:
         raise UserError("--count must be at least 1")
     if camera is not None:
-        from edgedigit.camera import frames
+        from edgedigit.runtime.camera import frames
 
         saved = collect_frames(frames(camera), digits, out, count)
         print(f"saved {len(saved)} digit(s) labelled {label} from {camera} into {out}")
@@ -367,8 +367,8 @@ def bench(
     """Latency of preprocessing and inference, and batch throughput, for each model."""
     import json
 
-    from edgedigit.bench import bench_model, environment
-    from edgedigit.runtime import bundled_models
+    from edgedigit.runtime.bench import bench_model, environment
+    from edgedigit.runtime.classifier import bundled_models
 
     if repeat < 1 or batch < 1:
         raise UserError("--repeat and --batch must be at least 1")
@@ -406,8 +406,8 @@ def info(
     import numpy as np
 
     from edgedigit import __version__
-    from edgedigit.bench import cpu_name
-    from edgedigit.runtime import Classifier
+    from edgedigit.runtime.bench import cpu_name
+    from edgedigit.runtime.classifier import Classifier
 
     clf = Classifier(model, warn=False)
     out = {

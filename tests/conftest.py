@@ -25,7 +25,7 @@ def mnist_path() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(mnist_path):
-    from edgedigit.data import load_mnist
+    from edgedigit.train.data import load_mnist
 
     return load_mnist(mnist_path)
 
@@ -35,9 +35,9 @@ def small_model_path(tmp_path_factory, mnist) -> Path:
     """A 784-128-10 MLP trained for 3 epochs on 10,000 training images: small, fast, about 93% on test."""
     import keras
 
-    from edgedigit.config import TrainConfig
-    from edgedigit.data import split_train_val
-    from edgedigit.training import fit
+    from edgedigit.train.config import TrainConfig
+    from edgedigit.train.data import split_train_val
+    from edgedigit.train.fit import fit
 
     split = split_train_val(mnist, 0.1, seed=0, limit=10000)
     result = fit(TrainConfig(hidden=(128,), dropout=0.0, epochs=3, augment=0.0), split, seed=0)

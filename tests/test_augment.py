@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from edgedigit.augment import SIDE, Distortion, _bilinear, random_distort
-from edgedigit.training import make_dataset
+from edgedigit.train.augment import SIDE, Distortion, _bilinear, random_distort
+from edgedigit.train.fit import make_dataset
 
 
 def test_zero_distortion_is_the_identity(mnist):

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edgedigit.camera import CameraOptions, run
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.camera import CameraOptions, run
+from edgedigit.runtime.classifier import Classifier
 from tests.photos import photo
 
 
@@ -47,7 +47,7 @@ def test_max_frames_and_roi(video):
 
 
 def test_show_draws_the_crops_the_model_saw_and_stops_on_q(video, monkeypatch):
-    import edgedigit.camera as camera
+    import edgedigit.runtime.camera as camera
 
     shown = []
     monkeypatch.setattr(camera.cv2, "imshow", lambda name, img: shown.append(img.copy()))
@@ -68,7 +68,7 @@ def test_show_draws_the_crops_the_model_saw_and_stops_on_q(video, monkeypatch):
 
 
 def test_show_without_a_gui_is_one_clear_error(video, monkeypatch):
-    import edgedigit.camera as camera
+    import edgedigit.runtime.camera as camera
     from edgedigit.errors import UserError
 
     def no_gui(*_):

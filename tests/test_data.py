@@ -8,8 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from edgedigit.data import IDX_FILES, load_mnist, representative_sample, split_train_val
 from edgedigit.errors import UserError
+from edgedigit.train.data import IDX_FILES, load_mnist, representative_sample, split_train_val
 
 
 def _write_idx(path, arr: np.ndarray, gz: bool) -> None:

@@ -78,8 +78,9 @@ def test_train_and_export_on_a_device_install_say_what_to_install(tmp_path):
 def test_device_modules_do_not_import_tensorflow_at_all():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     code = (
-        "import sys; import edgedigit.cli, edgedigit.runtime, edgedigit.preprocess, edgedigit.camera, "
-        "edgedigit.reader, edgedigit.files, edgedigit.bench, edgedigit.manifest; "
+        "import sys; import edgedigit.cli, edgedigit.runtime.classifier, edgedigit.runtime.preprocess, "
+        "edgedigit.runtime.camera, edgedigit.runtime.reader, edgedigit.runtime.classify_files, "
+        "edgedigit.runtime.bench, edgedigit.runtime.manifest; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
@@ -91,7 +92,7 @@ def test_tampered_model_is_refused(tmp_path, small_int8):
     import shutil
 
     from edgedigit.errors import UserError
-    from edgedigit.runtime import Classifier
+    from edgedigit.runtime.classifier import Classifier
 
     copy = tmp_path / "m"
     shutil.copytree(small_int8, copy)
@@ -110,7 +111,7 @@ def test_tampered_model_is_refused(tmp_path, small_int8):
 
 
 def test_batches_match_single_images(small_int8, mnist):
-    from edgedigit.runtime import Classifier
+    from edgedigit.runtime.classifier import Classifier
 
     clf = Classifier(small_int8, warn=False)
     batch = clf.predict_proba(mnist.x_test[:50])

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from edgedigit.cli import app
-from edgedigit.manifest import sha256_file
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.manifest import sha256_file
 
 runner = CliRunner()
 

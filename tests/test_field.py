@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edgedigit import preprocess
 from edgedigit.cli import app
-from edgedigit.preprocess import find_digits
-from edgedigit.reader import read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime import preprocess
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.preprocess import find_digits
+from edgedigit.runtime.reader import read_digits
 from tests.conftest import USPS
 
 runner = CliRunner()
@@ -123,7 +123,7 @@ def test_a_stricter_confidence_bar_rejects_more(clf, mnist):
 def test_non_digits_are_trained_towards_a_uniform_target():
     import tensorflow as tf
 
-    from edgedigit.training import _target
+    from edgedigit.train.fit import _target
 
     t = _target(tf.constant([3, -1], tf.int64)).numpy()
     assert t[0].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
@@ -131,8 +131,8 @@ def test_non_digits_are_trained_towards_a_uniform_target():
 
 
 def test_the_training_mix_is_what_the_device_would_see(mnist):
-    from edgedigit import field_mix, synth
-    from edgedigit.data import split_train_val
+    from edgedigit.train import field_mix, synth
+    from edgedigit.train.data import split_train_val
 
     split = split_train_val(mnist, 0.1, seed=0, limit=1000)
     mixed, counts = field_mix.mix(split, 0, fonts=0.1, flag_ones=0.5, non_digits=0.1)

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from edgedigit.config import TrainConfig, count_params
-from edgedigit.model import build_model, compile_model
+from edgedigit.train.config import TrainConfig, count_params
+from edgedigit.train.model import build_model, compile_model
 
 
 def test_model_takes_raw_uint8_and_rescales_inside():
@@ -64,8 +64,8 @@ def test_adam_cosine_schedule_spans_the_whole_run():
 
 def test_training_uses_the_compiled_momentum(mnist):
     """A short fit must leave SGD momentum slots non-zero: momentum really took part."""
-    from edgedigit.data import split_train_val
-    from edgedigit.training import fit
+    from edgedigit.train.data import split_train_val
+    from edgedigit.train.fit import fit
 
     split = split_train_val(mnist, 0.2, seed=0, limit=1000)
     config = TrainConfig(hidden=(16,), dropout=0, optimizer="sgd", learning_rate=0.05, momentum=0.9,

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from converters import tflite
 from edgedigit.cli import app
-from edgedigit.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
-from edgedigit.runtime import load_backend
+from edgedigit.runtime.classifier import load_backend
+from edgedigit.runtime.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
 from tests.conftest import write_image
 
 runner = CliRunner()

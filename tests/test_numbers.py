@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edgedigit import segment
 from edgedigit.cli import app
-from edgedigit.reader import read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime import segment
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.reader import read_digits
 from tests.conftest import write_image
 from tests.photos import paper, photo
 

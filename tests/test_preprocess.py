@@ -6,11 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from edgedigit import preprocess, scene
 from edgedigit.errors import UserError
-from edgedigit.preprocess import find_digits, read_image
-from edgedigit.reader import read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime import preprocess, scene
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.preprocess import find_digits, read_image
+from edgedigit.runtime.reader import read_digits
 from tests.conftest import write_image
 from tests.photos import jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled
 
@@ -197,7 +197,7 @@ def test_jpeg_exif_orientation_is_applied(tmp_path, mnist, clf):
 
 
 def test_oversized_images_are_refused_with_a_message(tmp_path, monkeypatch):
-    from edgedigit import preprocess
+    from edgedigit.runtime import preprocess
 
     path = write_image(tmp_path / "big.png", np.full((300, 300), 255, np.uint8))
     monkeypatch.setattr(preprocess, "MAX_PIXELS", 1000)

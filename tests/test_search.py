@@ -5,8 +5,8 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from edgedigit.config import count_params
-from edgedigit.search import SEED_PRESET, SearchSpace, reference_trial
+from edgedigit.train.config import count_params
+from edgedigit.train.search import SEED_PRESET, SearchSpace, reference_trial
 
 
 @pytest.mark.parametrize("budget", [32 * 1024, 100_000, None])

@@ -50,7 +50,7 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
         "fonts": 0.1, "flag_ones": 0.5, "non_digits": 0.1, "box_fill": 0.1}  # fmt: skip
     assert mix["mnist"] == summary["data"]["train"] and mix["non_digits"] == int(0.1 * mix["mnist"])
     assert mix["font_digits"] > 0.08 * mix["mnist"] and mix["box_filled"] > 0.08 * mix["mnist"]
-    from edgedigit.config import count_params
+    from edgedigit.train.config import count_params
 
     assert summary["params"] == count_params(best["hidden"])
     assert summary["int8_kb"] == pytest.approx(summary["params"] / 1024, abs=0.1)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import keras
 import optuna
 
-from edgedigit.config import INPUT_PIXELS, NUM_CLASSES, TrainConfig, count_params
-from edgedigit.data import Split
-from edgedigit.interrupts import Interrupted
-from edgedigit.training import FitResult, fit
+from edgedigit.train.config import INPUT_PIXELS, NUM_CLASSES, TrainConfig, count_params
+from edgedigit.train.data import Split
+from edgedigit.train.fit import FitResult, fit
+from edgedigit.train.interrupts import Interrupted
 
 MIN_UNITS = 16
 MAX_UNITS = 1024

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras
 
-from edgedigit.config import NUM_CLASSES, TrainConfig
+from edgedigit.train.config import NUM_CLASSES, TrainConfig
 
 
 def build_model(config: TrainConfig, seed: int | None = None) -> keras.Sequential:

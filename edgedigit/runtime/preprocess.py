@@ -23,8 +23,8 @@ import cv2
 import imagesize
 import numpy as np
 
-from edgedigit import scene
 from edgedigit.errors import UserError
+from edgedigit.runtime import scene
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
@@ -182,7 +182,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
 
 def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:
     """All digits in `img` (any dtype/channels), left to right, grouped by shape alone (the reader cuts
-    numbers with the model's help, `edgedigit.segment`); empty when there is none."""
+    numbers with the model's help, `edgedigit.runtime.segment`); empty when there is none."""
     page = prepare(img, roi)
     return [] if page is None else [page.digit(*group) for group in _digit_groups(page.mask)]
 

@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 
 from edgedigit.errors import UserError
-from edgedigit.reader import Reading, read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.reader import Reading, read_digits
 
 
 @dataclass(frozen=True)

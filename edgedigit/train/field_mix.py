@@ -15,9 +15,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edgedigit import atomic, synth
-from edgedigit.data import Split
+from edgedigit import atomic
 from edgedigit.errors import UserError
+from edgedigit.train import synth
+from edgedigit.train.data import Split
 
 NOT_A_DIGIT = -1
 EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
@@ -26,7 +27,7 @@ EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
 def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """A user's labelled digits: FOLDER/0/ ... FOLDER/9/ of 28x28 model inputs (as `edgedigit collect`
     writes them) or any picture of one digit, which is preprocessed like a file given to `classify`."""
-    from edgedigit.preprocess import find_digits, read_image
+    from edgedigit.runtime.preprocess import find_digits, read_image
 
     root = Path(folder).expanduser()
     if not root.is_dir():

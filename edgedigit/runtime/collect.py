@@ -18,7 +18,7 @@ import numpy as np
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.preprocess import Digit, find_digits, read_image
+from edgedigit.runtime.preprocess import Digit, find_digits, read_image
 
 INDEX = "collected.jsonl"
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from edgedigit.errors import UserError
-from edgedigit.manifest import read_manifest, verify_bytes
+from edgedigit.runtime.manifest import read_manifest, verify_bytes
 
 BACKENDS = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),

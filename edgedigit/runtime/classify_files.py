@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 
 from edgedigit.errors import UserError
-from edgedigit.preprocess import read_image
-from edgedigit.reader import read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.preprocess import read_image
+from edgedigit.runtime.reader import read_digits
 
 
 def classify_files(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edgedigit.preprocess import Digit, Page, components, min_height, to_mnist
+from edgedigit.runtime.preprocess import Digit, Page, components, min_height, to_mnist
 
 LINE_GAP = 0.15  # lines are parted by blank rows at least this share of the tallest component high
 SEPARATOR_HEIGHT = 0.4  # separators are lower than this share of the line's digits

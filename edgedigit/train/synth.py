@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgedigit.preprocess import find_digits
+from edgedigit.runtime.preprocess import find_digits
 
 CANVAS = 112  # px: pictures are drawn at four times the model's input, then preprocessed like a user's
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit import segment
-from edgedigit.preprocess import Digit, Page, prepare
-from edgedigit.runtime import Classifier
+from edgedigit.runtime import segment
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.preprocess import Digit, Page, prepare
 
 # a group the model reads with less than this is not a digit (a letter, a scribble, a smudge): the model is
 # trained to spread its probability over all ten classes for such pictures (outlier exposure). Chosen with

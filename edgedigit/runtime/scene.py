@@ -1,5 +1,5 @@
 """What a photo shows besides the digits: the ruling of lined or squared paper, the desk around the
-sheet, the edges of paper and table. `edgedigit.preprocess` asks this module only for photo-sized
+sheet, the edges of paper and table. `edgedigit.runtime.preprocess` asks this module only for photo-sized
 images; crops (MNIST, USPS, a 28x28 input) never come here.
 """
 

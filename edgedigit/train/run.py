@@ -25,14 +25,22 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from edgedigit import __version__, atomic, field_mix, interrupts, report, synth
-from edgedigit.config import TrainConfig, count_params, int8_kb
-from edgedigit.data import Mnist, Split, load_mnist, split_train_val
+from edgedigit import __version__, atomic
 from edgedigit.errors import UserError
 from edgedigit.options import TrainOptions, redact
-from edgedigit.progress import TrainProgress
-from edgedigit.search import INTERRUPTED, SEED_PRESET, SearchSpace, make_objective, preset_proposer, reference_trial
-from edgedigit.training import FitResult, evaluate, fit
+from edgedigit.train import field_mix, interrupts, report, synth
+from edgedigit.train.config import TrainConfig, count_params, int8_kb
+from edgedigit.train.data import Mnist, Split, load_mnist, split_train_val
+from edgedigit.train.fit import FitResult, evaluate, fit
+from edgedigit.train.progress import TrainProgress
+from edgedigit.train.search import (
+    INTERRUPTED,
+    SEED_PRESET,
+    SearchSpace,
+    make_objective,
+    preset_proposer,
+    reference_trial,
+)
 
 LEGACY_STUDY = "edgedigit"  # the one study name runs used before studies were named after their run
 
@@ -365,7 +373,7 @@ def _finish(
 
 def _extra_accuracy(model: keras.Model, extra: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
     """The user's own digits read by the bundled model they had (before) and by the new one (after)."""
-    from edgedigit.runtime import Classifier
+    from edgedigit.runtime.classifier import Classifier
 
     x, y = extra
     before = float((Classifier(None, warn=False).predict_proba(x).argmax(1) == y).mean())

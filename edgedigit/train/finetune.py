@@ -17,14 +17,15 @@ from typing import Any
 import keras
 from rich.console import Console
 
-from edgedigit import atomic, field_mix
-from edgedigit.config import TrainConfig, count_params
-from edgedigit.data import load_mnist, split_train_val
+from edgedigit import atomic
 from edgedigit.errors import UserError
 from edgedigit.options import TrainOptions
-from edgedigit.progress import TrainProgress
-from edgedigit.train_run import prepare_folder, validate, versions
-from edgedigit.training import evaluate, fit
+from edgedigit.train import field_mix
+from edgedigit.train.config import TrainConfig, count_params
+from edgedigit.train.data import load_mnist, split_train_val
+from edgedigit.train.fit import evaluate, fit
+from edgedigit.train.progress import TrainProgress
+from edgedigit.train.run import prepare_folder, validate, versions
 
 LR_SHARE = 0.1  # fine-tuning starts at a tenth of the run's learning rate: nudge the model, do not retrain it
 

@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from edgedigit.augment import Distortion, random_distort
-from edgedigit.config import NUM_CLASSES, TrainConfig
-from edgedigit.data import Split
-from edgedigit.model import build_model, compile_model
+from edgedigit.train.augment import Distortion, random_distort
+from edgedigit.train.config import NUM_CLASSES, TrainConfig
+from edgedigit.train.data import Split
+from edgedigit.train.model import build_model, compile_model
 
 
 @dataclass

@@ -6,7 +6,7 @@ import keras
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from edgedigit.config import TrainConfig
+from edgedigit.train.config import TrainConfig
 
 
 class TrainProgress:

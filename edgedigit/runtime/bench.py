@@ -15,9 +15,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edgedigit.preprocess import find_digits
-from edgedigit.reader import read_digits
-from edgedigit.runtime import Classifier
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.preprocess import find_digits
+from edgedigit.runtime.reader import read_digits
 
 
 def synthetic_photo(width: int = 640, height: int = 480, text: str = "7", seed: int = 0) -> np.ndarray:
