@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.conftest import ROOT, write_image
 
@@ -118,3 +119,24 @@ def test_batches_match_single_images(small_int8, mnist):
     singles = np.concatenate([clf.predict_proba(im) for im in mnist.x_test[:50]])
     np.testing.assert_allclose(batch, singles, atol=1e-6)
     assert batch.shape == (50, 10) and np.allclose(batch.sum(1), 1.0, atol=0.05)
+
+
+FORBIDDEN = {
+    "runtime": ("tensorflow", "keras", "tf_keras", "optuna", "matplotlib", "edgedigit.train", "converters"),
+    "train": ("converters",),
+}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_boundaries_hold_in_every_import(package):
+    """Every import in edgedigit/<package>/, at any depth (function-level ones too), read from the source."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "edgedigit" / package).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [(path.name, n) for n in names if any(n == f or n.startswith(f + ".") for f in FORBIDDEN[package])]
+    assert found == []
