@@ -72,6 +72,18 @@ def test_trials_csv_has_one_row_per_trial_with_params(trained_run):
             assert 0 < float(row["val_accuracy"]) <= 1 and int(row["epochs_run"]) == 2
 
 
+def test_a_log_shows_each_trial_and_phase_and_the_whole_table(trained_run):
+    """Not a terminal (CliRunner, like nohup or CI): a plain line per finished trial and per phase."""
+    folder, result = trained_run
+    lines = result.stdout.splitlines()
+    for number in range(3):
+        assert any(line.startswith(f"trial {number} ") and "/3 trials" in line for line in lines), number
+    assert any(line.startswith("final: ") for line in lines)
+    assert "…" not in result.stdout  # cells wrap, never cut
+    for row in csv.DictReader((folder / "trials.csv").open()):
+        assert f"trial {row['number']} val {float(row['val_accuracy']):.4f} ({row['hidden']}," in result.stdout
+
+
 def test_report_ties_the_files_together(trained_run):
     folder, _ = trained_run
     text = (folder / "report.md").read_text()

@@ -1,8 +1,10 @@
-"""Rich progress bars for a long search: one bar for trials, one for the epochs of the current run."""
+"""Progress of a long search: in a terminal, rich bars (trials; epochs of the current run); elsewhere (nohup,
+CI, systemd, a pipe) one plain line per finished trial and per phase, so a log shows where the search is."""
 
 from __future__ import annotations
 
 import keras
+import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -13,6 +15,8 @@ class TrainProgress:
     """Context manager owning the bars; `epoch_callback` gives a Keras callback that moves them."""
 
     def __init__(self, total_trials: int | None, console: Console) -> None:
+        self.console, self.total, self.done = console, total_trials, 0
+        self.plain = not console.is_terminal
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -26,17 +30,35 @@ class TrainProgress:
         self.epochs = self.progress.add_task("epochs", total=1, stats="", visible=False)
 
     def __enter__(self) -> TrainProgress:
-        self.progress.start()
+        if not self.plain:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if not self.plain:
+            self.progress.stop()
 
-    def trial_done(self, best: float | None) -> None:
+    def skip(self, finished: int) -> None:
+        """Trials a resumed search had finished before."""
+        self.done = finished
+        self.progress.update(self.trials, completed=finished)
+
+    def trial_done(self, trial: optuna.trial.FrozenTrial, best: float | None) -> None:
+        self.done += 1
         self.progress.update(self.trials, advance=1, stats=f"best val {best:.4f}" if best is not None else "")
+        if self.plain:
+            config = trial.user_attrs.get("config", {})
+            label = "-".join(map(str, config.get("hidden", []))) or "not trained"
+            value = f"val {trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
+            best_text = f"best {best:.4f}" if best is not None else "no best yet"
+            seconds = trial.user_attrs.get("seconds", 0)
+            line = f"trial {trial.number} {value} ({label}, {seconds} s); {best_text}; {self.done}/{self.total} trials"
+            self.console.print(line, highlight=False, soft_wrap=True)
 
     def epoch_callback(self, title: str, config: TrainConfig) -> keras.callbacks.Callback:
         self.progress.reset(self.epochs, total=config.epochs, visible=True, description=title, stats=config.label)
+        if self.plain and not title.startswith("trial"):  # a phase of its own: the final retrain
+            self.console.print(f"{title}: {config.label}, {config.epochs} epochs", highlight=False, soft_wrap=True)
         return _EpochBar(self.progress, self.epochs, config.label)
 
 

@@ -103,7 +103,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     with interrupts.deferred() as stop:
         watch = interrupts.StopCallback(stop)
         with TrainProgress(n_trials, console) as bars:
-            bars.progress.update(bars.trials, completed=n_trials - remaining)
+            bars.skip(n_trials - remaining)
             objective = make_objective(
                 propose, split, opts.seed,
                 callbacks=lambda trial, cfg: [watch, bars.epoch_callback(f"trial {trial.number}", cfg)],
@@ -114,7 +114,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 objective,
                 n_trials=remaining,
                 timeout=None if preset else opts.timeout,
-                callbacks=[lambda s, t: bars.trial_done(state.best_val), lambda s, t: stop.requested and s.stop()],
+                callbacks=[lambda s, t: bars.trial_done(t, state.best_val), lambda s, t: stop.requested and s.stop()],
                 gc_after_trial=True,
             )
             if not preset and state.best_config is not None and not stop.requested:
@@ -393,7 +393,7 @@ def _preset_comparison(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str,
 def _print_top(console: Console, study: optuna.Study, top: int = 8) -> None:
     table = Table(title="top trials by validation accuracy")
     for col in ("#", "val acc", "hidden", "optimizer", "lr", "batch", "dropout", "epochs", "int8 KiB"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # narrow terminals and logs wrap a cell, never cut it
     ranked = sorted((t for t in study.trials if t.value is not None), key=lambda t: -t.value)[:top]
     for t in ranked:
         cfg = t.user_attrs["config"]
@@ -406,7 +406,7 @@ def _print_top(console: Console, study: optuna.Study, top: int = 8) -> None:
 def _print_preset(console: Console, rows: list[dict[str, Any]]) -> None:
     table = Table(title="seed study: reported (on the test set it tuned on) vs now (validation, settings applied)")
     for col in ("config", "seed reported", "val accuracy now"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
             r["name"], f"{r['seed_reported']:.4f}", "-" if r["val_accuracy"] is None else f"{r['val_accuracy']:.4f}"
