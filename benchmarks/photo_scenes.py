@@ -4,7 +4,7 @@ drawing on a transparent canvas), each read with `read_digits` and the bundled (
 
     python benchmarks/photo_scenes.py [--model PATH] [--n 200] [--data ../shared/mnist/mnist.npz]
 
-A reading counts only when it is exactly the one digit written. The renderings are in tests/photos.py.
+A reading counts only when it is exactly the one digit written. The renderings are in benchmarks/photos.py.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from photos import on_desk, photo, rgba_drawing, ruled  # noqa: E402
+
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import read_digits  # noqa: E402
-from tests.photos import on_desk, photo, rgba_drawing, ruled  # noqa: E402
 
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.photos import photo
 from edgedigit.runtime.camera import CameraOptions, run
 from edgedigit.runtime.classifier import Classifier
-from tests.photos import photo
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from benchmarks.photos import photo
 from edgedigit.cli import app
 from tests.conftest import ROOT, write_image
-from tests.photos import photo
 
 runner = CliRunner()
 

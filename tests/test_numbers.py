@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from benchmarks.photos import paper, photo
 from edgedigit.cli import app
 from edgedigit.runtime import segment
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import read_digits
 from tests.conftest import write_image
-from tests.photos import paper, photo
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.photos import jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled
 from edgedigit.errors import UserError
 from edgedigit.runtime import preprocess, scene
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import find_digits, read_image
 from edgedigit.runtime.reader import read_digits
 from tests.conftest import write_image
-from tests.photos import jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled
 
 N = 60  # digits per condition
 

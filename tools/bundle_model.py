@@ -2,7 +2,7 @@
 
     edgedigit export runs/NAME --int8    --data ../shared/mnist/mnist.npz
     edgedigit export runs/NAME --float32 --data ../shared/mnist/mnist.npz
-    python benchmarks/bundle_model.py runs/NAME
+    python tools/bundle_model.py runs/NAME
 
 The float32 twin is renamed model_float32.* so both fit in one folder; its manifest is updated to
 match, and the run's summary.json goes along as training_summary.json.
