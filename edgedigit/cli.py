@@ -17,6 +17,7 @@ import typer
 
 from edgedigit.errors import UserError
 from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
+from edgedigit.runtime.camera import FRAME_TIMEOUT, RETRY_MAX
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 
 app = typer.Typer(
@@ -289,6 +290,15 @@ def classify(
     keep_separators: Annotated[
         bool, typer.Option(help="Keep dots, commas and dashes written between digits in the numbers read.")
     ] = False,
+    service: Annotated[
+        bool, typer.Option(help="Camera: never exit when the camera is missing, lost or stalled; wait for it.")
+    ] = False,
+    frame_timeout: Annotated[
+        float, typer.Option(help="Camera: seconds without a frame before a live source counts as stalled.")
+    ] = FRAME_TIMEOUT,
+    retry_max: Annotated[
+        float, typer.Option(help="Camera: longest wait between tries to reopen a lost source (seconds).")
+    ] = RETRY_MAX,
 ) -> None:
     """Read digits from image files or a camera (no TensorFlow needed)."""
     from edgedigit.runtime.camera import CameraOptions, parse_roi
@@ -303,13 +313,19 @@ def classify(
         raise UserError("--show and --headless contradict each other: pick one")
     if not 0.0 <= min_confidence <= 1.0:
         raise UserError("--min-confidence must be between 0 and 1")
+    if frame_timeout <= 0 or retry_max <= 0:
+        raise UserError("--frame-timeout and --retry-max must be positive (seconds)")
     clf = Classifier(model, threads=threads)
     if camera is not None:
         from edgedigit.runtime.camera import run as run_camera
 
         run_camera(
-            clf, CameraOptions(source=camera, roi=region, max_frames=max_frames, stable=max(1, stable), show=show)
-        )
+            clf,
+            CameraOptions(
+                source=camera, roi=region, max_frames=max_frames, stable=max(1, stable), show=show,
+                min_confidence=min_confidence, service=service, frame_timeout=frame_timeout, retry_max=retry_max,
+            ),
+        )  # fmt: skip
         return
     from edgedigit.runtime.classify_files import classify_files
 

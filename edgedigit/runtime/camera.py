@@ -1,15 +1,21 @@
 """The camera loop: frames from any cv2.VideoCapture source -> stable readings as JSON lines.
 
 A reading is printed once it has been the same for `stable` consecutive frames and differs from
-the last one printed, so a service log holds changes, not a line per frame. Live sources that
-drop are reopened; a video file ends the loop when it ends.
+the last one printed, so a service log holds changes, not a line per frame; when a printed reading has
+been gone for `stable` frames, a `cleared` event says so. Frames are read in a thread of their own, so
+a source that stops sending without closing (a locked-up USB camera, a stalled stream) is noticed after
+`frame_timeout` seconds. A live source that drops or stalls is reopened: a few tries, or in service
+mode forever, with a backoff that doubles up to `retry_max` seconds and one log line per change of
+state. A video file ends the loop when it ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -22,7 +28,12 @@ import numpy as np
 
 from edgedigit.errors import UserError
 from edgedigit.runtime.classifier import Classifier
-from edgedigit.runtime.reader import Reading, read_digits
+from edgedigit.runtime.reader import MIN_CONFIDENCE, Reading, read_digits
+
+FRAME_TIMEOUT = 10.0  # s without a frame from a live source: it has stalled, reopen it
+RETRY_FIRST = 0.5  # s before the first try to reopen a lost source; doubled after each failed try...
+RETRY_MAX = 30.0  # ...up to this: a camera plugged back in is found within half a minute
+CLOSE_WAIT = 2.0  # s to let the reading thread finish its read before the capture is released
 
 
 @dataclass(frozen=True)
@@ -31,10 +42,12 @@ class CameraOptions:
     roi: tuple[int, int, int, int] | None = None
     max_frames: int | None = None
     stable: int = 3
-    min_confidence: float = 0.6
+    min_confidence: float = MIN_CONFIDENCE
     show: bool = False
-    reconnect_tries: int = 5
-    reconnect_delay: float = 1.0
+    reconnect_tries: int = 5  # outside service mode
+    service: bool = False  # never give up on the source (a systemd service)
+    frame_timeout: float = FRAME_TIMEOUT
+    retry_max: float = RETRY_MAX
 
 
 def parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
@@ -77,46 +90,102 @@ def _is_file(source: str) -> bool:
     return not source.isdigit() and Path(source).is_file()
 
 
+class _Frames:
+    """`cap.read()` in a daemon thread of its own: `next` waits at most `timeout` seconds for a frame. A
+    stalled read cannot be interrupted, so a stalled capture is left to its thread, never released under it."""
+
+    def __init__(self, cap: cv2.VideoCapture) -> None:
+        self.cap = cap
+        self.ready: queue.Queue[tuple[bool, np.ndarray | None]] = queue.Queue(maxsize=1)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        while not self.stop.is_set():
+            ok, frame = self.cap.read()
+            self.ready.put((ok, frame))
+            if not ok:
+                return
+
+    def next(self, timeout: float) -> tuple[bool, np.ndarray | None] | None:
+        """(ok, frame), or None when no frame came within `timeout` seconds."""
+        try:
+            return self.ready.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self, stalled: bool = False) -> None:
+        """Stop the pump and release the capture, unless its read is stuck: releasing a capture while
+        another thread reads it crashes OpenCV, so a stalled one is left to its thread."""
+        self.stop.set()
+        with contextlib.suppress(queue.Empty):
+            self.ready.get_nowait()  # let a pump blocked on a full queue see the stop
+        if not stalled:
+            self.thread.join(timeout=CLOSE_WAIT)
+        if not self.thread.is_alive():
+            self.cap.release()
+
+
 def run(
     classifier: Classifier, opts: CameraOptions, out: TextIO = sys.stdout, clock: Callable[[], float] = time.monotonic
 ) -> int:
     """Read frames until the source ends, `max_frames`, or Ctrl-C; returns the number of frames read."""
-    cap = open_source(opts.source)
+    live = not _is_file(opts.source)
+    frames_in = _Frames(_first_open(opts))
     recent: deque[str | None] = deque(maxlen=opts.stable)
     last_printed: str | None = None
-    frames, started = 0, clock()
+    count, started = 0, clock()
     try:
-        while opts.max_frames is None or frames < opts.max_frames:
-            ok, frame = cap.read()
-            if not ok:
-                if _is_file(opts.source):
+        while opts.max_frames is None or count < opts.max_frames:
+            got = frames_in.next(opts.frame_timeout if live else None)
+            if got is None or not got[0]:
+                if not live:
                     break
-                cap = _reconnect(cap, opts)
+                stalled = got is None
+                frames_in.close(stalled=stalled)
+                why = f"sent no frame for {opts.frame_timeout:g} s" if stalled else "dropped"
+                frames_in = _Frames(_open(opts, why))
                 continue
-            frames += 1
-            reading = read_digits(frame, classifier, top_k=1, roi=opts.roi)
+            frame = got[1]
+            count += 1
+            reading = read_digits(frame, classifier, top_k=1, roi=opts.roi, min_confidence=opts.min_confidence)
             key = reading.number if (reading.confidence or 0.0) >= opts.min_confidence else None
             recent.append(key)
-            fps = frames / max(clock() - started, 1e-6)
-            if len(recent) == opts.stable and len(set(recent)) == 1 and key is not None and key != last_printed:
-                out.write(json.dumps(_event(reading, fps)) + "\n")
-                out.flush()
+            fps = count / max(clock() - started, 1e-6)
+            steady = len(recent) == opts.stable and len(set(recent)) == 1
+            if steady and key is not None and key != last_printed:
+                _emit(out, _event(reading, fps, count))
                 last_printed = key
+            elif steady and key is None and last_printed is not None:
+                _emit(out, {"event": "cleared", "frame": count, "timestamp": _now(), "previous": last_printed})
+                last_printed = None
             if opts.show and _show(frame, reading, opts.roi):
                 break
     except KeyboardInterrupt:
         pass
     finally:
-        cap.release()
+        frames_in.close()
         if opts.show:
             with contextlib.suppress(cv2.error):  # a build without a GUI has no windows to close
                 cv2.destroyAllWindows()
-    return frames
+    return count
 
 
-def _event(reading: Reading, fps: float) -> dict[str, Any]:
+def _emit(out: TextIO, event: dict[str, Any]) -> None:
+    out.write(json.dumps(event) + "\n")
+    out.flush()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _event(reading: Reading, fps: float, frame: int) -> dict[str, Any]:
     return {
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "event": "reading",
+        "frame": frame,
+        "timestamp": _now(),
         "number": reading.number,
         "confidence": round(reading.confidence or 0.0, 4),
         "digits": reading.to_json()["digits"],
@@ -124,19 +193,35 @@ def _event(reading: Reading, fps: float) -> dict[str, Any]:
     }
 
 
-def _reconnect(cap: cv2.VideoCapture, opts: CameraOptions) -> cv2.VideoCapture:
-    cap.release()
-    for attempt in range(1, opts.reconnect_tries + 1):
-        print(
-            f"edgedigit: camera {opts.source!r} dropped, reconnecting ({attempt}/{opts.reconnect_tries})",
-            file=sys.stderr,
-        )
-        time.sleep(opts.reconnect_delay)
+def _first_open(opts: CameraOptions) -> cv2.VideoCapture:
+    """The source at start: missing is an error, except in service mode, where it is waited for."""
+    try:
+        return open_source(opts.source)
+    except UserError:
+        if not opts.service:
+            raise
+        return _open(opts, "is not there")
+
+
+def _open(opts: CameraOptions, why: str) -> cv2.VideoCapture:
+    """The source (re)opened after it `why`: a few tries a second apart, or in service mode until it comes
+    back, waiting RETRY_FIRST, then twice as long each time up to `retry_max`; one line when it is lost
+    and one when it is back, not one per try."""
+    print(f"edgedigit: camera {opts.source!r} {why}; reopening", file=sys.stderr, flush=True)
+    lost, delay, tries = time.monotonic(), RETRY_FIRST, 0
+    while True:
         try:
-            return open_source(opts.source)
+            cap = open_source(opts.source)
         except UserError:
+            tries += 1
+            if not opts.service and tries >= opts.reconnect_tries:
+                raise UserError(f"camera {opts.source!r} {why} and did not come back after {tries} tries") from None
+            time.sleep(delay)
+            delay = min(delay * 2, opts.retry_max)
             continue
-    raise UserError(f"camera {opts.source!r} stopped and did not come back after {opts.reconnect_tries} tries")
+        print(f"edgedigit: camera {opts.source!r} back after {time.monotonic() - lost:.1f} s", file=sys.stderr,
+              flush=True)  # fmt: skip
+        return cap
 
 
 INSET_ZOOM = 3  # the model's 28x28 inputs are drawn 84x84 in the top-right corner
