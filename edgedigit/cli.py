@@ -299,6 +299,9 @@ def classify(
     retry_max: Annotated[
         float, typer.Option(help="Camera: longest wait between tries to reopen a lost source (seconds).")
     ] = RETRY_MAX,
+    mqtt: Annotated[
+        Optional[str], typer.Option(help="Camera: also publish readings to mqtt://host[:port]/topic (edgedigit[mqtt]).")
+    ] = None,
 ) -> None:
     """Read digits from image files or a camera (no TensorFlow needed)."""
     from edgedigit.runtime.camera import CameraOptions, parse_roi
@@ -315,6 +318,12 @@ def classify(
         raise UserError("--min-confidence must be between 0 and 1")
     if frame_timeout <= 0 or retry_max <= 0:
         raise UserError("--frame-timeout and --retry-max must be positive (seconds)")
+    if mqtt is not None:
+        from edgedigit.runtime.mqtt import parse_url
+
+        if camera is None:
+            raise UserError("--mqtt publishes camera readings: give --camera too")
+        parse_url(mqtt)
     clf = Classifier(model, threads=threads)
     if camera is not None:
         from edgedigit.runtime.camera import run as run_camera
@@ -324,6 +333,7 @@ def classify(
             CameraOptions(
                 source=camera, roi=region, max_frames=max_frames, stable=max(1, stable), show=show,
                 min_confidence=min_confidence, service=service, frame_timeout=frame_timeout, retry_max=retry_max,
+                mqtt=mqtt,
             ),
         )  # fmt: skip
         return

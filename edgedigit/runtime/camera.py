@@ -48,6 +48,7 @@ class CameraOptions:
     service: bool = False  # never give up on the source (a systemd service)
     frame_timeout: float = FRAME_TIMEOUT
     retry_max: float = RETRY_MAX
+    mqtt: str | None = None  # mqtt://host[:port]/topic: events are published there too
 
 
 def parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
@@ -133,6 +134,17 @@ def run(
     """Read frames until the source ends, `max_frames`, or Ctrl-C; returns the number of frames read."""
     live = not _is_file(opts.source)
     frames_in = _Frames(_first_open(opts))
+    broker = None
+    if opts.mqtt:
+        from edgedigit.runtime.mqtt import Publisher
+
+        broker = Publisher(opts.mqtt, opts.source)
+
+    def emit(event: dict[str, Any]) -> None:
+        _emit(out, event)
+        if broker is not None:
+            broker.publish(event)
+
     recent: deque[str | None] = deque(maxlen=opts.stable)
     last_printed: str | None = None
     count, started = 0, clock()
@@ -155,10 +167,10 @@ def run(
             fps = count / max(clock() - started, 1e-6)
             steady = len(recent) == opts.stable and len(set(recent)) == 1
             if steady and key is not None and key != last_printed:
-                _emit(out, _event(reading, fps, count))
+                emit(_event(reading, fps, count))
                 last_printed = key
             elif steady and key is None and last_printed is not None:
-                _emit(out, {"event": "cleared", "frame": count, "timestamp": _now(), "previous": last_printed})
+                emit({"event": "cleared", "frame": count, "timestamp": _now(), "previous": last_printed})
                 last_printed = None
             if opts.show and _show(frame, reading, opts.roi):
                 break
@@ -166,6 +178,8 @@ def run(
         pass
     finally:
         frames_in.close()
+        if broker is not None:
+            broker.close()
         if opts.show:
             with contextlib.suppress(cv2.error):  # a build without a GUI has no windows to close
                 cv2.destroyAllWindows()
