@@ -8,7 +8,6 @@ non-zero and marks the manifest so the runtime warns before using the model.
 from __future__ import annotations
 
 import datetime as dt
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from converters import parity, tflite
-from edgedigit import __version__, atomic
+from edgedigit import atomic
 from edgedigit.errors import UserError
 from edgedigit.options import ExportOptions
 from edgedigit.runtime.classifier import Classifier, load_backend
@@ -34,6 +33,7 @@ from edgedigit.runtime.manifest import (
     tensor_spec,
 )
 from edgedigit.train.data import Mnist, load_mnist, representative_sample
+from edgedigit.versions import versions
 
 
 @dataclass
@@ -136,13 +136,7 @@ def _manifest(
         else {"images": int(len(calibration)), "from": "training set, stratified", "seed": opts.seed},
         "source": {"run": run, "keras_file": str(keras_path), "keras_sha256": sha256_file(keras_path)},
         "options": asdict(opts),
-        "versions": {
-            "edgedigit": __version__,
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },  # fmt: skip
+        "versions": versions(tensorflow=tf, keras=keras, numpy=np),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "parity": {"passed": False, "reason": "not checked yet"},
     }

@@ -434,13 +434,13 @@ def info(
     from edgedigit import __version__
     from edgedigit.runtime.bench import cpu_name
     from edgedigit.runtime.classifier import Classifier
+    from edgedigit.versions import versions
 
     clf = Classifier(model, warn=False)
     out = {
         "edgedigit": __version__,
         "model": clf.describe(),
-        "versions": {"python": platform.python_version(), "numpy": np.__version__, "opencv": cv2.__version__,
-                     "backend": clf.backend_version},
+        "versions": {**versions(numpy=np, opencv=cv2), "backend": clf.backend_version},
         "cpu": {"name": cpu_name(), "machine": platform.machine(), "cores": os.cpu_count()},
     }  # fmt: skip
     print(json.dumps(out, indent=2))

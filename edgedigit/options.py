@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 SMALL_BUDGET = 100_000
+PARAMS_PER_KIB = 1024  # an int8 weight is one byte: the one place KiB and parameters are converted
 ELASTIC_PX = 0.5
 # the field recipe (benchmarks/field_accuracy.py): shares of the MNIST training part added to it
 FONT_SHARE = 0.1  # digits rendered from fonts: European 1s, closed 4s, straight-tailed 9s
@@ -74,8 +75,9 @@ class TrainOptions:
 
     @property
     def budget(self) -> int | None:
-        """The tighter of --max-params and --max-kb (1 KiB of int8 weights = 1024 parameters)."""
-        limits = [v for v in (self.max_params, None if self.max_kb is None else int(self.max_kb * 1024)) if v]
+        """The tighter of --max-params and --max-kb (1 KiB of int8 weights = PARAMS_PER_KIB parameters)."""
+        kb_limit = None if self.max_kb is None else int(self.max_kb * PARAMS_PER_KIB)
+        limits = [v for v in (self.max_params, kb_limit) if v]
         return min(limits) if limits else None
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from edgedigit.options import PARAMS_PER_KIB
+
 INPUT_PIXELS = 28 * 28
 NUM_CLASSES = 10
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -81,4 +83,4 @@ def count_params(hidden: tuple[int, ...] | list[int]) -> int:
 
 def int8_kb(params: int) -> float:
     """Estimated int8 TFLite size in KiB: one byte a weight (biases are int32, a small excess)."""
-    return params / 1024.0
+    return params / PARAMS_PER_KIB

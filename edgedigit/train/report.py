@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 from edgedigit import atomic  # noqa: E402
+from edgedigit.train.config import int8_kb  # noqa: E402
 
 CONFIG_COLUMNS = [
     "optimizer", "learning_rate", "momentum", "weight_decay", "dropout",
@@ -44,7 +45,7 @@ def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
                 "epochs_run": t.user_attrs.get("epochs_run", 0),
                 "seconds": t.user_attrs.get("seconds", ""),
                 "params": params if params is not None else "",
-                "int8_kb": round(params / 1024, 1) if params is not None else "",
+                "int8_kb": round(int8_kb(params), 1) if params is not None else "",
                 "hidden": "-".join(str(u) for u in cfg.get("hidden", [])),
                 **{k: cfg.get(k, "") for k in CONFIG_COLUMNS},
                 "preset": t.user_attrs.get("preset", ""),

@@ -12,7 +12,6 @@ import fcntl
 import hashlib
 import json
 import os
-import platform
 import shutil
 import time
 from dataclasses import replace
@@ -25,7 +24,7 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from edgedigit import __version__, atomic
+from edgedigit import atomic
 from edgedigit.errors import UserError
 from edgedigit.options import TrainOptions, redact
 from edgedigit.train import field_mix, interrupts, report, synth
@@ -41,6 +40,7 @@ from edgedigit.train.search import (
     preset_proposer,
     reference_trial,
 )
+from edgedigit.versions import versions as library_versions
 
 LEGACY_STUDY = "edgedigit"  # the one study name runs used before studies were named after their run
 
@@ -366,7 +366,7 @@ def _finish(
     if state.final_history:
         curves = {"final": state.final_history, **curves}
     report.plot_curves(folder / "curves.png", curves)
-    report.plot_size(folder / "size.png", rows, opts.budget / 1024 if opts.budget else None)
+    report.plot_size(folder / "size.png", rows, int8_kb(opts.budget) if opts.budget else None)
     report.write_report(folder / "report.md", summary, rows)
     return summary
 
@@ -399,7 +399,7 @@ def _print_top(console: Console, study: optuna.Study, top: int = 8) -> None:
         cfg = t.user_attrs["config"]
         table.add_row(str(t.number), f"{t.value:.4f}", "-".join(map(str, cfg["hidden"])), cfg["optimizer"],
                       f"{cfg['learning_rate']:.3g}", str(cfg["batch_size"]), f"{cfg['dropout']:.2f}",
-                      str(t.user_attrs.get("epochs_run")), f"{t.user_attrs['params'] / 1024:.1f}")  # fmt: skip
+                      str(t.user_attrs.get("epochs_run")), f"{int8_kb(t.user_attrs['params']):.1f}")  # fmt: skip
     console.print(table)
 
 
@@ -418,5 +418,4 @@ def versions() -> dict[str, str]:
     """The libraries a model was trained with, for its summary."""
     import tensorflow as tf
 
-    return {"edgedigit": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "optuna": optuna.__version__, "numpy": np.__version__}  # fmt: skip
+    return library_versions(tensorflow=tf, keras=keras, optuna=optuna, numpy=np)
