@@ -344,6 +344,44 @@ def classify(
 
 @app.command()
 @friendly
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (another than 127.0.0.1 opens it to the network).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one, printed).")] = 8080,
+    model: Annotated[
+        Optional[Path], typer.Option(help="A .tflite with its model.json, or an export folder (default: bundled int8).")
+    ] = None,
+    camera: Annotated[
+        Optional[str], typer.Option(help="Also read this camera; GET /api/reading gives its latest event.")
+    ] = None,
+    roi: Annotated[Optional[str], typer.Option(help="Camera: only look inside x,y,w,h (pixels).")] = None,
+    stable: Annotated[int, typer.Option(help="Camera: frames a reading must hold before it counts.")] = 3,
+    threads: Annotated[Optional[int], typer.Option(help="Interpreter threads.")] = None,
+    min_confidence: Annotated[
+        float, typer.Option(help="Ink the model reads with less confidence is reported as not a digit.")
+    ] = MIN_CONFIDENCE,
+    keep_separators: Annotated[bool, typer.Option(help="Keep dots, commas and dashes in the numbers read.")] = False,
+) -> None:
+    """Serve the reader over HTTP: POST /api/read, GET /api/reading, GET /metrics, and a page (no TensorFlow)."""
+    from edgedigit.runtime.camera import CameraOptions, parse_roi
+    from edgedigit.runtime.serve import serve as run_server
+
+    _single_threaded_opencv()
+    if not 0 <= port <= 65535:
+        raise UserError("--port must be between 0 and 65535")
+    if not 0.0 <= min_confidence <= 1.0:
+        raise UserError("--min-confidence must be between 0 and 1")
+    options = (
+        None
+        if camera is None
+        else CameraOptions(source=camera, roi=parse_roi(roi), stable=max(1, stable), service=True)
+    )
+    run_server(model, host, port, options, threads, min_confidence, keep_separators)
+
+
+@app.command()
+@friendly
 def collect(
     images: Annotated[Optional[list[Path]], typer.Argument(help="Pictures of your digits.")] = None,
     label: Annotated[str, typer.Option(help="The digit(s) every picture shows, left to right: 7, or 2026.")] = "",

@@ -129,9 +129,14 @@ class _Frames:
 
 
 def run(
-    classifier: Classifier, opts: CameraOptions, out: TextIO = sys.stdout, clock: Callable[[], float] = time.monotonic
+    classifier: Classifier,
+    opts: CameraOptions,
+    out: TextIO = sys.stdout,
+    clock: Callable[[], float] = time.monotonic,
+    listener: Callable[[dict[str, Any]], None] | None = None,
 ) -> int:
-    """Read frames until the source ends, `max_frames`, or Ctrl-C; returns the number of frames read."""
+    """Read frames until the source ends, `max_frames`, or Ctrl-C; returns the number of frames read.
+    Each event goes to `out` as a JSON line, to the MQTT broker if asked, and to `listener` if given."""
     live = not _is_file(opts.source)
     frames_in = _Frames(_first_open(opts))
     broker = None
@@ -144,6 +149,8 @@ def run(
         _emit(out, event)
         if broker is not None:
             broker.publish(event)
+        if listener is not None:
+            listener(event)
 
     recent: deque[str | None] = deque(maxlen=opts.stable)
     last_printed: str | None = None

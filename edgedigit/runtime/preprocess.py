@@ -14,6 +14,7 @@ into digits left to right -> per digit: stroke-width normalization, aspect-prese
 from __future__ import annotations
 
 import functools
+import io
 import math
 import struct
 from dataclasses import dataclass
@@ -65,37 +66,44 @@ def read_image(path: str | Path) -> np.ndarray:
         raise UserError(f"cannot open {p}: {exc.strerror or exc}") from None
     if not p.is_file():
         raise UserError(f"{p} is not a file")
-    if size == 0:
-        raise UserError(f"{p} is empty")
     if size > MAX_FILE_BYTES:
         raise UserError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
-    buf = np.fromfile(p, dtype=np.uint8)
-    _check_pixels(p)
+    return decode_image(p.read_bytes(), str(p))
+
+
+def decode_image(data: bytes, name: str) -> np.ndarray:
+    """Decode an encoded picture (a file's bytes, an upload) with bounded memory; `name` goes in errors."""
+    if not data:
+        raise UserError(f"{name} is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"{name} is {len(data) >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
+    _check_pixels(data, name)
+    buf = np.frombuffer(data, dtype=np.uint8)
     # JPEG (phone photos): straight to grayscale, all the pipeline uses (a 12 MP photo then takes 12 MB, not
     # 36), turned by its EXIF orientation, which IMREAD_UNCHANGED ignores. Other formats unchanged, so that
     # alpha and 16-bit depth survive.
-    flags = cv2.IMREAD_GRAYSCALE if buf[:3].tobytes() == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
+    flags = cv2.IMREAD_GRAYSCALE if data[:3] == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
     try:
         img = cv2.imdecode(buf, flags)
     except cv2.error:
         img = None
     if img is None or img.size == 0:
-        raise UserError(f"{p} is not a readable image (unknown format or truncated)")
+        raise UserError(f"{name} is not a readable image (unknown format or truncated)")
     return img
 
 
-def _check_pixels(p: Path) -> None:
+def _check_pixels(data: bytes, name: str) -> None:
     """Refuse a picture of more than MAX_PIXELS from its header, before a pixel is decoded: a small PNG
     can hold a 20000x20000 blank (a decompression bomb), and OpenCV's own bound is read when cv2 is
     first imported, which may be before this module. `imagesize` reads headers only (132 KB, no C code)."""
     try:
-        w, h = imagesize.get(str(p))
+        w, h = imagesize.get(io.BytesIO(data))
     except (OSError, ValueError, struct.error):
         w = h = -1
     if w < 0 or h < 0:
-        raise UserError(f"{p} is not a readable image (unknown format or damaged header)")
+        raise UserError(f"{name} is not a readable image (unknown format or damaged header)")
     if w * h > MAX_PIXELS:
-        raise UserError(f"{p} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
+        raise UserError(f"{name} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
 
 
 def to_gray(img: np.ndarray) -> np.ndarray:

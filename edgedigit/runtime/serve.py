@@ -1,0 +1,172 @@
+"""`edgedigit serve`: the reader over HTTP on the device, with the standard library's threading server.
+
+    POST /api/read       an encoded picture in the body -> the JSON `classify --json` prints for a file
+    GET  /api/reading    the camera's latest event (404 without --camera)
+    GET  /metrics        plain-text counters (requests, reads, errors, camera frames and events)
+    GET  /               a page that shows the latest reading, refreshed every second
+
+It listens on 127.0.0.1 unless told otherwise, bounds uploads (MAX_UPLOAD), writes no file, and gives
+each failure one JSON line with an HTTP status instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from edgedigit.errors import UserError
+from edgedigit.runtime.camera import CameraOptions
+from edgedigit.runtime.camera import run as run_camera
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.preprocess import MAX_FILE_BYTES, decode_image
+from edgedigit.runtime.reader import read_digits
+
+MAX_UPLOAD = 8 * 1024 * 1024  # bytes: a 12 MP phone JPEG is 3-6 MB; more is refused with 413 unread
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>edgedigit</title></head>
+<body style="font-family: sans-serif"><h1>edgedigit</h1>
+<p>Reading: <span id="number" style="font-size: 3em">-</span> <span id="confidence"></span></p>
+<p id="status">waiting for the camera</p>
+<script>
+async function poll() {
+  try {
+    const r = await fetch('/api/reading');
+    const e = await r.json();
+    document.getElementById('status').textContent = r.ok ? 'frame ' + e.frame + ', ' + e.timestamp : e.error;
+    if (r.ok) {
+      document.getElementById('number').textContent = e.event === 'cleared' ? '-' : e.number;
+      document.getElementById('confidence').textContent = e.confidence ? '(' + e.confidence + ')' : '';
+    }
+  } catch (err) { document.getElementById('status').textContent = 'no connection'; }
+}
+setInterval(poll, 1000); poll();
+</script></body></html>
+"""
+
+
+@dataclass
+class ServerState:
+    """What the handlers share: the model (behind a lock: an interpreter runs one call at a time), the
+    camera's latest event and the counters /metrics shows."""
+
+    classifier: Classifier
+    keep_separators: bool = False
+    min_confidence: float = 0.4
+    camera: bool = False
+    latest: dict[str, Any] | None = None
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("requests", "reads", "read_errors", "camera_events"), 0))  # fmt: skip
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, name: str) -> None:
+        with self.lock:
+            self.counters[name] += 1
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        with self.lock:
+            self.latest = event
+            self.counters["camera_events"] += 1
+
+
+def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to `state`."""
+    model_lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "edgedigit"
+
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            state.count("requests")
+            if self.path == "/":
+                self._send(200, PAGE.encode(), "text/html; charset=utf-8")
+            elif self.path == "/api/reading":
+                with state.lock:
+                    latest = state.latest
+                if latest is None:
+                    why = "no camera (start serve with --camera)" if not state.camera else "no reading yet"
+                    self._json(404, {"error": why})
+                else:
+                    self._json(200, latest)
+            elif self.path == "/metrics":
+                with state.lock:
+                    lines = [f"edgedigit_{name}_total {value}" for name, value in state.counters.items()]
+                self._send(200, ("\n".join(lines) + "\n").encode(), "text/plain; version=0.0.4")
+            else:
+                self._json(404, {"error": f"no such page: {self.path}"})
+
+        def do_POST(self) -> None:  # noqa: N802
+            state.count("requests")
+            if self.path != "/api/read":
+                self._json(404, {"error": f"no such endpoint: {self.path}"})
+                return
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                self._json(411, {"error": "send the picture as the body, with its Content-Length"})
+                return
+            if length > min(MAX_UPLOAD, MAX_FILE_BYTES):
+                self.close_connection = True  # the body is not read
+                self._json(413, {"error": f"{length} bytes is above the {MAX_UPLOAD} byte upload limit"})
+                return
+            data = self.rfile.read(length)
+            try:
+                img = decode_image(data, "the upload")
+                with model_lock:
+                    reading = read_digits(img, state.classifier, min_confidence=state.min_confidence,
+                                          keep_separators=state.keep_separators)  # fmt: skip
+            except UserError as exc:
+                state.count("read_errors")
+                self._json(400, {"error": str(exc)})
+                return
+            state.count("reads")
+            self._json(200, reading.to_json())
+
+        def _json(self, status: int, body: dict[str, Any]) -> None:
+            self._send(status, json.dumps(body).encode(), "application/json")
+
+        def _send(self, status: int, body: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass  # the counters say what happened; a log line per request would flood a service's journal
+
+    return Handler
+
+
+def serve(
+    model: str | Path | None, host: str, port: int, camera: CameraOptions | None, threads: int | None,
+    min_confidence: float, keep_separators: bool,
+) -> None:  # fmt: skip
+    """Serve until Ctrl-C or SIGTERM; with `camera`, its loop runs in a thread with its own interpreter."""
+    state = ServerState(Classifier(model, threads=threads), keep_separators, min_confidence, camera is not None)
+    try:
+        server = ThreadingHTTPServer((host, port), handler_for(state))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    server.daemon_threads = True
+    if camera is not None:
+        cam = Classifier(model, threads=threads, warn=False)
+        options = replace(camera, min_confidence=min_confidence)
+        threading.Thread(
+            target=run_camera,
+            args=(cam, options),
+            kwargs={"out": open(os.devnull, "w"), "listener": state.on_event},
+            daemon=True,
+        ).start()
+    print(f"edgedigit: serving on http://{host}:{server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        print("edgedigit: stopped serving", file=sys.stderr, flush=True)

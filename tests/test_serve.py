@@ -1,0 +1,97 @@
+"""`edgedigit serve` on a real process, asked over real HTTP on 127.0.0.1 (issue 16): POST /api/read gives
+what classify --json gives, bad and oversized uploads get a status and one JSON error, GET /api/reading
+follows the camera, /metrics counts, and the page is served."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import cv2
+import pytest
+
+from benchmarks.photos import photo
+from edgedigit.runtime.serve import MAX_UPLOAD
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, mnist):
+    video = tmp_path_factory.mktemp("serve") / "cam.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for digit, frames in ((mnist.x_test[0], 10), (mnist.x_test[1], 10)):  # a 7, then a 2
+        for _ in range(frames):
+            writer.write(cv2.resize(photo([digit], seed=1), (640, 480)))
+    writer.release()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0", "--camera", str(video)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stdout.readline()
+    assert line.startswith("edgedigit: serving on http://127.0.0.1:"), proc.stderr.read()
+    yield line.split()[-1]
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _call(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url, data=data, headers=headers or {}, method="POST" if data is not None else "GET"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_api_read_gives_what_classify_gives(server, mnist):
+    jpeg = cv2.imencode(".jpg", cv2.resize(photo([mnist.x_test[0]], seed=3), (640, 480)))[1].tobytes()
+    times = []
+    for _ in range(30):
+        start = time.perf_counter()
+        status, body = _call(server + "/api/read", jpeg, {"Content-Type": "image/jpeg"})
+        times.append(time.perf_counter() - start)
+        assert status == 200
+    reading = json.loads(body)
+    assert reading["number"] == "7" and reading["digits"][0]["kind"] == "digit"
+    print(f"/api/read 640x480 JPEG: p50 {1000 * statistics.median(times):.2f} ms")
+
+
+def test_bad_uploads_get_a_status_and_one_error(server):
+    status, body = _call(server + "/api/read", b"not a picture")
+    assert status == 400 and "not a readable image" in json.loads(body)["error"]
+    host, port = server.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.putrequest("POST", "/api/read")
+    conn.putheader("Content-Length", str(MAX_UPLOAD + 1))  # refused from the header: the body is never sent
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 413 and "upload limit" in json.loads(response.read())["error"]
+    conn.close()
+    status, _ = _call(server + "/nowhere")
+    assert status == 404
+
+
+def test_the_camera_reading_page_and_metrics(server):
+    deadline = time.monotonic() + 60
+    while True:
+        status, body = _call(server + "/api/reading")
+        if status == 200 and json.loads(body).get("number") == "2":
+            break
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+    event = json.loads(body)
+    assert event["event"] == "reading" and event["frame"] > 10
+    status, page = _call(server + "/")
+    assert status == 200 and b"/api/reading" in page and b"<title>edgedigit</title>" in page
+    status, metrics = _call(server + "/metrics")
+    counters = dict(line.split() for line in metrics.decode().splitlines())
+    assert status == 200 and int(counters["edgedigit_camera_events_total"]) >= 2
+    assert int(counters["edgedigit_requests_total"]) >= 3
