@@ -28,6 +28,21 @@ app = typer.Typer(
 )
 
 
+# options that classify and serve share, declared once
+ModelOption = Annotated[
+    Optional[Path], typer.Option(help="A .tflite with its model.json, or an export folder (default: bundled int8).")
+]
+ThreadsOption = Annotated[Optional[int], typer.Option(help="Interpreter threads.")]
+RoiOption = Annotated[Optional[str], typer.Option(help="Only look inside x,y,w,h (pixels).")]
+StableOption = Annotated[int, typer.Option(help="Camera: frames a reading must hold before it counts.")]
+MinConfidenceOption = Annotated[
+    float, typer.Option(help="Ink the model reads with less confidence is reported as not a digit.")
+]
+KeepSeparatorsOption = Annotated[
+    bool, typer.Option(help="Keep dots, commas and dashes written between digits in the numbers read.")
+]
+
+
 def _print_version(value: bool) -> None:
     if value:
         from edgedigit import __version__
@@ -268,12 +283,10 @@ def export(
 @friendly
 def classify(
     images: Annotated[Optional[list[Path]], typer.Argument(help="Image files to read.")] = None,
-    model: Annotated[
-        Optional[Path], typer.Option(help="A .tflite with its model.json, or an export folder (default: bundled int8).")
-    ] = None,
+    model: ModelOption = None,
     top_k: Annotated[int, typer.Option(help="How many classes to list per digit.")] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
-    threads: Annotated[Optional[int], typer.Option(help="Interpreter threads.")] = None,
+    threads: ThreadsOption = None,
     camera: Annotated[
         Optional[str], typer.Option(help="Read from a camera index, device, video file, URL or GStreamer pipeline.")
     ] = None,
@@ -281,15 +294,11 @@ def classify(
         bool, typer.Option(help="Camera: print JSON lines of stable readings (the default without --show).")
     ] = False,
     show: Annotated[bool, typer.Option(help="Camera: open a preview window.")] = False,
-    roi: Annotated[Optional[str], typer.Option(help="Only look inside x,y,w,h (pixels).")] = None,
+    roi: RoiOption = None,
     max_frames: Annotated[Optional[int], typer.Option(help="Camera: stop after this many frames.")] = None,
-    stable: Annotated[int, typer.Option(help="Camera: frames a reading must hold before it is printed.")] = 3,
-    min_confidence: Annotated[
-        float, typer.Option(help="Ink the model reads with less confidence is reported as not a digit.")
-    ] = MIN_CONFIDENCE,
-    keep_separators: Annotated[
-        bool, typer.Option(help="Keep dots, commas and dashes written between digits in the numbers read.")
-    ] = False,
+    stable: StableOption = 3,
+    min_confidence: MinConfidenceOption = MIN_CONFIDENCE,
+    keep_separators: KeepSeparatorsOption = False,
     service: Annotated[
         bool, typer.Option(help="Camera: never exit when the camera is missing, lost or stalled; wait for it.")
     ] = False,
@@ -349,19 +358,15 @@ def serve(
         str, typer.Option(help="Address to listen on (another than 127.0.0.1 opens it to the network).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free one, printed).")] = 8080,
-    model: Annotated[
-        Optional[Path], typer.Option(help="A .tflite with its model.json, or an export folder (default: bundled int8).")
-    ] = None,
+    model: ModelOption = None,
     camera: Annotated[
         Optional[str], typer.Option(help="Also read this camera; GET /api/reading gives its latest event.")
     ] = None,
-    roi: Annotated[Optional[str], typer.Option(help="Camera: only look inside x,y,w,h (pixels).")] = None,
-    stable: Annotated[int, typer.Option(help="Camera: frames a reading must hold before it counts.")] = 3,
-    threads: Annotated[Optional[int], typer.Option(help="Interpreter threads.")] = None,
-    min_confidence: Annotated[
-        float, typer.Option(help="Ink the model reads with less confidence is reported as not a digit.")
-    ] = MIN_CONFIDENCE,
-    keep_separators: Annotated[bool, typer.Option(help="Keep dots, commas and dashes in the numbers read.")] = False,
+    roi: RoiOption = None,
+    stable: StableOption = 3,
+    threads: ThreadsOption = None,
+    min_confidence: MinConfidenceOption = MIN_CONFIDENCE,
+    keep_separators: KeepSeparatorsOption = False,
 ) -> None:
     """Serve the reader over HTTP: POST /api/read, GET /api/reading, GET /metrics, and a page (no TensorFlow)."""
     from edgedigit.runtime.camera import CameraOptions, parse_roi
