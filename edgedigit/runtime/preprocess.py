@@ -139,7 +139,6 @@ class Page:
 
     ink: np.ndarray
     mask: np.ndarray
-    photo: bool
     scale: float
     pad: int
     offset: tuple[int, int]
@@ -185,7 +184,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     mask = _mask(ink)
     if photo:
         ink, mask = _without_ruling(ink, mask)
-    return Page(ink, mask, photo, 1.0 / factor, pad, (ox, oy), img.shape[:2])
+    return Page(ink, mask, 1.0 / factor, pad, (ox, oy), img.shape[:2])
 
 
 def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:
