@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from benchmarks.photos import photo
+from benchmarks.streams import mjpeg
 from tests.conftest import ROOT
-from tests.streams import mjpeg
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import cv2
 import pytest
 
 from benchmarks.photos import photo
+from benchmarks.streams import mjpeg
 from tests.conftest import ROOT
-from tests.streams import mjpeg
 
 MOSQUITTO = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
 TOPIC = "edgedigit/meter"
