@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 
 import cv2
+import numpy as np
 import pytest
 
 from benchmarks.photos import photo
@@ -95,3 +96,33 @@ def test_the_camera_reading_page_and_metrics(server):
     counters = dict(line.split() for line in metrics.decode().splitlines())
     assert status == 200 and int(counters["edgedigit_camera_events_total"]) >= 2
     assert int(counters["edgedigit_requests_total"]) >= 3
+
+
+def test_the_live_view_shows_the_boxes_of_what_was_read(mnist):
+    from benchmarks.streams import mjpeg
+
+    seven = cv2.imencode(".jpg", cv2.resize(photo([mnist.x_test[0]], seed=2), (320, 240)))[1].tobytes()
+    with mjpeg([("stream", seven, 100000)]) as (camera, _):
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0", "--camera", camera]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            url = proc.stdout.readline().split()[-1]
+            host, port = url.removeprefix("http://").split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            conn.request("GET", "/stream.mjpg")
+            response = conn.getresponse()
+            assert response.status == 200 and "multipart/x-mixed-replace" in response.getheader("Content-Type")
+            line = b""
+            while not line.lower().startswith(b"content-length"):  # the first part's headers
+                line = response.readline()
+            length = int(line.split(b":")[1])
+            response.readline()  # the blank line after them
+            view = cv2.imdecode(np.frombuffer(response.read(length), np.uint8), cv2.IMREAD_COLOR)
+            assert view.shape == (240, 320, 3)
+            green = (view[..., 1] > 150) & (view[..., 0] < 80) & (view[..., 2] < 80)  # the box's (0, 200, 0)
+            assert green.sum() > 50  # drawn round the 7 (paper and ink are grey)
+            conn.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -134,9 +134,11 @@ def run(
     out: TextIO = sys.stdout,
     clock: Callable[[], float] = time.monotonic,
     listener: Callable[[dict[str, Any]], None] | None = None,
+    on_frame: Callable[[np.ndarray, Reading], None] | None = None,
 ) -> int:
     """Read frames until the source ends, `max_frames`, or Ctrl-C; returns the number of frames read.
-    Each event goes to `out` as a JSON line, to the MQTT broker if asked, and to `listener` if given."""
+    Each event goes to `out` as a JSON line, to the MQTT broker if asked, and to `listener` if given;
+    `on_frame` sees every frame with its reading (a live view)."""
     live = not _is_file(opts.source)
     frames_in = _Frames(_first_open(opts))
     broker = None
@@ -179,6 +181,8 @@ def run(
             elif steady and key is None and last_printed is not None:
                 emit({"event": "cleared", "frame": count, "timestamp": _now(), "previous": last_printed})
                 last_printed = None
+            if on_frame is not None:
+                on_frame(frame, reading)
             if opts.show and _show(frame, reading, opts.roi):
                 break
     except KeyboardInterrupt:
@@ -248,8 +252,9 @@ def _open(opts: CameraOptions, why: str) -> cv2.VideoCapture:
 INSET_ZOOM = 3  # the model's 28x28 inputs are drawn 84x84 in the top-right corner
 
 
-def _show(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | None) -> bool:
-    """Draw the ROI, the digit boxes, the crops the model saw and the reading; True when q or Esc was pressed."""
+def annotate(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | None) -> np.ndarray:
+    """A copy of `frame` with the ROI, the digit boxes, the reading and, in the top-right corner, the 28x28
+    crops the model saw: what `--show` and `edgedigit serve`'s live view display."""
     view = frame.copy() if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
     if roi:
         x, y, w, h = roi
@@ -265,8 +270,13 @@ def _show(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | 
             break
         big = cv2.resize(crop, (side, side), interpolation=cv2.INTER_NEAREST)
         view[4 : 4 + side, x0 : x0 + side] = big[..., None]
+    return view
+
+
+def _show(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | None) -> bool:
+    """The annotated frame in a window; True when q or Esc was pressed."""
     try:
-        cv2.imshow("edgedigit", view)
+        cv2.imshow("edgedigit", annotate(frame, reading, roi))
         return (cv2.waitKey(1) & 0xFF) in (ord("q"), 27)
     except cv2.error:
         raise UserError("--show needs an OpenCV build with GUI support (opencv-python, not -headless)") from None

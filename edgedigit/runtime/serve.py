@@ -2,8 +2,9 @@
 
     POST /api/read       an encoded picture in the body -> the JSON `classify --json` prints for a file
     GET  /api/reading    the camera's latest event (404 without --camera)
+    GET  /stream.mjpg    the camera live, with the digit boxes, the reading and the 28x28 crops the model saw
     GET  /metrics        plain-text counters (requests, reads, errors, camera frames and events)
-    GET  /               a page that shows the latest reading, refreshed every second
+    GET  /               a page that shows the live view and the latest reading, refreshed every second
 
 It listens on 127.0.0.1 unless told otherwise, bounds uploads (MAX_UPLOAD), writes no file, and gives
 each failure one JSON line with an HTTP status instead of a traceback.
@@ -15,23 +16,30 @@ import json
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import cv2
+
 from edgedigit.errors import UserError
-from edgedigit.runtime.camera import CameraOptions
+from edgedigit.runtime.camera import CameraOptions, annotate
 from edgedigit.runtime.camera import run as run_camera
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import MAX_FILE_BYTES, decode_image
 from edgedigit.runtime.reader import read_digits
 
 MAX_UPLOAD = 8 * 1024 * 1024  # bytes: a 12 MP phone JPEG is 3-6 MB; more is refused with 413 unread
+VIEW_INTERVAL = 0.1  # s between live-view frames: 10 frames/s to a browser, the camera loop keeps its pace
+VIEW_QUALITY = 70  # JPEG quality of the live view
+VIEW_WAIT = 5.0  # s a viewer waits for a frame before the stream checks the connection again
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>edgedigit</title></head>
 <body style="font-family: sans-serif"><h1>edgedigit</h1>
 <p>Reading: <span id="number" style="font-size: 3em">-</span> <span id="confidence"></span></p>
 <p id="status">waiting for the camera</p>
+<img src="/stream.mjpg" alt="live view (with --camera)" style="max-width: 100%">
 <script>
 async function poll() {
   try {
@@ -62,6 +70,21 @@ class ServerState:
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         ("requests", "reads", "read_errors", "camera_events"), 0))  # fmt: skip
     lock: threading.Lock = field(default_factory=threading.Lock)
+    view: bytes | None = None  # the latest annotated frame, JPEG, while someone watches
+    viewers: int = 0
+    view_changed: threading.Condition = field(default_factory=threading.Condition)
+    view_at: float = 0.0
+
+    def on_frame(self, frame: Any, reading: Any) -> None:
+        """Keep the live view, at most every VIEW_INTERVAL and only while someone watches (encoding costs)."""
+        now = time.monotonic()
+        if self.viewers == 0 or now - self.view_at < VIEW_INTERVAL:
+            return
+        ok, jpeg = cv2.imencode(".jpg", annotate(frame, reading, None), [cv2.IMWRITE_JPEG_QUALITY, VIEW_QUALITY])
+        if ok:
+            with self.view_changed:
+                self.view, self.view_at = jpeg.tobytes(), now
+                self.view_changed.notify_all()
 
     def count(self, name: str) -> None:
         with self.lock:
@@ -92,6 +115,8 @@ def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
                     self._json(404, {"error": why})
                 else:
                     self._json(200, latest)
+            elif self.path == "/stream.mjpg":
+                self._stream()
             elif self.path == "/metrics":
                 with state.lock:
                     lines = [f"edgedigit_{name}_total {value}" for name, value in state.counters.items()]
@@ -126,6 +151,33 @@ def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
             state.count("reads")
             self._json(200, reading.to_json())
 
+        def _stream(self) -> None:
+            """The live view as multipart JPEG, until the viewer goes away."""
+            if not state.camera:
+                self._json(404, {"error": "no camera (start serve with --camera)"})
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            with state.lock:
+                state.viewers += 1
+            sent = None
+            try:
+                while True:
+                    with state.view_changed:
+                        state.view_changed.wait_for(lambda last=sent: state.view is not last, timeout=VIEW_WAIT)
+                        jpeg = state.view
+                    if jpeg is None or jpeg is sent:
+                        continue
+                    head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
+                    self.wfile.write(head + jpeg + b"\r\n")
+                    sent = jpeg
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            finally:
+                with state.lock:
+                    state.viewers -= 1
+
         def _json(self, status: int, body: dict[str, Any]) -> None:
             self._send(status, json.dumps(body).encode(), "application/json")
 
@@ -159,7 +211,7 @@ def serve(
         threading.Thread(
             target=run_camera,
             args=(cam, options),
-            kwargs={"out": open(os.devnull, "w"), "listener": state.on_event},
+            kwargs={"out": open(os.devnull, "w"), "listener": state.on_event, "on_frame": state.on_frame},
             daemon=True,
         ).start()
     print(f"edgedigit: serving on http://{host}:{server.server_address[1]}", flush=True)
