@@ -27,7 +27,7 @@ DOT_LOW = 0.55  # ...and its centre lies below this share of the line's height
 COMMA_ASPECT = 1.4  # a separator this much higher than wide is a comma
 SPECK_AREA = 0.08  # a component with less ink than this share of the picture's largest is a speck...
 SHORT = 0.25  # ...as is one lower than this share of the tallest, unless it has a fair share of ink
-FAIR_SHARE = 0.3
+FAIR_SHARE = 0.3  # ...(this share of the largest component's ink)
 SPLIT_WIDTH = 0.7  # components wider than this share of the line's height may be several digits touching
 CUT_SPACING = 0.2  # cuts in a component end at least this share of the line's height apart...
 SEAM_INK = 0.35  # ...and cross at most this share of the line's height in ink pixels (a stroke or two)
@@ -42,7 +42,7 @@ KEEP_SHARE = 0.15  # ...and a group with less ink than this share of the picture
 # what a candidate digit costs, taken off the model's log-probability of its best class:
 CUT_COST = 0.5  # any candidate other than a whole group: cutting must buy this much certainty
 LOW_COST = 4.0  # per digit lower than LOW_HEIGHT of the line: part of a digit, not a digit
-LOW_HEIGHT = 0.55
+LOW_HEIGHT = 0.55  # (a share of the line's height)
 WIDE_COST = 3.0  # per line height of width beyond WIDE: two digits read as one
 WIDE = 1.1
 MIN_PROB = 1e-6  # floor under the log
