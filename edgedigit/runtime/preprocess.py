@@ -44,6 +44,11 @@ TIGHT_SPREAD = 0.25  # ...unless it also covers this much of another side: a des
 TIGHT_RUNS = 2  # ...or crosses one side more often than a digit's strokes do (the lines of ruled paper)
 THIN_REDUCTION = 4  # from this reduction on, a 1-2 px pen stroke would fade into the paper: widen it first
 BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
+SPECK_AREA = 0.08  # a component with less ink than this share of the picture's largest is a speck...
+SHORT = 0.25  # ...as is one lower than this share of the tallest, unless it has a fair share of ink
+FAIR_SHARE = 0.3  # ...(this share of the largest component's ink)
+MERGE_OVERLAP = 0.3  # components overlapping horizontally by this share of the narrower are one digit...
+KEEP_SHARE = 0.15  # ...and a group with less ink than this share of the inkiest is left out
 BOX = 20
 FRAME = 28
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -348,21 +353,41 @@ def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     if len(boxes) <= 1:  # nothing to filter or merge: the common case of one digit
         return [(x0, y0, x1, y1) for x0, y0, x1, y1, area, _ in boxes if area >= 2 and y1 - y0 >= lowest]
     largest = max(b[4] for b in boxes)
-    boxes = [b for b in boxes if b[4] >= max(0.08 * largest, 2)]
+    boxes = [b for b in boxes if b[4] >= max(SPECK_AREA * largest, 2)]
     if not boxes:
         return []  # single pixels only
-    height = max(b[3] - b[1] for b in boxes)
-    boxes = [b for b in boxes if (b[3] - b[1]) >= 0.25 * height or b[4] >= 0.3 * largest]
-    boxes.sort(key=lambda b: b[0])
-    merged: list[list[int]] = []
-    for b in boxes:
-        if merged and _overlap(merged[-1], b) > 0.3 * min(b[2] - b[0], merged[-1][2] - merged[-1][0]):
-            m = merged[-1]
-            merged[-1] = [min(m[0], b[0]), min(m[1], b[1]), max(m[2], b[2]), max(m[3], b[3]), m[4] + b[4]]
-        else:
-            merged.append(b)
-    keep = max(m[4] for m in merged)
-    return [(m[0], m[1], m[2], m[3]) for m in merged if m[4] >= 0.15 * keep and m[3] - m[1] >= lowest]
+    tallest = max(b[3] - b[1] for b in boxes)
+    groups = merge_by_overlap([b for b in boxes if is_writing(b, largest, tallest)])
+    ink = [sum(c[4] for c in g) for g in groups]
+    boxes = [group_box(g) for g in groups]
+    return [box for box, area in zip(boxes, ink) if area >= KEEP_SHARE * max(ink) and box[3] - box[1] >= lowest]
+
+
+def is_writing(c: list[int], largest: int, tallest: int) -> bool:
+    """Whether component `c` ([x0, y0, x1, y1, ink area, ...]) may be writing rather than a speck, given
+    the picture's largest component's ink and its tallest component's height."""
+    return c[4] >= SPECK_AREA * largest and (c[3] - c[1] >= SHORT * tallest or c[4] >= FAIR_SHARE * largest)
+
+
+def merge_by_overlap(comps: list[list[int]]) -> list[list[list[int]]]:
+    """Components grouped into digits, left to right: merged while they overlap horizontally by more than
+    MERGE_OVERLAP of the narrower (the bar of a 5, a 4 in two strokes, a broken stroke)."""
+    groups: list[list[list[int]]] = []
+    for c in sorted(comps, key=lambda c: c[0]):
+        if groups:
+            x0, _, x1, _ = group_box(groups[-1])
+            if min(x1, c[2]) - max(x0, c[0]) > MERGE_OVERLAP * min(c[2] - c[0], x1 - x0):
+                groups[-1].append(c)
+                continue
+        groups.append([c])
+    return groups
+
+
+def group_box(group: list[list[int]]) -> tuple[int, int, int, int]:
+    """The bounding box (x0, y0, x1, y1) of a group of components."""
+    if len(group) == 1:  # the common case, a digit in one stroke: skip four generators
+        return tuple(group[0][:4])
+    return min(c[0] for c in group), min(c[1] for c in group), max(c[2] for c in group), max(c[3] for c in group)
 
 
 def _without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -380,10 +405,6 @@ def _holes(component: np.ndarray) -> int:
     """Number of enclosed background regions (loops) in a boolean component mask."""
     contours, hierarchy = cv2.findContours(component.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     return 0 if hierarchy is None else int(np.count_nonzero(hierarchy[0][:, 3] >= 0))
-
-
-def _overlap(a: list[int], b: list[int]) -> int:
-    return min(a[2], b[2]) - max(a[0], b[0])
 
 
 def to_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -65,12 +65,13 @@ class Reading:
             for d, c, b, n in zip(self.digits, self.confidences, self.boxes, self.lines)
         ]
         entries += [(n, b[0], {"kind": "separator", "char": char, "box": list(b)}) for n, char, b in self.separators]
+        numbers = self.numbers  # once: `number` is its first
         return {
             "digit": self.digits[0] if self.digits else None,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "top_k": [[d, round(p, 4)] for d, p in self.top_k[0]] if self.top_k else [],
-            "number": self.number,
-            "numbers": [self._number_json(i, text) for i, text in zip(sorted(set(self.lines)), self.numbers)],
+            "number": numbers[0] if numbers else None,
+            "numbers": [self._number_json(i, text) for i, text in zip(sorted(set(self.lines)), numbers)],
             "digits": [entry for _, _, entry in sorted(entries, key=lambda e: e[:2])],
             "not_digits": [list(b) for b in self.rejected],
         }

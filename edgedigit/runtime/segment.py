@@ -1,11 +1,11 @@
 """Cutting a picture's ink into lines, separators and candidate digits, for segmentation by recognition.
 
-Each line of writing is cut into groups of ink, as `find_digits` groups them, and separators (dots,
-commas and dashes, told from digits by size and position on the line). A group too wide to be sure it is
-one digit can be over-segmented (`cuts`) into atoms: its components, wide ones cut again along least-ink
-paths (digits written touching each other); runs of one to a few atoms are candidate digits, the reader
-has the model score them, and `best_path` keeps the sequence that explains the group best. Device code:
-numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
+Each line of writing is cut into groups of ink, as `find_digits` groups them (`merge_by_overlap`), and
+separators (dots, commas and dashes, told from digits by size and position on the line). A group too wide
+to be sure it is one digit can be over-segmented (`cuts`) into atoms: its components, wide ones cut again
+along least-ink paths (digits written touching each other); runs of one to a few atoms are candidate
+digits, the reader has the model score them, and `best_path` keeps the sequence that explains the group
+best. Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
 
 from __future__ import annotations
@@ -16,7 +16,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edgedigit.runtime.preprocess import Digit, Page, components, min_height, to_mnist
+from edgedigit.runtime.preprocess import (
+    KEEP_SHARE,
+    Digit,
+    Page,
+    components,
+    group_box,
+    is_writing,
+    merge_by_overlap,
+    min_height,
+    to_mnist,
+)
 
 LINE_GAP = 0.15  # lines are parted by blank rows at least this share of the tallest component high
 SEPARATOR_HEIGHT = 0.4  # separators are lower than this share of the line's digits
@@ -25,9 +35,6 @@ DASH_BAND = (0.2, 0.8)  # ...and sits between these shares of the line's height,
 DOT_WIDTH = 0.4  # a dot or comma is narrower than this share of the line's height...
 DOT_LOW = 0.55  # ...and its centre lies below this share of the line's height
 COMMA_ASPECT = 1.4  # a separator this much higher than wide is a comma
-SPECK_AREA = 0.08  # a component with less ink than this share of the picture's largest is a speck...
-SHORT = 0.25  # ...as is one lower than this share of the tallest, unless it has a fair share of ink
-FAIR_SHARE = 0.3  # ...(this share of the largest component's ink)
 SPLIT_WIDTH = 0.7  # components wider than this share of the line's height may be several digits touching
 CUT_SPACING = 0.2  # cuts in a component end at least this share of the line's height apart...
 SEAM_INK = 0.35  # ...and cross at most this share of the line's height in ink pixels (a stroke or two)
@@ -37,8 +44,6 @@ SEAM_STEP = 0.5  # the cost of a cut's sideways step per row: cuts lean only whe
 MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms
 MAX_WIDTH = 1.6  # ...and at most this many line heights wide...
 MAX_GAP = 0.08  # ...with no blank column wider than this share of the line's height: a clear gap parts digits
-MERGE_OVERLAP = 0.3  # components overlapping horizontally by this share of the narrower are one group...
-KEEP_SHARE = 0.15  # ...and a group with less ink than this share of the picture's inkiest is left out
 # what a candidate digit costs, taken off the model's log-probability of its best class:
 CUT_COST = 0.5  # any candidate other than a whole group: cutting must buy this much certainty
 LOW_COST = 4.0  # per digit lower than LOW_HEIGHT of the line: part of a digit, not a digit
@@ -153,14 +158,15 @@ def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tu
     digit, and joining it lets the model find digits in textures."""
     largest, tallest = scale  # the picture's largest component's ink and its tallest component's height
     marks = {c[5]: _separator(c[2] - c[0], c[3] - c[1], (c[1] + c[3]) / 2 - top, height) for c in members}
-    kept = [c for c in members if marks[c[5]] or (
-        c[4] >= SPECK_AREA * largest and (c[3] - c[1] >= SHORT * tallest or c[4] >= FAIR_SHARE * largest))]  # fmt: skip
+    kept = [c for c in members if marks[c[5]] or is_writing(c, largest, tallest)]
     separators, groups = [], []
     lowest = min_height(page.mask)
-    for comps in _groups(kept):
-        box = _box(comps)
+    for comps in merge_by_overlap(kept):
+        box = group_box(comps)
         if len(comps) == 1 and marks[comps[0][5]]:  # a mark standing apart: a separator, not part of a digit
             separators.append(Separator(marks[comps[0][5]], (box[0] + box[2]) // 2, page.box(*box)))
+        # ink measured against the picture's largest component, not its inkiest group as in find_digits:
+        # a line's groups are judged without the other lines'
         elif sum(c[4] for c in comps) >= KEEP_SHARE * largest and box[3] - box[1] >= lowest:
             groups.append(Group(comps, box, page.digit(*box)))
     return Line(height, groups, separators)
@@ -180,26 +186,6 @@ def cuts(page: Page, labels: np.ndarray, line: Line, group: Group) -> Cuts:
                 candidates.append(_render(page, labels, atoms[i:j]))
                 costs.append(CUT_COST + _shape_cost(_box_of(atoms[i:j]), height))
     return Cuts(atoms, spans, candidates, costs)
-
-
-def _groups(comps: list[list[int]]) -> list[list[list[int]]]:
-    """Components grouped as `find_digits` groups them: merged while they overlap horizontally by more
-    than MERGE_OVERLAP of the narrower."""
-    groups: list[list[list[int]]] = []
-    for c in sorted(comps, key=lambda c: c[0]):
-        if groups:
-            x0, _, x1, _ = _box(groups[-1])
-            if min(x1, c[2]) - max(x0, c[0]) > MERGE_OVERLAP * min(c[2] - c[0], x1 - x0):
-                groups[-1].append(c)
-                continue
-        groups.append([c])
-    return groups
-
-
-def _box(group: list[list[int]]) -> tuple[int, int, int, int]:
-    if len(group) == 1:  # the common case, a digit in one stroke: skip four generators
-        return tuple(group[0][:4])
-    return min(c[0] for c in group), min(c[1] for c in group), max(c[2] for c in group), max(c[3] for c in group)
 
 
 def _box_of(atoms: list[Atom]) -> tuple[int, int, int, int]:
