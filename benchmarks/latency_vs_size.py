@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converters import tflite
+from edgedigit.converters import tflite
 from edgedigit.runtime.classifier import load_backend
 from edgedigit.runtime.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
 from edgedigit.train.config import TrainConfig

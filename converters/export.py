@@ -17,8 +17,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from converters import parity, tflite
 from edgedigit import atomic
+from edgedigit.converters import parity, tflite
 from edgedigit.errors import UserError
 from edgedigit.options import ExportOptions
 from edgedigit.runtime.classifier import Classifier, load_backend

@@ -261,7 +261,7 @@ def export(
         raise UserError(f"choose one mode, got {' and '.join('--' + m for m in modes)}")
     _needs_training_extras("export")
     _quiet_tensorflow()
-    from converters.export import export as run_export
+    from edgedigit.converters.export import export as run_export
 
     opts = ExportOptions(
         source=source, mode=modes[0] if modes else "int8", out=str(out) if out else None,

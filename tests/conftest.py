@@ -50,7 +50,7 @@ def small_model_path(tmp_path_factory, mnist) -> Path:
 @pytest.fixture(scope="session")
 def small_int8(tmp_path_factory, small_model_path, mnist_path) -> Path:
     """The small model exported to int8 with parity checked; returns the export folder."""
-    from converters.export import ExportOptions, export
+    from edgedigit.converters.export import ExportOptions, export
 
     out = tmp_path_factory.mktemp("export") / "int8"
     result = export(

@@ -56,8 +56,8 @@ def test_other_modes_convert_and_agree(tmp_path, small_model_path, mnist_path, m
 
 def test_calibration_never_sees_test_images(tmp_path, small_model_path, mnist, monkeypatch):
     """Every image handed to the converter for calibration is a training image."""
-    from converters import tflite
-    from converters.export import ExportOptions, export
+    from edgedigit.converters import tflite
+    from edgedigit.converters.export import ExportOptions, export
 
     seen = []
     real_convert = tflite.convert
@@ -154,7 +154,7 @@ def test_two_modes_at_once_is_a_usage_error(small_model_path):
 
 
 def test_an_export_replaces_its_folder_whole_or_not_at_all(tmp_path, small_model_path, mnist_path, monkeypatch):
-    from converters import export as exporter
+    from edgedigit.converters import export as exporter
 
     out = tmp_path / "exp"
     args = ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--calibration-size", "50"]

@@ -11,8 +11,8 @@ import keras
 import pytest
 from typer.testing import CliRunner
 
-from converters import tflite
 from edgedigit.cli import app
+from edgedigit.converters import tflite
 from edgedigit.runtime.classifier import load_backend
 from edgedigit.runtime.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
 from tests.conftest import write_image
