@@ -60,8 +60,7 @@ def resolve_source(source: str) -> tuple[Path, str]:
 
 def export(opts: ExportOptions, log: Any = print) -> ExportResult:
     """Run the whole export; raises UserError for bad inputs, returns failed gate bounds otherwise."""
-    if opts.calibration_size < 1:
-        raise UserError("--calibration-size must be at least 1")
+    opts.check()
     started = time.monotonic()
     keras_path, run_name = resolve_source(opts.source)
     model = tflite.load_classifier(keras_path)

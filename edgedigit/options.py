@@ -9,6 +9,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from edgedigit.errors import UserError
+
 SMALL_BUDGET = 100_000
 PARAMS_PER_KIB = 1024  # an int8 weight is one byte: the one place KiB and parameters are converted
 ELASTIC_PX = 0.5
@@ -50,6 +52,30 @@ class TrainOptions:
     extra: str | None = None
     extra_repeat: int = EXTRA_REPEAT
     finetune: str | None = None
+
+    def check(self) -> None:
+        """Every option checked before any work starts: one clear line for the first that is wrong."""
+        if self.preset not in ("search", "seed"):
+            raise UserError(f"--preset must be 'search' or 'seed', got {self.preset!r}")
+        for name in ("trials", "epochs", "final_epochs"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.resume and self.force:
+            raise UserError("--resume and --force contradict each other: pick one")
+        from edgedigit.train.config import count_params  # TF-free; imported here as config imports this module
+
+        if self.budget is not None and self.budget < count_params([16]):
+            raise UserError(f"the budget ({self.budget} parameters) is below the smallest MLP ({count_params([16])})")
+        for name in ("augment", "elastic"):
+            if (getattr(self, name) or 0) < 0:
+                raise UserError(f"--{name} must be 0 (off) or positive")
+        for name in ("fonts", "flag_ones", "non_digits", "box_fill"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise UserError(f"--{name.replace('_', '-')} must be a share between 0 (off) and 1")
+        if self.extra_repeat < 1:
+            raise UserError("--extra-repeat must be at least 1")
+        if self.limit is not None and self.limit < 200:
+            raise UserError("--limit must be at least 200 images (20 a class)")
 
     def recorded(self) -> dict[str, Any]:
         """The options as written into the run folder: the storage URL's password left out."""
@@ -99,3 +125,8 @@ class ExportOptions:
     max_drop_pp: float = 0.3
     min_agreement: float = 0.995
     parity: bool = True
+
+    def check(self) -> None:
+        """Every option checked before any work starts: one clear line for the first that is wrong."""
+        if self.calibration_size < 1:
+            raise UserError("--calibration-size must be at least 1")

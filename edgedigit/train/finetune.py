@@ -25,7 +25,7 @@ from edgedigit.train.config import TrainConfig, count_params
 from edgedigit.train.data import load_mnist, split_train_val
 from edgedigit.train.fit import evaluate, fit
 from edgedigit.train.progress import TrainProgress
-from edgedigit.train.run import prepare_folder, validate, versions
+from edgedigit.train.run import prepare_folder, versions
 
 LR_SHARE = 0.1  # fine-tuning starts at a tenth of the run's learning rate: nudge the model, do not retrain it
 
@@ -37,7 +37,7 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         raise UserError(f"--finetune {source}: not a run folder of `edgedigit train` (model.keras, summary.json)")
     if not opts.extra:
         raise UserError("--finetune needs --extra DIR: the digits to teach the model")
-    validate(opts)
+    opts.check()
     started = time.monotonic()
     folder = prepare_folder(opts)
     base = TrainConfig.from_dict(json.loads((source / "summary.json").read_text())["best_config"])

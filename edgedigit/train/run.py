@@ -47,7 +47,7 @@ LEGACY_STUDY = "edgedigit"  # the one study name runs used before studies were n
 
 def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     """Run the whole job and return the summary (also written to summary.json)."""
-    validate(opts)
+    opts.check()
     started = time.monotonic()
     folder = prepare_folder(opts)
     opts = own_options(opts, folder)
@@ -179,29 +179,6 @@ def _resume_command(opts: TrainOptions, folder: Path) -> str:
     runs_dir = "" if opts.runs_dir == TrainOptions.runs_dir else f" --runs-dir {opts.runs_dir}"
     storage = "" if opts.storage is None else f" --storage {redact(opts.storage)}"  # the password: the user's
     return f"edgedigit train --run {folder.name}{runs_dir}{storage} --resume"
-
-
-def validate(opts: TrainOptions) -> None:
-    """Every option checked before any work starts: one clear line for the first that is wrong."""
-    if opts.preset not in ("search", "seed"):
-        raise UserError(f"--preset must be 'search' or 'seed', got {opts.preset!r}")
-    for name in ("trials", "epochs", "final_epochs"):
-        if getattr(opts, name) < 1:
-            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
-    if opts.resume and opts.force:
-        raise UserError("--resume and --force contradict each other: pick one")
-    if opts.budget is not None and opts.budget < count_params([16]):
-        raise UserError(f"the budget ({opts.budget} parameters) is below the smallest MLP ({count_params([16])})")
-    for name in ("augment", "elastic"):
-        if (getattr(opts, name) or 0) < 0:
-            raise UserError(f"--{name} must be 0 (off) or positive")
-    for name in ("fonts", "flag_ones", "non_digits", "box_fill"):
-        if not 0 <= getattr(opts, name) <= 1:
-            raise UserError(f"--{name.replace('_', '-')} must be a share between 0 (off) and 1")
-    if opts.extra_repeat < 1:
-        raise UserError("--extra-repeat must be at least 1")
-    if opts.limit is not None and opts.limit < 200:
-        raise UserError("--limit must be at least 200 images (20 a class)")
 
 
 OPTIONS_FILE = "options.json"
