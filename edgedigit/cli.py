@@ -467,7 +467,7 @@ def bench(
 def info(
     model: Annotated[Optional[Path], typer.Option(help="Model to describe (default: bundled int8).")] = None,
 ) -> None:
-    """Backend, model, manifest metrics, versions and CPU."""
+    """Backend, model, manifest metrics, versions, CPU and the camera sources found."""
     import json
     import platform
 
@@ -476,6 +476,7 @@ def info(
 
     from edgedigit import __version__
     from edgedigit.runtime.bench import cpu_name
+    from edgedigit.runtime.camera import camera_sources
     from edgedigit.runtime.classifier import Classifier
     from edgedigit.versions import versions
 
@@ -485,6 +486,7 @@ def info(
         "model": clf.describe(),
         "versions": {**versions(numpy=np, opencv=cv2), "backend": clf.backend_version},
         "cpu": {"name": cpu_name(), "machine": platform.machine(), "cores": os.cpu_count()},
+        "cameras": camera_sources(),
     }  # fmt: skip
     print(json.dumps(out, indent=2))
 

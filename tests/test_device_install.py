@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,9 +63,51 @@ def test_service_unit_restarts_without_spinning():
     assert re.search(r"^Restart=always$", unit, re.M) and re.search(r"^RestartSec=\d+$", unit, re.M)
     assert re.search(r"^StartLimitIntervalSec=0$", unit, re.M)  # a start limit could strand it for good
     assert re.search(r"^MemoryMax=\d+M$", unit, re.M)
-    env = (DEVICE / "edgedigit-camera.env").read_text()
-    for key in ("EDGEDIGIT_CAMERA", "EDGEDIGIT_MODEL", "EDGEDIGIT_THREADS", "EDGEDIGIT_ROI"):
-        assert f"{key}=" in env
+    assert re.search(r"^Type=notify$", unit, re.M) and re.search(r"^WatchdogSec=\d+$", unit, re.M)
+    env = (DEVICE / "edgedigit.env").read_text()
+    keys = ("EDGEDIGIT_CAMERA", "EDGEDIGIT_MODEL", "EDGEDIGIT_THREADS", "EDGEDIGIT_ROI", "EDGEDIGIT_MIN_CONFIDENCE",
+            "EDGEDIGIT_MQTT")  # fmt: skip
+    for key in keys:
+        assert f"\n{key}=" in env and f"{key}:" in unit  # each setting reaches the command line
+
+
+def test_service_command_line_expands_the_settings(tmp_path):
+    """The unit's ExecStart, run by sh with the settings as systemd passes them ($$ is systemd's $)."""
+    unit = (DEVICE / "edgedigit-camera.service").read_text()
+    command = re.search(r"^ExecStart=/bin/sh -c '(.*)'$", unit, re.M).group(1).replace("$$", "$")
+    command = command.replace("exec @PREFIX@/bin/edgedigit", "printf '%s\\n'")
+    env = {"PATH": os.environ["PATH"], "EDGEDIGIT_CAMERA": "picam", "EDGEDIGIT_ROI": "1,2,3,4",
+           "EDGEDIGIT_MODEL": "/var/lib/edgedigit/my model"}  # fmt: skip
+    args = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env).stdout.splitlines()
+    assert args == ["classify", "--camera", "picam", "--headless", "--service", "--threads", "1", "--min-confidence",
+                    "0.6", "--model", "/var/lib/edgedigit/my model", "--roi", "1,2,3,4"]  # fmt: skip
+
+
+HARDENED = 4.0  # systemd-analyze security's exposure the unit must stay at or below (issue 16)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
+def test_service_unit_is_hardened(tmp_path):
+    unit = tmp_path / "edgedigit-camera.service"
+    text = (DEVICE / "edgedigit-camera.service").read_text()
+    unit.write_text(text.replace("@PREFIX@", "/opt/edgedigit").replace("@CONF@", "/etc/edgedigit"))
+    out = subprocess.run(["systemd-analyze", "security", "--offline=true", str(unit)],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    exposure = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", out.stdout).group(1))
+    assert exposure <= HARDENED, out.stdout
+    for device in ("char-video4linux", "char-media", "char-dma_heap"):  # USB cameras and the Pi camera module
+        assert f"DeviceAllow={device} rw" in text
+
+
+def test_uninstall_removes_only_a_prefix_it_made(tmp_path):
+    precious = tmp_path / "home" / "pi"
+    precious.mkdir(parents=True)
+    (precious / "notes.txt").write_text("keep me")
+    for args in (["--uninstall"], []):  # neither removes nor installs into a folder it did not make
+        out = subprocess.run(["bash", str(DEVICE / "install.sh"), "--prefix", str(precious), *args],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert out.returncode != 0 and out.stderr.count("\n") == 1 and "not" in out.stderr
+        assert (precious / "notes.txt").read_text() == "keep me"
 
 
 @pytest.mark.skipif(os.geteuid() != 0 and not os.path.exists("/usr/bin/qemu-aarch64-static"),

@@ -6,7 +6,9 @@ been gone for `stable` frames, a `cleared` event says so. Frames are read in a t
 a source that stops sending without closing (a locked-up USB camera, a stalled stream) is noticed after
 `frame_timeout` seconds. A live source that drops or stalls is reopened: a few tries, or in service
 mode forever, with a backoff that doubles up to `retry_max` seconds and one log line per change of
-state. A video file ends the loop when it ends.
+state. A video file ends the loop when it ends. Under systemd the loop tells it when it is ready and
+pings its watchdog (runtime/systemd.py); SIGTERM stops it like Ctrl-C, cleanly. `picam` sources are the
+Pi camera module through picamera2 (runtime/picam.py); anything else goes to cv2.VideoCapture.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import signal
 import sys
 import threading
 import time
@@ -27,8 +30,10 @@ import cv2
 import numpy as np
 
 from edgedigit.errors import UserError
+from edgedigit.runtime import picam
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import MIN_CONFIDENCE, Reading, read_digits
+from edgedigit.runtime.systemd import Notifier
 
 FRAME_TIMEOUT = 10.0  # s without a frame from a live source: it has stalled, reopen it
 RETRY_FIRST = 0.5  # s before the first try to reopen a lost source; doubled after each failed try...
@@ -64,14 +69,22 @@ def parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
     return x, y, w, h
 
 
-def open_source(source: str) -> cv2.VideoCapture:
-    """A camera index, device path, video file, stream URL or GStreamer pipeline, opened."""
+def open_source(source: str) -> cv2.VideoCapture | picam.PicamCapture:
+    """A camera index, device path, video file, stream URL, GStreamer pipeline or picam[:N], opened."""
+    if picam.is_picam(source):
+        return picam.PicamCapture(source)
     target: int | str = int(source) if source.isdigit() else source
     cap = cv2.VideoCapture(target)
     if not cap.isOpened():
         cap.release()
         raise UserError(f"cannot open camera source {source!r} (no such camera, file or stream)")
     return cap
+
+
+def camera_sources() -> list[str]:
+    """Sources found on this machine: V4L2 devices (USB cameras; on a Pi also codec nodes) and Pi camera
+    modules; a file, stream URL or pipeline works too but cannot be listed."""
+    return sorted(str(p) for p in Path("/dev").glob("video*")) + picam.cameras()
 
 
 def frames(source: str) -> Iterator[np.ndarray]:
@@ -95,7 +108,7 @@ class _Frames:
     """`cap.read()` in a daemon thread of its own: `next` waits at most `timeout` seconds for a frame. A
     stalled read cannot be interrupted, so a stalled capture is left to its thread, never released under it."""
 
-    def __init__(self, cap: cv2.VideoCapture) -> None:
+    def __init__(self, cap: cv2.VideoCapture | picam.PicamCapture) -> None:
         self.cap = cap
         self.ready: queue.Queue[tuple[bool, np.ndarray | None]] = queue.Queue(maxsize=1)
         self.stop = threading.Event()
@@ -140,7 +153,11 @@ def run(
     Each event goes to `out` as a JSON line, to the MQTT broker if asked, and to `listener` if given;
     `on_frame` sees every frame with its reading (a live view)."""
     live = not _is_file(opts.source)
-    frames_in = _Frames(_first_open(opts))
+    systemd = Notifier()
+    systemd.ready()  # ready even while a missing camera is waited for: the unit is up and doing its job
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+    frames_in: _Frames | None = None
     broker = None
     if opts.mqtt:
         from edgedigit.runtime.mqtt import Publisher
@@ -158,7 +175,9 @@ def run(
     last_printed: str | None = None
     count, started = 0, clock()
     try:
+        frames_in = _Frames(_first_open(opts, systemd))
         while opts.max_frames is None or count < opts.max_frames:
+            systemd.ping()
             got = frames_in.next(opts.frame_timeout if live else None)
             if got is None or not got[0]:
                 if not live:
@@ -166,7 +185,7 @@ def run(
                 stalled = got is None
                 frames_in.close(stalled=stalled)
                 why = f"sent no frame for {opts.frame_timeout:g} s" if stalled else "dropped"
-                frames_in = _Frames(_open(opts, why))
+                frames_in = _Frames(_open(opts, why, systemd))
                 continue
             frame = got[1]
             count += 1
@@ -188,13 +207,20 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
-        frames_in.close()
+        systemd.stopping()
+        if frames_in is not None:
+            frames_in.close()
         if broker is not None:
             broker.close()
         if opts.show:
             with contextlib.suppress(cv2.error):  # a build without a GUI has no windows to close
                 cv2.destroyAllWindows()
     return count
+
+
+def _stop(signum: int, frame: Any) -> None:
+    """SIGTERM (systemctl stop) ends the loop the way Ctrl-C does: capture released, MQTT told offline."""
+    raise KeyboardInterrupt
 
 
 def _emit(out: TextIO, event: dict[str, Any]) -> None:
@@ -218,17 +244,17 @@ def _event(reading: Reading, fps: float, frame: int) -> dict[str, Any]:
     }
 
 
-def _first_open(opts: CameraOptions) -> cv2.VideoCapture:
+def _first_open(opts: CameraOptions, systemd: Notifier) -> cv2.VideoCapture | picam.PicamCapture:
     """The source at start: missing is an error, except in service mode, where it is waited for."""
     try:
         return open_source(opts.source)
     except UserError:
         if not opts.service:
             raise
-        return _open(opts, "is not there")
+        return _open(opts, "is not there", systemd)
 
 
-def _open(opts: CameraOptions, why: str) -> cv2.VideoCapture:
+def _open(opts: CameraOptions, why: str, systemd: Notifier) -> cv2.VideoCapture | picam.PicamCapture:
     """The source (re)opened after it `why`: a few tries a second apart, or in service mode until it comes
     back, waiting RETRY_FIRST, then twice as long each time up to `retry_max`; one line when it is lost
     and one when it is back, not one per try."""
@@ -241,7 +267,7 @@ def _open(opts: CameraOptions, why: str) -> cv2.VideoCapture:
             tries += 1
             if not opts.service and tries >= opts.reconnect_tries:
                 raise UserError(f"camera {opts.source!r} {why} and did not come back after {tries} tries") from None
-            time.sleep(delay)
+            systemd.sleep(delay)
             delay = min(delay * 2, opts.retry_max)
             continue
         print(f"edgedigit: camera {opts.source!r} back after {time.monotonic() - lost:.1f} s", file=sys.stderr,
