@@ -367,6 +367,10 @@ def serve(
     threads: ThreadsOption = None,
     min_confidence: MinConfidenceOption = MIN_CONFIDENCE,
     keep_separators: KeepSeparatorsOption = False,
+    config: Annotated[
+        Optional[Path],
+        typer.Option(help="JSON file that keeps the region dragged on the page (read at start; --roi wins)."),
+    ] = None,
 ) -> None:
     """Serve the reader over HTTP: POST /api/read, GET /api/reading, GET /metrics, and a page (no TensorFlow)."""
     from edgedigit.runtime.camera import CameraOptions, parse_roi
@@ -382,7 +386,7 @@ def serve(
         if camera is None
         else CameraOptions(source=camera, roi=parse_roi(roi), stable=max(1, stable), service=True)
     )
-    run_server(model, host, port, options, threads, min_confidence, keep_separators)
+    run_server(model, host, port, options, threads, min_confidence, keep_separators, config)
 
 
 @app.command()

@@ -80,6 +80,17 @@ def test_bad_uploads_get_a_status_and_one_error(server):
     assert status == 404
 
 
+def test_a_region_is_checked_and_applied_without_a_config_file(server):
+    for bad in (b'{"roi": [1, 2]}', b'{"roi": [0, 0, 0, 5]}', b"[1, 2, 3, 4]", b"not json"):
+        status, body = _call(server + "/api/roi", bad, {"Content-Type": "application/json"})
+        assert status == 400 and json.loads(body)["error"], bad
+    status, body = _call(server + "/api/roi", b'{"roi": [0, 0, 100, 100]}')
+    assert status == 200 and json.loads(body) == {"roi": [0, 0, 100, 100], "saved": None}  # no --config: not saved
+    assert json.loads(_call(server + "/api/roi")[1])["roi"] == [0, 0, 100, 100]
+    status, body = _call(server + "/api/roi", b'{"roi": null}')
+    assert status == 200 and json.loads(body)["roi"] is None
+
+
 def test_the_camera_reading_page_and_metrics(server):
     deadline = time.monotonic() + 60
     while True:

@@ -56,16 +56,17 @@ class CameraOptions:
     mqtt: str | None = None  # mqtt://host[:port]/topic: events are published there too
 
 
-def parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
-    """'x,y,w,h' -> a tuple of four non-negative ints (w, h positive)."""
-    if not text:
+def parse_roi(text: str | list[Any] | None, what: str = "--roi") -> tuple[int, int, int, int] | None:
+    """'x,y,w,h' (or a list of four numbers, as serve's page sends) -> four ints, x,y >= 0 and w,h > 0."""
+    if text is None or text == "":
         return None
+    values = text.split(",") if isinstance(text, str) else text
     try:
-        x, y, w, h = (int(v) for v in text.split(","))
-    except ValueError:
-        raise UserError(f"--roi must be x,y,w,h in pixels, got {text!r}") from None
+        x, y, w, h = (int(v) for v in values)
+    except (ValueError, TypeError):
+        raise UserError(f"{what} must be x,y,w,h in pixels, got {text!r}") from None
     if min(x, y) < 0 or min(w, h) <= 0:
-        raise UserError(f"--roi needs x,y >= 0 and w,h > 0, got {text!r}")
+        raise UserError(f"{what} needs x,y >= 0 and w,h > 0, got {text!r}")
     return x, y, w, h
 
 
@@ -148,10 +149,12 @@ def run(
     clock: Callable[[], float] = time.monotonic,
     listener: Callable[[dict[str, Any]], None] | None = None,
     on_frame: Callable[[np.ndarray, Reading], None] | None = None,
+    region: Callable[[], tuple[int, int, int, int] | None] | None = None,
 ) -> int:
     """Read frames until the source ends, `max_frames`, or Ctrl-C; returns the number of frames read.
     Each event goes to `out` as a JSON line, to the MQTT broker if asked, and to `listener` if given;
-    `on_frame` sees every frame with its reading (a live view)."""
+    `on_frame` sees every frame with its reading (a live view); `region`, if given, is asked for the region
+    of interest at each frame (one a user drags on serve's page) instead of `opts.roi`."""
     live = not _is_file(opts.source)
     systemd = Notifier()
     systemd.ready()  # ready even while a missing camera is waited for: the unit is up and doing its job
@@ -189,7 +192,8 @@ def run(
                 continue
             frame = got[1]
             count += 1
-            reading = read_digits(frame, classifier, top_k=1, roi=opts.roi, min_confidence=opts.min_confidence)
+            roi = opts.roi if region is None else region()
+            reading = read_digits(frame, classifier, top_k=1, roi=roi, min_confidence=opts.min_confidence)
             key = reading.number if (reading.confidence or 0.0) >= opts.min_confidence else None
             recent.append(key)
             fps = count / max(clock() - started, 1e-6)
@@ -202,7 +206,7 @@ def run(
                 last_printed = None
             if on_frame is not None:
                 on_frame(frame, reading)
-            if opts.show and _show(frame, reading, opts.roi):
+            if opts.show and _show(frame, reading, roi):
                 break
     except KeyboardInterrupt:
         pass

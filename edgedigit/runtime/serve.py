@@ -3,11 +3,13 @@
     POST /api/read       an encoded picture in the body -> the JSON `classify --json` prints for a file
     GET  /api/reading    the camera's latest event (404 without --camera)
     GET  /stream.mjpg    the camera live, with the digit boxes, the reading and the 28x28 crops the model saw
+    GET  /api/roi        the region of interest the camera reads; POST {"roi": [x, y, w, h] or null} sets it
     GET  /metrics        plain-text counters (requests, reads, errors, camera frames and events)
-    GET  /               a page that shows the live view and the latest reading, refreshed every second
+    GET  /               a page: the live view (drag on it to set the region), the reading, its confidence, fps
 
-It listens on 127.0.0.1 unless told otherwise, bounds uploads (MAX_UPLOAD), writes no file, and gives
-each failure one JSON line with an HTTP status instead of a traceback.
+It listens on 127.0.0.1 unless told otherwise, bounds uploads (MAX_UPLOAD, MAX_SETTING), writes nothing
+but the --config file (the region, atomically), and gives each failure one JSON line with an HTTP status
+instead of a traceback.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from typing import Any
 
 import cv2
 
+from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.runtime.camera import CameraOptions, annotate
+from edgedigit.runtime.camera import CameraOptions, annotate, parse_roi
 from edgedigit.runtime.camera import run as run_camera
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import MAX_FILE_BYTES, decode_image
@@ -35,23 +38,67 @@ MAX_UPLOAD = 8 * 1024 * 1024  # bytes: a 12 MP phone JPEG is 3-6 MB; more is ref
 VIEW_INTERVAL = 0.1  # s between live-view frames: 10 frames/s to a browser, the camera loop keeps its pace
 VIEW_QUALITY = 70  # JPEG quality of the live view
 VIEW_WAIT = 5.0  # s a viewer waits for a frame before the stream checks the connection again
+MAX_SETTING = 1024  # bytes: a POST /api/roi body is a few dozen
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>edgedigit</title></head>
 <body style="font-family: sans-serif"><h1>edgedigit</h1>
-<p>Reading: <span id="number" style="font-size: 3em">-</span> <span id="confidence"></span></p>
+<p>Reading: <span id="number" style="font-size: 3em">-</span> <span id="confidence"></span>
+ <span id="fps"></span></p>
 <p id="status">waiting for the camera</p>
-<img src="/stream.mjpg" alt="live view (with --camera)" style="max-width: 100%">
+<p>Region: <span id="roi">whole frame</span> <button id="clear">read the whole frame</button>
+ <span id="saved"></span></p>
+<div id="view" style="position: relative; display: inline-block; cursor: crosshair">
+<img id="live" src="/stream.mjpg" alt="live view (with --camera)" draggable="false" style="max-width: 100%">
+<div id="box" style="position: absolute; border: 2px dashed #f80; display: none; pointer-events: none"></div>
+</div>
+<p>Drag on the picture to choose where the digits are; the camera reads only there.</p>
 <script>
+const $ = (id) => document.getElementById(id);
 async function poll() {
   try {
     const r = await fetch('/api/reading');
     const e = await r.json();
-    document.getElementById('status').textContent = r.ok ? 'frame ' + e.frame + ', ' + e.timestamp : e.error;
+    $('status').textContent = r.ok ? 'frame ' + e.frame + ', ' + e.timestamp : e.error;
     if (r.ok) {
-      document.getElementById('number').textContent = e.event === 'cleared' ? '-' : e.number;
-      document.getElementById('confidence').textContent = e.confidence ? '(' + e.confidence + ')' : '';
+      $('number').textContent = e.event === 'cleared' ? '-' : e.number;
+      $('confidence').textContent = e.confidence ? '(confidence ' + e.confidence + ')' : '';
+      $('fps').textContent = e.fps ? e.fps + ' frames/s' : '';
     }
-  } catch (err) { document.getElementById('status').textContent = 'no connection'; }
+  } catch (err) { $('status').textContent = 'no connection'; }
 }
+function showRoi(body) {
+  $('roi').textContent = body.roi ? body.roi.join(', ') + ' (x, y, w, h px)' : 'whole frame';
+  $('saved').textContent = body.saved ? 'saved to ' + body.saved : (body.error || '');
+}
+async function setRoi(roi) {
+  const r = await fetch('/api/roi', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                     body: JSON.stringify({roi: roi})});
+  showRoi(await r.json());
+}
+let start = null;
+function framePoint(ev) {  // a pointer position in the camera frame's pixels
+  const img = $('live'), r = img.getBoundingClientRect();
+  const sx = img.naturalWidth / r.width, sy = img.naturalHeight / r.height;
+  return {x: Math.max(0, (ev.clientX - r.left) * sx), y: Math.max(0, (ev.clientY - r.top) * sy),
+          px: ev.clientX - r.left, py: ev.clientY - r.top};
+}
+$('view').addEventListener('pointerdown', (ev) => { start = framePoint(ev); ev.preventDefault(); });
+$('view').addEventListener('pointermove', (ev) => {
+  if (!start) return;
+  const p = framePoint(ev), box = $('box');
+  Object.assign(box.style, {display: 'block', left: Math.min(start.px, p.px) + 'px',
+    top: Math.min(start.py, p.py) + 'px', width: Math.abs(p.px - start.px) + 'px',
+    height: Math.abs(p.py - start.py) + 'px'});
+});
+$('view').addEventListener('pointerup', (ev) => {
+  if (!start) return;
+  const p = framePoint(ev), s = start;
+  start = null;
+  $('box').style.display = 'none';
+  const w = Math.round(Math.abs(p.x - s.x)), h = Math.round(Math.abs(p.y - s.y));
+  if (w > 4 && h > 4) setRoi([Math.round(Math.min(s.x, p.x)), Math.round(Math.min(s.y, p.y)), w, h]);
+});
+$('clear').addEventListener('click', () => setRoi(null));
+fetch('/api/roi').then((r) => r.json()).then(showRoi);
 setInterval(poll, 1000); poll();
 </script></body></html>
 """
@@ -74,13 +121,28 @@ class ServerState:
     viewers: int = 0
     view_changed: threading.Condition = field(default_factory=threading.Condition)
     view_at: float = 0.0
+    roi: tuple[int, int, int, int] | None = None  # where the camera reads; set from the page
+    config: Path | None = None  # where the region is saved (--config), or nowhere
+
+    def region(self) -> tuple[int, int, int, int] | None:
+        return self.roi
+
+    def set_roi(self, roi: tuple[int, int, int, int] | None) -> str | None:
+        """Save a region to the config file (atomically), then apply it; returns where it was saved."""
+        if self.config is not None:
+            settings = load_config(self.config)
+            settings["roi"] = list(roi) if roi else None
+            atomic.write_json(self.config, settings)
+        self.roi = roi
+        return None if self.config is None else str(self.config)
 
     def on_frame(self, frame: Any, reading: Any) -> None:
         """Keep the live view, at most every VIEW_INTERVAL and only while someone watches (encoding costs)."""
         now = time.monotonic()
         if self.viewers == 0 or now - self.view_at < VIEW_INTERVAL:
             return
-        ok, jpeg = cv2.imencode(".jpg", annotate(frame, reading, None), [cv2.IMWRITE_JPEG_QUALITY, VIEW_QUALITY])
+        view = annotate(frame, reading, self.roi)
+        ok, jpeg = cv2.imencode(".jpg", view, [cv2.IMWRITE_JPEG_QUALITY, VIEW_QUALITY])
         if ok:
             with self.view_changed:
                 self.view, self.view_at = jpeg.tobytes(), now
@@ -115,6 +177,8 @@ def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
                     self._json(404, {"error": why})
                 else:
                     self._json(200, latest)
+            elif self.path == "/api/roi":
+                self._json(200, {"roi": list(state.roi) if state.roi else None, "saved": None})
             elif self.path == "/stream.mjpg":
                 self._stream()
             elif self.path == "/metrics":
@@ -126,19 +190,16 @@ def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802
             state.count("requests")
-            if self.path != "/api/read":
+            limits = {"/api/read": min(MAX_UPLOAD, MAX_FILE_BYTES), "/api/roi": MAX_SETTING}
+            if self.path not in limits:
                 self._json(404, {"error": f"no such endpoint: {self.path}"})
                 return
-            try:
-                length = int(self.headers.get("Content-Length", ""))
-            except ValueError:
-                self._json(411, {"error": "send the picture as the body, with its Content-Length"})
+            data = self._body(limits[self.path])
+            if data is None:
                 return
-            if length > min(MAX_UPLOAD, MAX_FILE_BYTES):
-                self.close_connection = True  # the body is not read
-                self._json(413, {"error": f"{length} bytes is above the {MAX_UPLOAD} byte upload limit"})
+            if self.path == "/api/roi":
+                self._set_roi(data)
                 return
-            data = self.rfile.read(length)
             try:
                 img = decode_image(data, "the upload")
                 with model_lock:
@@ -150,6 +211,37 @@ def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
                 return
             state.count("reads")
             self._json(200, reading.to_json())
+
+        def _body(self, limit: int) -> bytes | None:
+            """The request body, or None after answering 411/413 (a body over `limit` is not read)."""
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                self._json(411, {"error": "send the body with its Content-Length"})
+                return None
+            if length > limit:
+                self.close_connection = True
+                self._json(413, {"error": f"{length} bytes is above the {limit} byte upload limit"})
+                return None
+            return self.rfile.read(length)
+
+        def _set_roi(self, data: bytes) -> None:
+            if not state.camera:
+                self._json(404, {"error": "no camera (start serve with --camera)"})
+                return
+            try:
+                body = json.loads(data)
+                if not isinstance(body, dict) or "roi" not in body:
+                    raise UserError('send {"roi": [x, y, w, h]} or {"roi": null}')
+                roi = parse_roi(body["roi"], "roi")
+                saved = state.set_roi(roi)
+            except (ValueError, UserError) as exc:
+                self._json(400, {"error": str(exc)})
+                return
+            except OSError as exc:
+                self._json(500, {"error": f"region applied but not saved to {state.config}: {exc.strerror}"})
+                return
+            self._json(200, {"roi": list(roi) if roi else None, "saved": saved})
 
         def _stream(self) -> None:
             """The live view as multipart JPEG, until the viewer goes away."""
@@ -194,12 +286,30 @@ def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def load_config(path: Path) -> dict[str, Any]:
+    """serve's settings file (JSON; today the region of interest); none yet is an empty one."""
+    try:
+        settings = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read --config {path}: {exc}") from None
+    if not isinstance(settings, dict):
+        raise UserError(f"--config {path} must hold a JSON object")
+    return settings
+
+
 def serve(
     model: str | Path | None, host: str, port: int, camera: CameraOptions | None, threads: int | None,
-    min_confidence: float, keep_separators: bool,
+    min_confidence: float, keep_separators: bool, config: Path | None = None,
 ) -> None:  # fmt: skip
-    """Serve until Ctrl-C or SIGTERM; with `camera`, its loop runs in a thread with its own interpreter."""
+    """Serve until Ctrl-C or SIGTERM; with `camera`, its loop runs in a thread with its own interpreter.
+    The region starts as --roi if given, else as the --config file says."""
     state = ServerState(Classifier(model, threads=threads), keep_separators, min_confidence, camera is not None)
+    state.config = config
+    if camera is not None:
+        saved = load_config(config).get("roi") if config else None
+        state.roi = camera.roi or parse_roi(saved, f"the roi in {config}")
     try:
         server = ThreadingHTTPServer((host, port), handler_for(state))
     except OSError as exc:
@@ -211,7 +321,12 @@ def serve(
         threading.Thread(
             target=run_camera,
             args=(cam, options),
-            kwargs={"out": open(os.devnull, "w"), "listener": state.on_event, "on_frame": state.on_frame},
+            kwargs={
+                "out": open(os.devnull, "w"),
+                "listener": state.on_event,
+                "on_frame": state.on_frame,
+                "region": state.region,
+            },  # fmt: skip
             daemon=True,
         ).start()
     print(f"edgedigit: serving on http://{host}:{server.server_address[1]}", flush=True)

@@ -1,0 +1,126 @@
+"""`edgedigit serve`'s page in a real headless Chromium, driven over the DevTools protocol (issue 16): the
+reading and fps appear in the DOM, the live view shows the box drawn round the digit, and dragging a
+rectangle on the picture sets the camera's region of interest, which is saved to --config and read back
+by the next start. The screenshot is kept in test-artifacts/serve-page.png."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.photos import photo
+from benchmarks.streams import mjpeg
+from tests.conftest import ROOT
+
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: .ci/run installs Debian's chromium")
+
+
+class DevTools:
+    """The DevTools protocol over a page's websocket: call(method, params) -> result; events are skipped."""
+
+    def __init__(self, url: str) -> None:
+        import websocket
+
+        self.ws, self.next_id = websocket.create_connection(url, timeout=30), 0
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                assert "error" not in message, message
+                return message["result"]
+
+    def js(self, expression: str):
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+
+def _browser(profile: Path) -> tuple[subprocess.Popen, DevTools]:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
+           f"--user-data-dir={profile}", "--window-size=900,1000", "about:blank"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    line = ""
+    while "DevTools listening on" not in line:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, "Chromium exited before its DevTools port opened"
+    port = re.search(r"ws://127\.0\.0\.1:(\d+)/", line).group(1)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as response:
+        page = next(t for t in json.load(response) if t["type"] == "page")
+    return proc, DevTools(page["webSocketDebuggerUrl"])
+
+
+def _serve(camera: str, config: Path) -> tuple[subprocess.Popen, str]:
+    cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0", "--camera", camera, "--config", str(config)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    line = proc.stdout.readline()
+    assert line.startswith("edgedigit: serving on "), proc.stderr.read()
+    return proc, line.split()[-1]
+
+
+def _wait(check, what: str, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return value
+
+
+def test_page_shows_the_reading_and_a_dragged_region_is_applied_and_saved(tmp_path, mnist):
+    seven = cv2.imencode(".jpg", cv2.resize(photo([mnist.x_test[0]], seed=2), (320, 240)))[1].tobytes()
+    config = tmp_path / "serve.json"
+    with mjpeg([("stream", seven, 100000)]) as (camera, _):
+        server, url = _serve(camera, config)
+        browser, page = _browser(tmp_path / "profile")
+        try:
+            page.call("Page.enable")
+            page.call("Page.navigate", url=url + "/")
+            _wait(lambda: page.js("document.getElementById('number').textContent") == "7", "the reading 7 in the DOM")
+            assert "frames/s" in page.js("document.getElementById('fps').textContent")
+            _wait(lambda: page.js("document.getElementById('live').naturalWidth") == 320, "the live view")
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"])
+            (ARTIFACTS / "serve-page.png").write_bytes(shot)
+            picture = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)
+            green = (picture[..., 1] > 150) & (picture[..., 0] < 80) & (picture[..., 2] < 80)
+            assert green.sum() > 50  # the live view with the box round the 7, as the browser drew it
+
+            # drag from the picture's (20, 10) to (300, 230) in frame pixels; the page shows it at its own scale
+            left, top, width = page.js("(() => { const r = document.getElementById('live')"
+                                       ".getBoundingClientRect(); return [r.left, r.top, r.width]; })()")  # fmt: skip
+            scale = width / 320
+            for kind, (x, y) in (("mousePressed", (20, 10)), ("mouseMoved", (160, 120)), ("mouseReleased", (300, 230))):
+                page.call("Input.dispatchMouseEvent", type=kind, x=left + x * scale, y=top + y * scale,
+                          button="left", buttons=0 if kind == "mouseReleased" else 1, clickCount=1)  # fmt: skip
+            roi = _wait(lambda: json.load(urllib.request.urlopen(url + "/api/roi", timeout=30))["roi"], "the roi")
+            assert [abs(a - b) <= 2 for a, b in zip(roi, [20, 10, 280, 220])] == [True] * 4, roi
+            assert json.loads(config.read_text())["roi"] == roi
+            assert "saved to" in page.js("document.getElementById('saved').textContent")
+        finally:
+            browser.kill()
+            browser.wait(timeout=10)
+            server.terminate()
+            server.wait(timeout=10)
+
+        server, url = _serve(camera, config)  # the next start reads the region it was left with
+        try:
+            with urllib.request.urlopen(url + "/api/roi", timeout=30) as response:
+                assert json.load(response)["roi"] == roi
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
