@@ -115,7 +115,7 @@ class ServerState:
     camera: bool = False
     latest: dict[str, Any] | None = None
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("requests", "reads", "read_errors", "camera_events"), 0))  # fmt: skip
+        ("requests", "reads", "read_errors", "camera_frames", "camera_events"), 0))  # fmt: skip
     lock: threading.Lock = field(default_factory=threading.Lock)
     view: bytes | None = None  # the latest annotated frame, JPEG, while someone watches
     viewers: int = 0
@@ -138,6 +138,7 @@ class ServerState:
 
     def on_frame(self, frame: Any, reading: Any) -> None:
         """Keep the live view, at most every VIEW_INTERVAL and only while someone watches (encoding costs)."""
+        self.count("camera_frames")
         now = time.monotonic()
         if self.viewers == 0 or now - self.view_at < VIEW_INTERVAL:
             return
