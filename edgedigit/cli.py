@@ -21,7 +21,7 @@ from edgedigit.runtime.camera import FRAME_TIMEOUT, RETRY_MAX
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Train, quantize and deploy a handwritten-digit reader.",
@@ -496,5 +496,5 @@ def info(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; `python -m edgedigit` gets the same name, so the same completion."""
+    app(prog_name="edgedigit")

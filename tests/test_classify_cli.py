@@ -165,3 +165,24 @@ def test_a_decompression_bomb_is_refused_from_its_header_in_bounded_memory(tmp_p
         else:
             assert run["code"] != 0 and "pixel limit" in run["err"] and "Traceback" not in run["err"]
             assert len(run["err"].strip().splitlines()) == 1
+
+
+def test_version_and_shell_completion_in_a_real_process():
+    """`--version` prints the package's version; bash completion completes commands and options."""
+    from edgedigit import __version__
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    version = subprocess.run([sys.executable, "-m", "edgedigit", "--version"], capture_output=True, text=True, env=env)
+    assert version.returncode == 0 and __version__ in version.stdout
+    completed = {}
+    for words in ("edgedigit cla", "edgedigit classify --cam", "edgedigit se"):
+        complete = {
+            **env,
+            "_EDGEDIGIT_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(words.count(" ")),
+        }
+        completed[words] = subprocess.run([sys.executable, "-m", "edgedigit"], capture_output=True, text=True,
+                                          env=complete).stdout.split()  # fmt: skip
+    assert completed == {"edgedigit cla": ["classify"], "edgedigit classify --cam": ["--camera"],
+                         "edgedigit se": ["serve"]}  # fmt: skip
