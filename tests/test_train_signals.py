@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 
@@ -85,3 +86,37 @@ def test_a_signal_stops_the_search_cleanly_and_resume_goes_on(tmp_path, mnist_pa
     assert any(p == interrupted for n, p in by_trial.items() if n > stopped[0][0])  # retried on resume
     counted = [n for n, state, why in _trials(folder) if state in ("COMPLETE", "PRUNED") and not why]
     assert len(counted) == 6  # the search went on to its trial count; the stopped trial was not counted
+
+
+def test_kill_9_loses_at_most_the_running_trial_and_resume_retries_it(tmp_path, mnist_path):
+    folder = tmp_path / "runs" / "k9"
+    proc = _train(folder, "--data", str(mnist_path), *ARGS)
+    deadline = time.monotonic() + 240
+    while not (folder / "model.keras").exists():  # trial 0 has finished: trial 1 is running
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.kill()  # kill -9: no handler runs, nothing is tidied
+    proc.communicate(timeout=60)
+    assert "RUNNING" in [state for _, state, _ in _trials(folder)]  # left as it was when the process died
+    for path in folder.iterdir():  # no half-written artifact (a writer's hidden temporary file may be left)
+        if path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.name == "model.keras":
+            assert zipfile.ZipFile(path).testzip() is None
+
+    resumed = _train(folder, "--resume")
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err[-2000:]
+    trials = _trials(folder)
+    killed = [(n, state) for n, state, why in trials if "kill -9" in why]
+    assert len(killed) == 1 and killed[0][1] == "FAIL"  # marked as what happened to it, not left RUNNING
+    with sqlite3.connect(folder / "study.db") as db:
+        params = db.execute("SELECT t.number, p.param_name, p.param_value FROM trials t JOIN trial_params p "
+                            "ON p.trial_id = t.trial_id").fetchall()  # fmt: skip
+    by_trial: dict[int, dict] = {}
+    for number, name, value in params:
+        by_trial.setdefault(number, {})[name] = value
+    assert any(p == by_trial[killed[0][0]] for n, p in by_trial.items() if n > killed[0][0])  # retried
+    counted = [n for n, state, why in trials if state in ("COMPLETE", "PRUNED") and not why]
+    assert len(counted) == 6 and json.loads((folder / "summary.json").read_text())["options"]["seed"] == 3

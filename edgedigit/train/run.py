@@ -13,7 +13,9 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import keras
 import numpy as np
 import optuna
+import sqlalchemy.exc
 from rich.console import Console
 from rich.table import Table
 
@@ -33,6 +36,7 @@ from edgedigit.train.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.train.fit import FitResult, evaluate, fit
 from edgedigit.train.progress import TrainProgress
 from edgedigit.train.search import (
+    DUPLICATE,
     INTERRUPTED,
     SEED_PRESET,
     SearchSpace,
@@ -43,6 +47,13 @@ from edgedigit.train.search import (
 from edgedigit.versions import versions as library_versions
 
 LEGACY_STUDY = "edgedigit"  # the one study name runs used before studies were named after their run
+HEARTBEAT = 10  # s between a running trial's heartbeats in the study database
+GRACE = 3 * HEARTBEAT  # s without a heartbeat before other workers take a trial for dead and retry it once
+OPEN_TRIES = 5  # workers started together race to create the tables and the study: the losers try again
+OPEN_WAIT = 1.0  # s between those tries
+# what losing that race raises: a table or study created by another worker between our check and our insert
+RACES = (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError, optuna.exceptions.DuplicatedStudyError)
+KILLED = "the process ended without a word (kill -9, power loss)"  # why a trial left RUNNING was stopped
 
 
 def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
@@ -70,29 +81,16 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         + f" / {len(split.y_val)} val images from {data.source}; "
         f"test set ({len(data.y_test)}) kept for the final report"
     )
-    storage = opts.storage or f"sqlite:///{(folder / 'study.db').resolve()}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     preset = opts.preset == "seed"
-    pruner = optuna.pruners.NopPruner() if preset else optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3)
-    try:
-        study_name = _study_name(opts, folder, storage)
-        study = optuna.create_study(
-            study_name=study_name,
-            storage=storage,
-            direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=opts.seed),
-            pruner=pruner,
-            load_if_exists=True,
-        )
-    except Exception as exc:  # noqa: BLE001 - storage back ends raise their own error types
-        detail = redact(f"{storage} ({type(exc).__name__}: {str(exc)[:100]})")  # the password stays out
-        raise UserError(f"cannot open Optuna storage {detail}") from None
+    study = _open_study(opts, folder, preset)
     if not preset and not study.trials:
         study.enqueue_trial(reference_trial(opts.budget))
-    _retry_interrupted(study)
+    _retry_interrupted(study, alone=opts.storage is None)
     state = _BestSoFar(folder, study)
     n_trials = len(SEED_PRESET) if preset else opts.trials
     remaining = max(0, n_trials - sum(_counts(t) for t in study.trials))
+    here: list[int] = []  # the trials this process ran (workers on one study each run some)
     propose = (
         preset_proposer(lambda: study.get_trials(deepcopy=False))
         if preset
@@ -112,13 +110,22 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
             )  # fmt: skip
             study.optimize(
                 objective,
-                n_trials=remaining,
+                n_trials=remaining if preset else None,  # a search stops when the study holds --trials counted
                 timeout=None if preset else opts.timeout,
-                callbacks=[lambda s, t: bars.trial_done(t, state.best_val), lambda s, t: stop.requested and s.stop()],
+                callbacks=[
+                    lambda s, t: here.append(t.number),
+                    lambda s, t: bars.trial_done(t, state.best_val),
+                    lambda s, t: (
+                        (stop.requested or sum(map(_counts, s.get_trials(deepcopy=False))) >= n_trials) and s.stop()
+                    ),
+                ],
                 gc_after_trial=True,
             )
-            if not preset and state.best_config is not None and not stop.requested:
-                final = replace(state.best_config, epochs=opts.final_epochs)
+            best_trial, best = _study_best(study)  # the study's best, whichever worker trained it
+            best = best or state.best_config
+            if not preset and best is not None and not stop.requested:
+                state.final_from = best_trial
+                final = replace(best, epochs=opts.final_epochs)
                 callbacks = [watch, bars.epoch_callback("final", final)]
                 with contextlib.suppress(interrupts.Interrupted):  # the best trial's model stays
                     state.consider_final(final, fit(final, split, opts.seed, callbacks=callbacks))
@@ -130,7 +137,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                                 exit_code=interrupts.EXIT_CODE)  # fmt: skip
             raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
         summary = _finish(
-            opts, folder, data, split, study, state, time.monotonic() - started, interrupted, mixed, extra
+            opts, folder, data, split, study, state, time.monotonic() - started, interrupted, mixed, extra, here
         )
     if interrupted:  # one line: what was kept and how to go on
         console.print(f"edgedigit: {stop.signal}: search stopped; the best model so far ({state.source}, val "
@@ -147,7 +154,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     return summary
 
 
-def _study_name(opts: TrainOptions, folder: Path, storage: str) -> str:
+def _study_name(opts: TrainOptions, folder: Path, storage: optuna.storages.BaseStorage) -> str:
     """--study, else the run's name; a run resumed from before studies were named keeps its old study."""
     if opts.study:
         return opts.study
@@ -158,13 +165,77 @@ def _study_name(opts: TrainOptions, folder: Path, storage: str) -> str:
     return folder.name
 
 
+def _open_study(opts: TrainOptions, folder: Path, preset: bool) -> optuna.Study:
+    """The run's study (or --study) in the run's own SQLite file or --storage, with heartbeats so a killed
+    worker's trial is taken for dead and retried once, and a sampler that does not replay what was tried."""
+    url = _driver(opts.storage) if opts.storage else f"sqlite:///{(folder / 'study.db').resolve()}"
+    pruner = optuna.pruners.NopPruner() if preset else optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=3)
+    for attempt in range(OPEN_TRIES):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna; they are what we need
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                storage = optuna.storages.RDBStorage(
+                    url, heartbeat_interval=HEARTBEAT, grace_period=GRACE,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+                    engine_kwargs={"pool_pre_ping": True} if opts.storage else None,
+                )  # fmt: skip
+            study = optuna.create_study(study_name=_study_name(opts, folder, storage), storage=storage,
+                                        direction="maximize", pruner=pruner, load_if_exists=True)  # fmt: skip
+            break
+        except Exception as exc:  # noqa: BLE001 - storage back ends raise their own error types
+            if attempt + 1 < OPEN_TRIES and isinstance(exc, RACES):
+                time.sleep(OPEN_WAIT)  # another worker created the same tables or study a moment ago
+                continue
+            detail = redact(f"{url} ({type(exc).__name__}: {str(exc)[:100]})")  # the password stays out
+            raise UserError(f"cannot open Optuna storage {detail}") from None
+    study.set_user_attr("options", opts.recorded())
+    study.sampler = optuna.samplers.TPESampler(seed=_sampler_seed(opts, len(study.trials)),
+                                               constant_liar=opts.storage is not None)  # fmt: skip
+    return study
+
+
+def _driver(url: str) -> str:
+    """postgresql:// (the URL the README shows) with the driver the postgres extra installs; others as given."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url.removeprefix(scheme)
+    return url
+
+
+def _sampler_seed(opts: TrainOptions, tried: int) -> int:
+    """--seed for a new run, so a seed repeats a search; a resumed run or a worker joining a shared study
+    draws new configurations rather than replaying the first ones (each worker its own stream)."""
+    if tried == 0 and opts.storage is None:
+        return opts.seed
+    worker = f"{socket.gethostname()}:{os.getpid()}" if opts.storage else ""
+    return int.from_bytes(hashlib.sha256(f"{opts.seed}:{tried}:{worker}".encode()).digest()[:4], "big")
+
+
+def _study_best(study: optuna.Study) -> tuple[int | None, TrainConfig | None]:
+    """The study's best completed trial and its configuration, whichever worker ran it."""
+    done = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)) if t.value]
+    if not done:
+        return None, None
+    best = max(done, key=lambda t: t.value)
+    return best.number, TrainConfig.from_dict(best.user_attrs["config"])
+
+
 def _counts(trial: optuna.trial.FrozenTrial) -> bool:
-    """Whether a trial counts towards --trials: finished, and not stopped by a signal (it is retried)."""
-    return trial.state.is_finished() and INTERRUPTED not in trial.user_attrs
+    """Whether a trial counts towards --trials: completed or pruned; not stopped by a signal or killed (it is
+    retried), not a configuration another trial already has."""
+    attrs = trial.user_attrs
+    done = trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return done and INTERRUPTED not in attrs and DUPLICATE not in attrs
 
 
-def _retry_interrupted(study: optuna.Study) -> None:
-    """Queue again, once each, the configurations of trials a signal stopped (a resumed search)."""
+def _retry_interrupted(study: optuna.Study, alone: bool) -> None:
+    """Queue again, once each, the configurations of trials a signal stopped (a resumed search). With the
+    run's own study file (`alone`: the run lock keeps every other process out), a trial still RUNNING was
+    killed: it is marked so and retried too; on shared storage the heartbeat finds such trials."""
+    if alone:
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            study._storage.set_trial_user_attr(t._trial_id, INTERRUPTED, KILLED)
+            study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
     retried = list(study.user_attrs.get("retried", []))
     for t in study.get_trials(deepcopy=False):
         if INTERRUPTED in t.user_attrs and t.number not in retried:
@@ -263,6 +334,7 @@ class _BestSoFar:
         self.best_config: TrainConfig | None = None
         self.source = ""
         self.final_history: dict[str, list[float]] | None = None
+        self.final_from: int | None = None  # the trial whose configuration the final retrain used
         previous = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None]
         if previous and self.path.exists():
             best = max(previous, key=lambda t: t.value)
@@ -295,6 +367,7 @@ def _finish(
     interrupted: bool,
     mixed: dict[str, Any],
     extra: tuple[np.ndarray, np.ndarray] | None,
+    here: list[int],
 ) -> dict[str, Any]:
     """Evaluate the chosen model once on the test set and write every report file."""
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
@@ -311,6 +384,7 @@ def _finish(
         "study": study.study_name,
         "model": "model.keras",
         "chosen_from": state.source,
+        "final_from_trial": state.final_from,  # the study's best trial, maybe another worker's (--study)
         "val_accuracy": round(float(state.best_val), 6),
         "test_accuracy": round(test_acc, 6),
         "params": params,
@@ -320,6 +394,8 @@ def _finish(
         "resolved": {"augment": opts.augment_strength, "elastic": opts.elastic_strength, "max_params": opts.budget},
         "training_mix": mixed,
         "trial_counts": counts,
+        "trials_here": sorted(here),  # the rest of the study's trials ran in other workers (--study)
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
         "interrupted": interrupted,
         "wall_seconds": round(wall, 1),
         "data": {

@@ -136,6 +136,7 @@ OnResult = Callable[[optuna.Trial, FitResult], None]
 
 
 INTERRUPTED = "interrupted"  # user attribute of a trial stopped by a signal: retried once on --resume
+DUPLICATE = "duplicate_of"  # user attribute of a trial whose configuration another trial has: not trained
 
 
 def make_objective(
@@ -154,6 +155,10 @@ def make_objective(
             trial.set_user_attr("note", "over the parameter budget: not trained")
             raise optuna.TrialPruned("over budget")
         trial.set_user_attr("config", config.to_dict())
+        twin = same_config(trial)
+        if twin is not None:  # workers sharing a study, or an enqueued configuration queued twice
+            trial.set_user_attr(DUPLICATE, twin)
+            raise optuna.TrialPruned(f"the configuration of trial {twin}: not trained twice")
         trial.set_user_attr("params", count_params(config.hidden))
         extra = [PruningCallback(trial)] if prune else []
         start = time.monotonic()
@@ -172,6 +177,19 @@ def make_objective(
         return result.val_accuracy
 
     return objective
+
+
+def same_config(trial: optuna.Trial) -> int | None:
+    """The number of an earlier live trial (running or finished, not stopped, not itself a duplicate) with
+    this trial's configuration, if any: what every worker on a study checks before training."""
+    config = trial.user_attrs["config"]
+    states = (optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    for other in trial.study.get_trials(deepcopy=False, states=states):
+        attrs = other.user_attrs
+        if other.number < trial.number and INTERRUPTED not in attrs and DUPLICATE not in attrs:
+            if attrs.get("config") == config:
+                return other.number
+    return None
 
 
 class HistoryRecorder(keras.callbacks.Callback):
