@@ -89,6 +89,14 @@ def test_report_ties_the_files_together(trained_run):
     text = (folder / "report.md").read_text()
     for needle in ("test accuracy", "curves.png", "confusion.png", "trials.csv", "Best configuration"):
         assert needle in text
+    summary = json.loads((folder / "summary.json").read_text())
+    chosen = text.split("## Chosen model")[1].split("##")[0]
+    assert f"**{summary['chosen_from']}**" in chosen and str(summary["val_accuracy"]) in chosen
+    assert "| `--seed` | 1 |" in text and "| `--augment` | 0.5 |" in text and "| `--elastic` | 0.8 |" in text
+    assert "{'data'" not in text  # options are a table, not a dict dump
+    completed = summary["trial_counts"]["complete"]
+    for plot in ("history.png", "importance.png")[: 1 + (completed >= 2)]:  # Optuna's own plots
+        assert (folder / plot).stat().st_size > 5000 and f"]({plot})" in text
 
 
 def test_existing_run_is_not_overwritten(trained_run, mnist_path):

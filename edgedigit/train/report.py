@@ -1,4 +1,5 @@
-"""The files a training run leaves behind: trials.csv, curves.png, confusion.png, size.png, report.md.
+"""The files a training run leaves behind: trials.csv, curves.png, confusion.png, size.png, history.png,
+importance.png, report.md.
 
 Everything is derived from the study's trials and the final summary, and written atomically.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -96,25 +98,54 @@ def plot_confusion(path: Path, y_true: np.ndarray, y_pred: np.ndarray, title: st
     return cm
 
 
-def plot_size(path: Path, rows: list[dict[str, Any]], max_kb: float | None) -> None:
-    """Validation accuracy against estimated int8 size for every trained trial."""
+def plot_size(
+    path: Path, rows: list[dict[str, Any]], max_kb: float | None, chosen: tuple[float, float] | None = None
+) -> None:
+    """Validation accuracy against estimated int8 size for every trained trial; the chosen model starred."""
     pts = [(r["int8_kb"], r["val_accuracy"]) for r in rows if r["val_accuracy"] != "" and r["int8_kb"] != ""]
     fig, ax = plt.subplots(figsize=(6, 4))
     if pts:
         kb, acc = zip(*pts)
-        ax.scatter(kb, acc, s=18)
+        ax.scatter(kb, acc, s=18, label="trials")
+    if chosen is not None:
+        ax.scatter([chosen[0]], [chosen[1]], s=160, marker="*", color="C3", zorder=3, label="chosen model")
     if max_kb is not None:
         ax.axvline(max_kb, color="red", linestyle=":", label=f"budget {max_kb:g} KiB")
-        ax.legend()
+    if pts or chosen is not None or max_kb is not None:
+        ax.legend(fontsize=8, loc="lower right")
     ax.set(xscale="log", xlabel="estimated int8 size (KiB)", ylabel="validation accuracy", title="Accuracy vs size")
     _save(fig, path)
 
 
-def write_report(path: Path, summary: dict[str, Any], rows: list[dict[str, Any]], top: int = 10) -> None:
-    """report.md: the result, the best configuration, the top trials and the figures."""
+def plot_study(folder: Path, study: optuna.Study) -> list[str]:
+    """Optuna's own optimization-history and parameter-importance plots; returns the files written (the
+    importances need two completed trials)."""
+    written = []
+    with warnings.catch_warnings():  # Optuna marks its matplotlib plots experimental
+        warnings.simplefilter("ignore")
+        ax = optuna.visualization.matplotlib.plot_optimization_history(study, target_name="validation accuracy")
+        ax.set(xlabel="trial", ylabel="validation accuracy")
+        _save(ax.figure, folder / "history.png")
+        written.append("history.png")
+        if len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))) >= 2:
+            ax = optuna.visualization.matplotlib.plot_param_importances(study, target_name="validation accuracy")
+            ax.set(xlabel="importance for validation accuracy (fANOVA, sums to 1)")
+            _save(ax.figure, folder / "importance.png")
+            written.append("importance.png")
+    return written
+
+
+def write_report(
+    path: Path, summary: dict[str, Any], rows: list[dict[str, Any]], plots: list[str] | None = None, top: int = 10
+) -> None:
+    """report.md: the chosen model and why, the options, the training mix, the top trials and the figures."""
     best = summary.get("best_config", {})
     lines = [
         f"# edgedigit training run `{summary['run']}`",
+        "",
+        "## Chosen model",
+        "",
+        _why(summary),
         "",
         "| metric | value |",
         "|---|---|",
@@ -124,6 +155,16 @@ def write_report(path: Path, summary: dict[str, Any], rows: list[dict[str, Any]]
         f"| estimated int8 size | {summary.get('int8_kb', 'n/a')} KiB |",
         f"| trials (complete / pruned / failed) | {summary.get('trial_counts', {})} |",
         f"| wall time | {summary.get('wall_seconds', 'n/a')} s |",
+        "",
+        "## Options",
+        "",
+        "As given (`summary.json` → `options`; the storage URL without its password) and, where a default",
+        "depends on others, as applied (`resolved`).",
+        "",
+        "| option | value |",
+        "|---|---|",
+        *[f"| `--{k.replace('_', '-')}` | {_cell(v)} |" for k, v in summary.get("options", {}).items()],
+        *[f"| {k} (applied) | {_cell(v)} |" for k, v in summary.get("resolved", {}).items()],
         "",
         "## Training mix",
         "",
@@ -160,8 +201,31 @@ def write_report(path: Path, summary: dict[str, Any], rows: list[dict[str, Any]]
         )
     lines += ["", "All trials: [trials.csv](trials.csv)", "", "## Learning curves", "", "![curves](curves.png)", "",
               "## Confusion matrix (test set)", "", "![confusion](confusion.png)", "",
-              "## Accuracy against size", "", "![size](size.png)", ""]  # fmt: skip
+              "## Accuracy against size (the chosen model starred)", "", "![size](size.png)", ""]  # fmt: skip
+    plots = plots or []
+    if "history.png" in plots:
+        lines += ["## Optuna: optimization history", "", "![history](history.png)", ""]
+    if "importance.png" in plots:
+        lines += ["## Optuna: parameter importances", "", "![importance](importance.png)", ""]
     atomic.write_text(path, "\n".join(lines))
+
+
+def _why(summary: dict[str, Any]) -> str:
+    """One paragraph: which model model.keras is, and why it was chosen over the others."""
+    source, val = summary.get("chosen_from", ""), summary.get("val_accuracy")
+    final_from = summary.get("final_from_trial")
+    text = f"`model.keras` is **{source}**, validation accuracy {val}, test accuracy {summary.get('test_accuracy')}."
+    if source.startswith("final"):
+        return (f"{text} The best trial's configuration (trial {final_from}) was retrained for longer, and the "
+                "retrained model scored at least as well on validation as every trial, so it was kept.")  # fmt: skip
+    if final_from is not None:
+        return (f"{text} It had the best validation accuracy of the trials run here; the longer retrain of "
+                f"trial {final_from}'s configuration scored lower on validation, so this model was kept.")  # fmt: skip
+    return f"{text} It had the best validation accuracy (the search was stopped before a final retrain)."
+
+
+def _cell(value: Any) -> str:
+    return "–" if value is None else str(value).replace("|", "\\|")
 
 
 def _g(v: Any) -> str:

@@ -419,8 +419,9 @@ def _finish(
     if state.final_history:
         curves = {"final": state.final_history, **curves}
     report.plot_curves(folder / "curves.png", curves)
-    report.plot_size(folder / "size.png", rows, int8_kb(opts.budget) if opts.budget else None)
-    report.write_report(folder / "report.md", summary, rows)
+    chosen = (summary["int8_kb"], summary["val_accuracy"])
+    report.plot_size(folder / "size.png", rows, int8_kb(opts.budget) if opts.budget else None, chosen)
+    report.write_report(folder / "report.md", summary, rows, report.plot_study(folder, study))
     return summary
 
 
