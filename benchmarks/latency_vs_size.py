@@ -23,7 +23,7 @@ import numpy as np
 
 from edgedigit.converters import tflite
 from edgedigit.runtime.classifier import load_backend
-from edgedigit.runtime.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, OUTPUT_MEANING, sha256_file, tensor_spec
+from edgedigit.runtime.manifest import FORMAT_VERSION, INPUT_MEANING, LABELS, LOGITS_MEANING, sha256_file, tensor_spec
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.model import build_model
 
@@ -45,11 +45,13 @@ def untrained(hidden: tuple[int, ...], folder: Path) -> Path:
     calibration = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
     path = folder / "-".join(map(str, hidden)) / "model.tflite"
     path.parent.mkdir(parents=True)
-    path.write_bytes(tflite.convert(build_model(TrainConfig(hidden=hidden), seed=0), "int8", calibration))
+    model = build_model(TrainConfig(hidden=hidden), seed=0)
+    path.write_bytes(tflite.convert(model, "int8", calibration, logits=True))  # as `edgedigit export` makes it
     interpreter = load_backend()[0](model_path=str(path))
     manifest = {"format_version": FORMAT_VERSION, "sha256": sha256_file(path), "labels": LABELS,
                 "input": tensor_spec(interpreter.get_input_details()[0], INPUT_MEANING),
-                "output": tensor_spec(interpreter.get_output_details()[0], OUTPUT_MEANING),
+                "output": {**tensor_spec(interpreter.get_output_details()[0], LOGITS_MEANING), "kind": "logits",
+                           "temperature": 1.0},
                 "quantization": "int8", "parity": {"passed": True}}  # fmt: skip
     path.with_suffix(".json").write_text(json.dumps(manifest))
     return path

@@ -8,6 +8,7 @@ non-zero and marks the manifest so the runtime warns before using the model.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,21 +19,21 @@ import numpy as np
 import tensorflow as tf
 
 from edgedigit import atomic
-from edgedigit.converters import parity, tflite
+from edgedigit.converters import calibration, parity, tflite
 from edgedigit.errors import UserError
-from edgedigit.options import ExportOptions
+from edgedigit.options import ExportOptions, TrainOptions
 from edgedigit.runtime.classifier import Classifier, load_backend
 from edgedigit.runtime.manifest import (
     FORMAT_VERSION,
     INPUT_MEANING,
     LABELS,
-    OUTPUT_MEANING,
+    LOGITS_MEANING,
     PREPROCESSING,
     manifest_path,
     sha256_file,
     tensor_spec,
 )
-from edgedigit.train.data import Mnist, load_mnist, representative_sample
+from edgedigit.train.data import Mnist, load_mnist, representative_sample, split_train_val
 from edgedigit.versions import versions
 
 
@@ -65,17 +66,17 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
     keras_path, run_name = resolve_source(opts.source)
     model = tflite.load_classifier(keras_path)
     out_dir = Path(opts.out) if opts.out else keras_path.parent / f"export-{opts.mode}"
-    needs_data = opts.mode == "int8" or opts.parity
-    data = load_mnist(opts.data) if needs_data else None
+    data = load_mnist(opts.data)  # int8 calibration, the temperature's validation split, parity
 
-    calibration = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
-    flatbuffer = tflite.convert(model, opts.mode, calibration)
+    sample = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
+    flatbuffer = tflite.convert(model, opts.mode, sample, logits=True)
     _check_out(out_dir)
     with atomic.atomic_folder(out_dir) as folder:  # model, manifest and parity report go in place together
         model_path = folder / "model.tflite"
         model_path.write_bytes(flatbuffer)
-        manifest = _manifest(model_path, opts, keras_path, run_name, calibration)
-        atomic.write_json(manifest_path(model_path), manifest)  # provisional: parity not yet checked
+        manifest = _manifest(model_path, opts, keras_path, run_name, sample)
+        atomic.write_json(manifest_path(model_path), manifest)  # provisional: temperature 1, parity unchecked
+        manifest["output"]["temperature"], manifest["confidence"] = _temperature(model_path, keras_path, data)
         failed: list[str] = []
         if opts.parity:
             report = _parity(model, model_path, data, opts)
@@ -88,6 +89,7 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
                 k: report[k] for k in ("float_accuracy", "exported_accuracy", "drop_pp", "agreement")
             }
             manifest["metrics"]["size_ratio"] = report["size_ratio"]
+            manifest["metrics"]["ece"] = manifest["confidence"]["ece_after"]
             manifest["parity"] = {"passed": not failed, "reason": "; ".join(failed) or "within bounds",
                                   "report": "parity.json"}  # fmt: skip
             _print_table(report, failed, log)
@@ -115,7 +117,7 @@ def _check_out(out_dir: Path) -> None:
 
 
 def _manifest(
-    model_path: Path, opts: ExportOptions, keras_path: Path, run: str, calibration: np.ndarray | None
+    model_path: Path, opts: ExportOptions, keras_path: Path, run: str, sample: np.ndarray | None
 ) -> dict[str, Any]:
     interpreter_cls, _ = load_backend()
     interp = interpreter_cls(model_path=str(model_path))
@@ -128,17 +130,51 @@ def _manifest(
         "quantization": opts.mode,
         "labels": LABELS,
         "input": tensor_spec(inp, INPUT_MEANING),
-        "output": tensor_spec(out, OUTPUT_MEANING),
+        "output": {**tensor_spec(out, LOGITS_MEANING), "kind": "logits", "temperature": 1.0},
         "preprocessing": PREPROCESSING,
         "calibration": None
-        if calibration is None
-        else {"images": int(len(calibration)), "from": "training set, stratified", "seed": opts.seed},
+        if sample is None
+        else {"images": int(len(sample)), "from": "training set, stratified", "seed": opts.seed},
         "source": {"run": run, "keras_file": str(keras_path), "keras_sha256": sha256_file(keras_path)},
         "options": asdict(opts),
         "versions": versions(tensorflow=tf, keras=keras, numpy=np),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "parity": {"passed": False, "reason": "not checked yet"},
     }
+
+
+def _temperature(model_path: Path, keras_path: Path, data: Mnist) -> tuple[float, dict[str, Any]]:
+    """Fit the temperature on the run's validation split, as the exported model reads it, and measure the
+    expected calibration error on the test set before (T = 1) and after."""
+    val_fraction, seed, limit, where = _validation_split(keras_path)
+    split = split_train_val(data, val_fraction, seed, limit)
+    clf = Classifier(model_path, warn=False)  # the provisional manifest: temperature 1
+    val_logits = calibration.log_probs(clf.predict_proba(split.x_val))
+    temperature = calibration.fit_temperature(val_logits, split.y_val)
+    test_logits = calibration.log_probs(clf.predict_proba(data.x_test))
+    y_test = data.y_test.astype(np.int64)
+    before = calibration.ece(calibration.soften(test_logits, 1.0), y_test)
+    after = calibration.ece(calibration.soften(test_logits, temperature), y_test)
+    return round(temperature, 4), {
+        "temperature": round(temperature, 4),
+        "fitted_on": where,
+        "images": len(split.y_val),
+        "ece_before": round(before, 5),
+        "ece_after": round(after, 5),
+        "ece_measured_on": "MNIST test (10k)",
+        "method": "temperature scaling: softmax(logits / T), T minimising the validation NLL",
+    }
+
+
+def _validation_split(keras_path: Path) -> tuple[float, int, int | None, str]:
+    """The validation split the run held out (from the summary.json beside its model), or the default one."""
+    summary = keras_path.parent / "summary.json"
+    if summary.is_file():
+        options = json.loads(summary.read_text()).get("options", {})
+        fraction, seed = options.get("val_fraction", TrainOptions.val_fraction), options.get("seed", TrainOptions.seed)
+        return fraction, seed, options.get("limit"), f"the run's validation split ({summary})"
+    defaults = TrainOptions()
+    return defaults.val_fraction, defaults.seed, None, "the default validation split (no summary.json beside the model)"
 
 
 def _parity(model: keras.Model, model_path: Path, data: Mnist, opts: ExportOptions) -> dict[str, Any]:

@@ -36,20 +36,30 @@ def load_classifier(path: Path) -> keras.Model:
     return model
 
 
-def float_input_twin(model: keras.Model) -> keras.Model:
-    """The same layers behind a float32 input of raw 0-255 pixels (what the converter calibrates on)."""
+def float_input_twin(model: keras.Model, logits: bool = False) -> keras.Model:
+    """The same layers behind a float32 input of raw 0-255 pixels (what the converter calibrates on); with
+    `logits`, the softmax head is replaced by a linear twin with its weights, so the device gets logits."""
     inputs = keras.Input(shape=(28, 28), dtype="float32", name="pixels")
     x = inputs
-    for layer in model.layers:
+    *body, head = model.layers
+    for layer in body:
         x = layer(x)
+    if logits:
+        if not isinstance(head, keras.layers.Dense) or head.activation is not keras.activations.softmax:
+            raise UserError(f"{model.name} does not end in a softmax Dense layer: its logits cannot be exported")
+        linear = keras.layers.Dense(head.units, name="logits")
+        x = linear(x)
+        linear.set_weights(head.get_weights())
+    else:
+        x = head(x)
     return keras.Model(inputs, x, name=f"{model.name}_export")
 
 
-def convert(model: keras.Model, mode: str, calibration: np.ndarray | None = None) -> bytes:
+def convert(model: keras.Model, mode: str, calibration: np.ndarray | None = None, logits: bool = False) -> bytes:
     """TFLite flatbuffer bytes for `mode`; int8 needs uint8 calibration images from the training set."""
     if mode not in MODES:
         raise UserError(f"unknown export mode {mode!r}; choose one of {', '.join(MODES)}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(float_input_twin(model))
+    converter = tf.lite.TFLiteConverter.from_keras_model(float_input_twin(model, logits))
     if mode == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]

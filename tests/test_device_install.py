@@ -77,10 +77,13 @@ def test_service_command_line_expands_the_settings(tmp_path):
     command = re.search(r"^ExecStart=/bin/sh -c '(.*)'$", unit, re.M).group(1).replace("$$", "$")
     command = command.replace("exec @PREFIX@/bin/edgedigit", "printf '%s\\n'")
     env = {"PATH": os.environ["PATH"], "EDGEDIGIT_CAMERA": "picam", "EDGEDIGIT_ROI": "1,2,3,4",
-           "EDGEDIGIT_MODEL": "/var/lib/edgedigit/my model"}  # fmt: skip
+           "EDGEDIGIT_MODEL": "/var/lib/edgedigit/my model", "EDGEDIGIT_MIN_CONFIDENCE": ""}  # fmt: skip
     args = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env).stdout.splitlines()
-    assert args == ["classify", "--camera", "picam", "--headless", "--service", "--threads", "1", "--min-confidence",
-                    "0.6", "--model", "/var/lib/edgedigit/my model", "--roi", "1,2,3,4"]  # fmt: skip
+    assert args == ["classify", "--camera", "picam", "--headless", "--service", "--threads", "1",
+                    "--model", "/var/lib/edgedigit/my model", "--roi", "1,2,3,4"]  # fmt: skip
+    env.update(EDGEDIGIT_MIN_CONFIDENCE="0.7", EDGEDIGIT_MQTT="mqtt://broker/meter")
+    args = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=env).stdout.splitlines()
+    assert args[7:9] == ["--min-confidence", "0.7"] and args[-2:] == ["--mqtt", "mqtt://broker/meter"]
 
 
 HARDENED = 4.0  # systemd-analyze security's exposure the unit must stay at or below (issue 16)

@@ -55,22 +55,29 @@ def test_other_modes_convert_and_agree(tmp_path, small_model_path, mnist_path, m
 
 
 def test_calibration_never_sees_test_images(tmp_path, small_model_path, mnist, monkeypatch):
-    """Every image handed to the converter for calibration is a training image."""
+    """Every image handed to the converter for calibration is a training image; the temperature is fitted
+    on the validation split, never on the test set."""
     from edgedigit.converters import tflite
     from edgedigit.converters.export import ExportOptions, export
 
     seen = []
     real_convert = tflite.convert
 
-    def spy(model, mode, calibration=None):
+    def spy(model, mode, calibration=None, logits=False):
         if calibration is not None:
             seen.append(calibration)
-        return real_convert(model, mode, calibration)
+        return real_convert(model, mode, calibration, logits)
 
     monkeypatch.setattr(tflite, "convert", spy)
+    from edgedigit.converters import calibration as confidence
+
+    fitted_on = []
+    real_fit = confidence.fit_temperature
+    monkeypatch.setattr(confidence, "fit_temperature", lambda z, y: fitted_on.append(len(y)) or real_fit(z, y))
     export(ExportOptions(source=str(small_model_path), out=str(tmp_path), data=mnist.source, parity=False,
                          calibration_size=300), log=lambda *_: None)  # fmt: skip
     assert len(seen) == 1 and 290 <= len(seen[0]) <= 310
+    assert len(fitted_on) == 1 and 5990 <= fitted_on[0] <= 6000  # the default validation split: 10% of train
     train_keys = {im.tobytes() for im in mnist.x_train}
     test_only = {im.tobytes() for im in mnist.x_test} - train_keys
     assert all(im.tobytes() in train_keys for im in seen[0])

@@ -20,19 +20,22 @@ from tests.conftest import write_image
 runner = CliRunner()
 
 
-def _export(folder, outputs: int, activation: str | None):
-    """A float32 model 28x28 -> `outputs` with a manifest that matches its bytes, as a tampered export."""
+def _export(folder, outputs: int, activation: str | None, version: int = FORMAT_VERSION):
+    """A float32 model 28x28 -> `outputs` with a manifest that matches its bytes, as a tampered export
+    (format 1 manifests had no output kind: their outputs were probabilities)."""
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(outputs, activation)])
     folder.mkdir()
     path = folder / "model.tflite"
     path.write_bytes(tflite.convert(model, "float32"))
     interpreter = load_backend()[0](model_path=str(path))
     manifest = {
-        "format_version": FORMAT_VERSION, "sha256": sha256_file(path), "labels": LABELS, "quantization": "float32",
+        "format_version": version, "sha256": sha256_file(path), "labels": LABELS, "quantization": "float32",
         "input": tensor_spec(interpreter.get_input_details()[0], INPUT_MEANING),
         "output": tensor_spec(interpreter.get_output_details()[0], OUTPUT_MEANING),
         "parity": {"passed": True},
     }  # fmt: skip
+    if version >= 2:
+        manifest["output"]["kind"] = "probabilities"
     (folder / "model.json").write_text(json.dumps(manifest))
     return folder
 
@@ -47,8 +50,9 @@ def _classify(model, digit):
     return result.exit_code, result.stderr.strip()
 
 
-def test_a_good_float_model_is_accepted(tmp_path, digit):
-    code, err = _classify(_export(tmp_path / "ok", 10, "softmax"), digit)
+@pytest.mark.parametrize("version", [1, FORMAT_VERSION])
+def test_a_good_float_model_is_accepted(tmp_path, digit, version):
+    code, err = _classify(_export(tmp_path / "ok", 10, "softmax", version), digit)
     assert code == 0, err
 
 
@@ -69,6 +73,9 @@ def test_a_model_that_is_not_a_digit_classifier_is_refused(tmp_path, digit, outp
         (lambda m: m["parity"].update(passed="yes"), "'parity.passed' must be bool, not str"),
         (lambda m: m.update(format_version=FORMAT_VERSION + 1), "newer than this edgedigit's"),
         (lambda m: m["output"].update(scale=0.5), "is not the one its manifest declares"),
+        (lambda m: m["output"].pop("kind"), "'output.kind' must be one of probabilities, logits"),
+        (lambda m: m["output"].update(temperature=0), "logits need a positive 'output.temperature'"),
+        (lambda m: m["output"].update(temperature="1.2"), "'output.temperature' must be int or float, not str"),
     ],
 )
 def test_a_manifest_with_wrong_fields_is_refused(tmp_path, digit, small_int8, edit, message):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from edgedigit.errors import UserError
-from edgedigit.runtime.manifest import read_manifest, verify_bytes
+from edgedigit.runtime.manifest import output_kind, read_manifest, verify_bytes
 
 BACKENDS = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
@@ -30,6 +30,8 @@ BACKENDS = (
 CHUNK = 1024
 NUM_CLASSES = 10
 INPUT_DTYPES = ("uint8", "int8", "float32")  # what `_quantize` can fill from raw pixels
+EXP_SAFE = 80.0  # exp() of float32 overflows above ~88.7: logits spanning less than this need no max shift
+LOG_FLOOR = 1e-30  # raw probabilities that underflowed to 0, floored before their log
 PROB_SLACK = 0.05  # int8 softmax outputs sum to 1 within a few 1/256 steps; logits are far off
 
 
@@ -120,6 +122,14 @@ class Classifier:
             raise UserError(f"cannot load {self.path} as a TFLite model ({exc})") from None
         self.input = TensorSpec.from_details(self.interpreter.get_input_details()[0])
         self.output = TensorSpec.from_details(self.interpreter.get_output_details()[0])
+        kind, self.temperature = output_kind(self.manifest)
+        self.logits = kind == "logits"  # then softmax(logits / temperature) here: calibrated, never saturated
+        # logits are dequantized and divided by the temperature in one multiply (by 1 for the raw softmax);
+        # the softmax skips subtracting the row maximum when no logit can overflow exp() in float32
+        divisors = {True: self.temperature if self.logits else 1.0, False: 1.0}
+        self._out_scale = {k: (self.output.scale or 1.0) / d for k, d in divisors.items()}
+        widest = (self.output.scale or math.inf) * 255 / min(divisors.values())
+        self._shift = self.logits and widest >= EXP_SAFE
         self._batch = 1
         self._check_model()
 
@@ -156,18 +166,30 @@ class Classifier:
         except PackageNotFoundError:
             return self.backend
 
-    def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """Float32 probabilities (N, 10) for uint8 images (N, 28, 28), in chunks to bound memory."""
+    def predict_proba(self, images: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """Float32 probabilities (N, 10) for uint8 images (N, 28, 28), in chunks to bound memory: calibrated
+        (the manifest's temperature applied), or the model's raw softmax, whose scale the number reader's
+        segmentation thresholds were tuned on."""
         images = np.asarray(images)
         if images.ndim == 2:
             images = images[None]
         if images.shape[1:] != (28, 28):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
         if len(images) <= CHUNK:
-            return self._run(images)
-        return np.concatenate([self._run(images[i : i + CHUNK]) for i in range(0, len(images), CHUNK)])
+            return self._run(images, calibrated)
+        return np.concatenate([self._run(images[i : i + CHUNK], calibrated) for i in range(0, len(images), CHUNK)])
 
-    def _run(self, batch: np.ndarray) -> np.ndarray:
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Raw softmax outputs (`calibrated=False`) -> the calibrated probabilities predict_proba gives."""
+        if not self.logits or self.temperature == 1.0:
+            return raw
+        z = np.log(np.maximum(raw, LOG_FLOOR)) / self.temperature  # log softmax: the logits up to a shift
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def _run(self, batch: np.ndarray, calibrated: bool = True) -> np.ndarray:
         if len(batch) != self._batch:
             self.interpreter.resize_tensor_input(self.input.index, [len(batch), 28, 28])
             self.interpreter.allocate_tensors()
@@ -175,10 +197,15 @@ class Classifier:
         self.interpreter.set_tensor(self.input.index, self._quantize(batch))
         self.interpreter.invoke()
         probs = self.interpreter.get_tensor(self.output.index).astype(np.float32)
-        if self.output.scale:  # in place: this runs once per camera frame
-            if self.output.zero_point:
-                probs -= self.output.zero_point
-            probs *= self.output.scale
+        if self.output.scale and self.output.zero_point:  # in place: this runs once per camera frame
+            probs -= self.output.zero_point
+        if self._out_scale[calibrated] != 1.0:
+            probs *= self._out_scale[calibrated]
+        if self.logits:
+            if self._shift:
+                probs -= probs.max(axis=1, keepdims=True)
+            np.exp(probs, out=probs)
+            probs /= probs.sum(axis=1, keepdims=True)
         return probs
 
     def _quantize(self, batch: np.ndarray) -> np.ndarray:
@@ -200,6 +227,8 @@ class Classifier:
             "path": str(self.path),
             "backend": self.backend,
             "quantization": self.manifest.get("quantization"),
+            "output": "logits, softmax on the device" if self.logits else "probabilities",
+            "temperature": self.temperature if self.logits else None,
             "input": {"dtype": self.input.dtype.name, "scale": self.input.scale, "zero_point": self.input.zero_point},
             "metrics": self.manifest.get("metrics", {}),
             "parity_passed": self.manifest.get("parity", {}).get("passed"),

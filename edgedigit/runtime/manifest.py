@@ -16,7 +16,9 @@ import numpy as np
 
 from edgedigit.errors import UserError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the output may be logits, turned into calibrated probabilities on the device
+READABLE = (1, 2)  # format 1: the output is softmax probabilities
+OUTPUT_KINDS = ("probabilities", "logits")
 LABELS = [str(d) for d in range(10)]
 PREPROCESSING = {
     "size": [28, 28],
@@ -44,6 +46,8 @@ SCHEMA: dict[str, type | tuple[type, ...]] = {
     "output.shape": list,
     "output.scale": NUMBER,
     "output.zero_point": int,
+    "output.kind": str,
+    "output.temperature": NUMBER,
     "parity": dict,
     "parity.passed": bool,
     "metrics": dict,
@@ -54,6 +58,7 @@ REQUIRED = ("format_version", "sha256", "labels", "input", "input.dtype", "input
 
 INPUT_MEANING = "raw pixels, 28x28, white digit on black"
 OUTPUT_MEANING = "class probabilities (softmax), index = digit"
+LOGITS_MEANING = "class logits, index = digit; probabilities = softmax(logits / output.temperature)"
 
 
 def tensor_spec(details: dict[str, Any], meaning: str) -> dict[str, Any]:
@@ -95,7 +100,7 @@ def read_manifest(model_path: Path) -> dict[str, Any]:
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise UserError(f"{path} is of manifest format {version}, newer than this edgedigit's {FORMAT_VERSION}: "
                         "upgrade edgedigit")  # fmt: skip
-    if version != FORMAT_VERSION:
+    if version not in READABLE or isinstance(version, bool):
         raise UserError(f"{path} is not an edgedigit manifest of format version {FORMAT_VERSION}")
     for key, kind in SCHEMA.items():
         value = _field(manifest, key)
@@ -108,7 +113,18 @@ def read_manifest(model_path: Path) -> dict[str, Any]:
             raise UserError(f"manifest {path}: '{key}' must be {names}, not {got}: re-export the model")
     if manifest["labels"] != LABELS:
         raise UserError(f"manifest {path}: labels must be the digits 0-9, got {manifest['labels']!r}")
+    kind, temperature = output_kind(manifest)
+    if kind not in OUTPUT_KINDS or (version >= 2 and "kind" not in manifest["output"]):
+        raise UserError(f"manifest {path}: 'output.kind' must be one of {', '.join(OUTPUT_KINDS)}: re-export the model")
+    if kind == "logits" and not (isinstance(temperature, NUMBER) and temperature > 0):
+        raise UserError(f"manifest {path}: logits need a positive 'output.temperature': re-export the model")
     return manifest
+
+
+def output_kind(manifest: dict[str, Any]) -> tuple[str, float]:
+    """What the model's output is ("probabilities" or "logits") and the temperature logits are divided by."""
+    output = manifest["output"]
+    return output.get("kind", "probabilities"), output.get("temperature", 1.0)
 
 
 _MISSING = object()

@@ -17,9 +17,10 @@ from edgedigit.runtime.preprocess import Digit, Page, prepare
 
 # a group the model reads with less than this is not a digit (a letter, a scribble, a smudge): the model is
 # trained to spread its probability over all ten classes for such pictures (outlier exposure). Chosen with
-# benchmarks/field_accuracy.py's sweep as the highest bar that turns away at most 1% of real digits (0.85%;
-# 0.5 turned away 1.22%); it still takes 13% of the generated non-digits for digits
-MIN_CONFIDENCE = 0.4
+# benchmarks/field_accuracy.py's sweep as the highest bar that turns away at most 1% of real digits (0.89%;
+# 0.4 turned away 1.05%); it still takes 13% of the generated non-digits for digits. The bar acts on the
+# calibrated probabilities the exporter's temperature gives (model.json: output.temperature)
+MIN_CONFIDENCE = 0.35
 DOUBTFUL = 0.9  # a digit read with less than this is named as the doubtful one of its number
 
 
@@ -105,13 +106,16 @@ def read_digits(
     groups = [(n, line, group) for n, line in enumerate(found) for group in line.groups]
     if not groups:
         return Reading()
-    probs = classifier.predict_proba(np.array([g.whole.image for _, _, g in groups]))
+    # segmentation decides on the model's raw softmax (its thresholds were tuned on that scale); what is
+    # reported, and the confidence bar, use the calibrated probabilities
+    probs = classifier.predict_proba(np.array([g.whole.image for _, _, g in groups]), calibrated=False)
     digits = [g.whole for _, _, g in groups]
     line_of = [n for n, _, _ in groups]
     # groups that may be digits written touching: cut, scored in one more batch, read along the best path
     doubtful = [k for k, ((_, line, g), p) in enumerate(zip(groups, probs)) if line.worth_cutting(g, p.max())]
     if doubtful:
         digits, line_of, probs = _cut(page, labels, groups, probs, doubtful, classifier)
+    probs = classifier.calibrate(probs)
     best = probs.max(axis=1)
     rejected = []
     if best.min() < min_confidence:  # rare: keep the common path to one comparison
@@ -150,7 +154,7 @@ def _cut(
     path; returns every group's digits, their lines and their probabilities, left to right."""
     cuts = {k: segment.cuts(page, labels, groups[k][1], groups[k][2]) for k in doubtful}
     pieces = [d.image for k in doubtful for d in cuts[k].candidates[1:]]  # the whole groups are scored
-    piece_probs = classifier.predict_proba(np.array(pieces)) if pieces else probs[:0]
+    piece_probs = classifier.predict_proba(np.array(pieces), calibrated=False) if pieces else probs[:0]
     digits, line_of, rows, start = [], [], [], 0
     for k, (n, _, group) in enumerate(groups):
         if k not in cuts:
