@@ -33,6 +33,7 @@ from edgedigit.runtime.manifest import (
     sha256_file,
     tensor_spec,
 )
+from edgedigit.sizes import BYTES_PER_KIB
 from edgedigit.train.data import Mnist, load_mnist, representative_sample, split_train_val
 from edgedigit.versions import versions
 
@@ -77,10 +78,11 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
         manifest = _manifest(model_path, opts, keras_path, run_name, sample)
         atomic.write_json(manifest_path(model_path), manifest)  # provisional: temperature 1, parity unchecked
         manifest["output"]["temperature"], manifest["confidence"] = _temperature(model_path, keras_path, data)
-        failed: list[str] = []
+        over_budget = _budget_check(model_path, keras_path, opts.mode)
+        failed: list[str] = over_budget
         if opts.parity:
             report = _parity(model, model_path, data, opts)
-            failed = parity.check(report, parity.Gate(opts.max_drop_pp, opts.min_agreement))
+            failed = parity.check(report, parity.Gate(opts.max_drop_pp, opts.min_agreement)) + over_budget
             report["gate"] = {"max_drop_pp": opts.max_drop_pp, "min_agreement": opts.min_agreement,
                               "passed": not failed, "failed": failed}  # fmt: skip
             report["seconds"] = round(time.monotonic() - started, 1)
@@ -94,7 +96,9 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
                                   "report": "parity.json"}  # fmt: skip
             _print_table(report, failed, log)
         else:
-            manifest["parity"] = {"passed": False, "reason": "skipped with --no-parity"}
+            manifest["parity"] = {"passed": False, "reason": "; ".join(["skipped with --no-parity", *failed])}
+            for line in failed:
+                log(f"gate: FAIL: {line}")
         atomic.write_json(manifest_path(model_path), manifest)
     model_path = out_dir / "model.tflite"
     log(f"wrote {model_path} ({model_path.stat().st_size} bytes) and {manifest_path(model_path).name} "
@@ -141,6 +145,16 @@ def _manifest(
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "parity": {"passed": False, "reason": "not checked yet"},
     }
+
+
+def _budget_check(model_path: Path, keras_path: Path, mode: str) -> list[str]:
+    """The int8 file against the run's --max-kb (which counts the whole file): a failure line, or none."""
+    summary = keras_path.parent / "summary.json"
+    max_kb = json.loads(summary.read_text()).get("options", {}).get("max_kb") if summary.is_file() else None
+    size = model_path.stat().st_size
+    if mode != "int8" or max_kb is None or size <= max_kb * BYTES_PER_KIB:
+        return []
+    return [f"the int8 file is {size} bytes, over the run's --max-kb {max_kb:g} ({int(max_kb * BYTES_PER_KIB)} bytes)"]
 
 
 def _temperature(model_path: Path, keras_path: Path, data: Mnist) -> tuple[float, dict[str, Any]]:

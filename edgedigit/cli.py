@@ -119,8 +119,16 @@ def _importable(module: str) -> bool:
 
 
 def _quiet_tensorflow() -> None:
+    """TensorFlow prints its start-up lines (oneDNN, CUDA probing, CPU features) on fd 2 before its log level
+    applies: it is imported and its devices listed with fd 2 pointed at /dev/null, once, here."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from edgedigit.runtime.classifier import native_stderr_silenced
+
+    with native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
 
 
 @app.command()
@@ -272,7 +280,7 @@ def export(
     result = run_export(opts)
     if result.failed:
         fail(
-            "parity gate failed: "
+            "export gate failed: "
             + "; ".join(result.failed)
             + f" (manifest {result.model_path.with_suffix('.json')} marked as not passing)",
             1,

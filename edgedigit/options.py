@@ -10,9 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from edgedigit.errors import UserError
+from edgedigit.sizes import Budget, count_params, int8_file_bytes
 
-SMALL_BUDGET = 100_000
-PARAMS_PER_KIB = 1024  # an int8 weight is one byte: the one place KiB and parameters are converted
 ELASTIC_PX = 0.5
 # the field recipe (benchmarks/field_accuracy.py): shares of the MNIST training part added to it
 FONT_SHARE = 0.1  # digits rendered from fonts: European 1s, closed 4s, straight-tailed 9s
@@ -62,10 +61,9 @@ class TrainOptions:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
         if self.resume and self.force:
             raise UserError("--resume and --force contradict each other: pick one")
-        from edgedigit.train.config import count_params  # TF-free; imported here as config imports this module
-
-        if self.budget is not None and self.budget < count_params([16]):
-            raise UserError(f"the budget ({self.budget} parameters) is below the smallest MLP ({count_params([16])})")
+        if not self.budget.fits([16]):
+            smallest = f"16 hidden units: {count_params([16])} parameters, {int8_file_bytes([16])} bytes of int8 file"
+            raise UserError(f"the budget ({self.budget.describe()}) is below the smallest MLP ({smallest})")
         for name in ("augment", "elastic"):
             if (getattr(self, name) or 0) < 0:
                 raise UserError(f"--{name} must be 0 (off) or positive")
@@ -83,28 +81,26 @@ class TrainOptions:
 
     @property
     def augment_strength(self) -> float:
-        """--augment as given; unset: 0.6, or 0 under a budget of SMALL_BUDGET parameters (small nets underfit)."""
+        """--augment as given; unset: 0.6, or 0 under a small budget (small nets underfit)."""
         if self.augment is not None:
             return self.augment
         return 0.0 if self._small else 0.6
 
     @property
     def elastic_strength(self) -> float:
-        """--elastic as given; unset: ELASTIC_PX, or 0 under a budget of SMALL_BUDGET parameters."""
+        """--elastic as given; unset: ELASTIC_PX, or 0 under a small budget."""
         if self.elastic is not None:
             return self.elastic
         return 0.0 if self._small else ELASTIC_PX
 
     @property
     def _small(self) -> bool:
-        return self.budget is not None and self.budget < SMALL_BUDGET
+        return self.budget.small
 
     @property
-    def budget(self) -> int | None:
-        """The tighter of --max-params and --max-kb (1 KiB of int8 weights = PARAMS_PER_KIB parameters)."""
-        kb_limit = None if self.max_kb is None else int(self.max_kb * PARAMS_PER_KIB)
-        limits = [v for v in (self.max_params, kb_limit) if v]
-        return min(limits) if limits else None
+    def budget(self) -> Budget:
+        """--max-params and --max-kb (bytes of the exported int8 file, flatbuffer overhead included)."""
+        return Budget.of(self.max_params, self.max_kb)
 
 
 def redact(url: str | None) -> str | None:

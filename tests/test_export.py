@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -89,7 +90,7 @@ def test_impossible_gate_fails_loudly_and_marks_the_manifest(tmp_path, small_mod
     args = ["export", str(small_model_path), "--int8", "--out", str(out), "--data", str(mnist_path), "--max-drop", "-1"]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
-    assert "--max-drop" in result.stderr and "parity gate failed" in result.stderr
+    assert "--max-drop" in result.stderr and "export gate failed" in result.stderr
     manifest = json.loads((out / "model.json").read_text())
     assert manifest["parity"]["passed"] is False
     assert json.loads((out / "parity.json").read_text())["gate"]["passed"] is False
@@ -189,3 +190,21 @@ def test_an_export_replaces_its_folder_whole_or_not_at_all(tmp_path, small_model
     refused = runner.invoke(app, [*args, "--float32"])
     assert refused.exit_code == 2 and "holds other files (notes.txt)" in refused.stderr
     assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("max_kb, passes", [(200, True), (50, False)])
+def test_the_int8_file_is_held_to_the_runs_max_kb(tmp_path, small_model_path, mnist_path, max_kb, passes):
+    """--max-kb bounds the exported file, flatbuffer overhead included, checked on the real file."""
+    from edgedigit.sizes import int8_file_bytes
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copyfile(small_model_path, run / "model.keras")
+    (run / "summary.json").write_text(json.dumps({"options": {"max_kb": max_kb, "val_fraction": 0.1, "seed": 0}}))
+    result = runner.invoke(app, ["export", str(run), "--int8", "--data", str(mnist_path)])
+    size = (run / "export-int8" / "model.tflite").stat().st_size
+    assert size <= int8_file_bytes([128]) < 200 * 1024  # the estimate the search uses is an upper bound
+    manifest = json.loads((run / "export-int8" / "model.json").read_text())
+    assert (result.exit_code == 0) == passes and manifest["parity"]["passed"] == passes
+    if not passes:
+        assert f"the int8 file is {size} bytes, over the run's --max-kb 50 (51200 bytes)" in result.stderr

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from edgedigit.train.config import TrainConfig, count_params
+from edgedigit.sizes import count_params
+from edgedigit.train.config import TrainConfig
 from edgedigit.train.model import build_model, compile_model
 
 

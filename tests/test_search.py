@@ -1,17 +1,24 @@
-"""The search space respects the parameter budget; the seed preset carries the seed's settings."""
+"""The search space respects the budget (parameters, or bytes of the int8 file); the seed preset carries the
+seed's settings."""
 
 from __future__ import annotations
 
 import optuna
 import pytest
 
-from edgedigit.train.config import count_params
+from edgedigit.sizes import Budget, count_params, int8_file_bytes
 from edgedigit.train.search import SEED_PRESET, SearchSpace, reference_trial
 
+BUDGETS = [Budget(max_params=32 * 1024), Budget(max_params=100_000), Budget(max_bytes=32 * 1024), Budget()]
 
-@pytest.mark.parametrize("budget", [32 * 1024, 100_000, None])
+
+def _cost(budget: Budget, hidden) -> int:
+    return count_params(hidden) if budget.max_params else int8_file_bytes(hidden)
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
 def test_every_proposal_fits_the_budget(budget):
-    space = SearchSpace(epochs=3, augment=1.0, max_params=budget)
+    space = SearchSpace(epochs=3, augment=1.0, budget=budget)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     sizes = []
     for _ in range(60):
@@ -19,23 +26,26 @@ def test_every_proposal_fits_the_budget(budget):
         config = space.suggest(trial)
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         if config is not None:
-            sizes.append(count_params(config.hidden))
+            sizes.append(_cost(budget, config.hidden))
             assert config.epochs == 3 and config.augment == 1.0
             assert 1 <= len(config.hidden) <= 4
             assert (config.momentum == 0) or config.optimizer == "sgd"
     assert len(sizes) >= 20
-    if budget is not None:
-        assert max(sizes) <= budget
-        assert max(sizes) > 0.5 * budget  # the space reaches up to the budget, not just tiny nets
+    if budget.bounded:
+        limit = budget.max_params or budget.max_bytes
+        assert max(sizes) <= limit
+        assert max(sizes) > 0.5 * limit  # the space reaches up to the budget, not just tiny nets
 
 
-@pytest.mark.parametrize("budget, hidden", [(None, (512, 512)), (32 * 1024, (41,)), (100_000, (125,))])
+@pytest.mark.parametrize("budget, hidden", zip(BUDGETS, [(41,), (125,), (34,), (512, 512)]))
 def test_reference_trial_is_a_valid_point_of_the_space(budget, hidden):
     study = optuna.create_study()
     study.enqueue_trial(reference_trial(budget))
-    config = SearchSpace(epochs=1, augment=0.5, max_params=budget).suggest(study.ask())
+    config = SearchSpace(epochs=1, augment=0.5, budget=budget).suggest(study.ask())
     assert config.hidden == hidden and config.optimizer == "adam" and config.learning_rate == 1e-3
-    assert budget is None or count_params(hidden) <= budget < count_params([hidden[0] + 1])
+    if budget.bounded:  # the widest single layer that fits
+        limit = budget.max_params or budget.max_bytes
+        assert _cost(budget, hidden) <= limit < _cost(budget, [hidden[0] + 1])
 
 
 def test_seed_preset_has_the_seed_settings():

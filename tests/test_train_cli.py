@@ -44,16 +44,16 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     best = summary["best_config"]
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
-    assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "max_params": None}
+    assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "max_params": None, "max_int8_bytes": None}
     mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded
     assert {k: summary["options"][k] for k in ("fonts", "flag_ones", "non_digits", "box_fill")} == {
         "fonts": 0.1, "flag_ones": 0.5, "non_digits": 0.1, "box_fill": 0.1}  # fmt: skip
     assert mix["mnist"] == summary["data"]["train"] and mix["non_digits"] == int(0.1 * mix["mnist"])
     assert mix["font_digits"] > 0.08 * mix["mnist"] and mix["box_filled"] > 0.08 * mix["mnist"]
-    from edgedigit.train.config import count_params
+    from edgedigit.sizes import count_params, int8_file_bytes
 
     assert summary["params"] == count_params(best["hidden"])
-    assert summary["int8_kb"] == pytest.approx(summary["params"] / 1024, abs=0.1)
+    assert summary["int8_kb"] == pytest.approx(int8_file_bytes(best["hidden"]) / 1024, abs=0.1)
     assert sum(map(sum, summary["confusion_matrix"])) == 10000
     diag = sum(summary["confusion_matrix"][i][i] for i in range(10))
     assert diag / 10000 == pytest.approx(summary["test_accuracy"], abs=1e-4)

@@ -69,7 +69,7 @@ def resolve_model(path: str | Path | None) -> Path:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
+def native_stderr_silenced() -> Iterator[None]:
     """Point file descriptor 2 at /dev/null for a moment: native libraries log there, not to sys.stderr."""
     try:
         saved = os.dup(2)
@@ -115,7 +115,7 @@ class Classifier:
             )
         interpreter_cls, self.backend = load_backend()
         try:
-            with _native_stderr_silenced():  # the backend's "Created XNNPACK delegate" INFO line
+            with native_stderr_silenced():  # the backend's "Created XNNPACK delegate" INFO line
                 self.interpreter = interpreter_cls(model_path=str(self.path), num_threads=threads)
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:

@@ -8,10 +8,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from edgedigit.options import PARAMS_PER_KIB
-
-INPUT_PIXELS = 28 * 28
-NUM_CLASSES = 10
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "inverse_time")
 
@@ -73,14 +69,3 @@ class TrainConfig:
     @property
     def label(self) -> str:
         return "-".join(str(u) for u in self.hidden)
-
-
-def count_params(hidden: tuple[int, ...] | list[int]) -> int:
-    """Trainable parameters of the MLP 784 -> hidden... -> 10 (weights plus biases)."""
-    sizes = [INPUT_PIXELS, *hidden, NUM_CLASSES]
-    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
-
-
-def int8_kb(params: int) -> float:
-    """Estimated int8 TFLite size in KiB: one byte a weight (biases are int32, a small excess)."""
-    return params / PARAMS_PER_KIB

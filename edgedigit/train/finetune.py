@@ -20,8 +20,9 @@ from rich.console import Console
 from edgedigit import atomic
 from edgedigit.errors import UserError
 from edgedigit.options import TrainOptions
+from edgedigit.sizes import count_params
 from edgedigit.train import field_mix
-from edgedigit.train.config import TrainConfig, count_params
+from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import load_mnist, split_train_val
 from edgedigit.train.fit import evaluate, fit
 from edgedigit.train.progress import TrainProgress

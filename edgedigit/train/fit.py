@@ -9,8 +9,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from edgedigit.sizes import NUM_CLASSES
 from edgedigit.train.augment import Distortion, random_distort
-from edgedigit.train.config import NUM_CLASSES, TrainConfig
+from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Split
 from edgedigit.train.model import build_model, compile_model
 

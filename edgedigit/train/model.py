@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import keras
 
-from edgedigit.train.config import NUM_CLASSES, TrainConfig
+from edgedigit.sizes import NUM_CLASSES
+from edgedigit.train.config import TrainConfig
 
 
 def build_model(config: TrainConfig, seed: int | None = None) -> keras.Sequential:

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 
 from edgedigit import atomic  # noqa: E402
-from edgedigit.train.config import int8_kb  # noqa: E402
+from edgedigit.sizes import int8_kib  # noqa: E402
 
 CONFIG_COLUMNS = [
     "optimizer", "learning_rate", "momentum", "weight_decay", "dropout",
@@ -39,6 +39,7 @@ def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
     for t in trials:
         cfg = t.user_attrs.get("config", {})
         params = t.user_attrs.get("params")
+        hidden = cfg.get("hidden")
         rows.append(
             {
                 "number": t.number,
@@ -47,7 +48,7 @@ def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
                 "epochs_run": t.user_attrs.get("epochs_run", 0),
                 "seconds": t.user_attrs.get("seconds", ""),
                 "params": params if params is not None else "",
-                "int8_kb": round(int8_kb(params), 1) if params is not None else "",
+                "int8_kb": round(int8_kib(hidden), 1) if params is not None and hidden else "",
                 "hidden": "-".join(str(u) for u in cfg.get("hidden", [])),
                 **{k: cfg.get(k, "") for k in CONFIG_COLUMNS},
                 "preset": t.user_attrs.get("preset", ""),
@@ -152,7 +153,7 @@ def write_report(
         f"| test accuracy (touched once) | {summary.get('test_accuracy', 'n/a')} |",
         f"| validation accuracy | {summary.get('val_accuracy', 'n/a')} |",
         f"| parameters | {summary.get('params', 'n/a')} |",
-        f"| estimated int8 size | {summary.get('int8_kb', 'n/a')} KiB |",
+        f"| estimated int8 file | {summary.get('int8_kb', 'n/a')} KiB |",
         f"| trials (complete / pruned / failed) | {summary.get('trial_counts', {})} |",
         f"| wall time | {summary.get('wall_seconds', 'n/a')} s |",
         "",

@@ -30,8 +30,9 @@ from rich.table import Table
 from edgedigit import atomic
 from edgedigit.errors import UserError
 from edgedigit.options import TrainOptions, redact
+from edgedigit.sizes import BYTES_PER_KIB, count_params, int8_kib
 from edgedigit.train import field_mix, interrupts, report, synth
-from edgedigit.train.config import TrainConfig, count_params, int8_kb
+from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.train.fit import FitResult, evaluate, fit
 from edgedigit.train.progress import TrainProgress
@@ -94,7 +95,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     propose = (
         preset_proposer(lambda: study.get_trials(deepcopy=False))
         if preset
-        else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, max_params=opts.budget).suggest
+        else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, budget=opts.budget).suggest
     )
 
     # from here on, a first Ctrl-C or SIGTERM stops the search cleanly and a second one at once
@@ -388,10 +389,15 @@ def _finish(
         "val_accuracy": round(float(state.best_val), 6),
         "test_accuracy": round(test_acc, 6),
         "params": params,
-        "int8_kb": round(int8_kb(params), 1),
+        "int8_kb": round(int8_kib(state.best_config.hidden), 1),  # the estimate; export measures the file
         "best_config": state.best_config.to_dict(),
         "options": opts.recorded(),
-        "resolved": {"augment": opts.augment_strength, "elastic": opts.elastic_strength, "max_params": opts.budget},
+        "resolved": {
+            "augment": opts.augment_strength,
+            "elastic": opts.elastic_strength,
+            "max_params": opts.budget.max_params,
+            "max_int8_bytes": opts.budget.max_bytes,
+        },  # fmt: skip
         "training_mix": mixed,
         "trial_counts": counts,
         "trials_here": sorted(here),  # the rest of the study's trials ran in other workers (--study)
@@ -420,7 +426,8 @@ def _finish(
         curves = {"final": state.final_history, **curves}
     report.plot_curves(folder / "curves.png", curves)
     chosen = (summary["int8_kb"], summary["val_accuracy"])
-    report.plot_size(folder / "size.png", rows, int8_kb(opts.budget) if opts.budget else None, chosen)
+    max_kb = opts.budget.max_bytes / BYTES_PER_KIB if opts.budget.max_bytes else None
+    report.plot_size(folder / "size.png", rows, max_kb, chosen)
     report.write_report(folder / "report.md", summary, rows, report.plot_study(folder, study))
     return summary
 
@@ -453,7 +460,7 @@ def _print_top(console: Console, study: optuna.Study, top: int = 8) -> None:
         cfg = t.user_attrs["config"]
         table.add_row(str(t.number), f"{t.value:.4f}", "-".join(map(str, cfg["hidden"])), cfg["optimizer"],
                       f"{cfg['learning_rate']:.3g}", str(cfg["batch_size"]), f"{cfg['dropout']:.2f}",
-                      str(t.user_attrs.get("epochs_run")), f"{int8_kb(t.user_attrs['params']):.1f}")  # fmt: skip
+                      str(t.user_attrs.get("epochs_run")), f"{int8_kib(cfg['hidden']):.1f}")  # fmt: skip
     console.print(table)
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import keras
 import optuna
 
-from edgedigit.train.config import INPUT_PIXELS, NUM_CLASSES, TrainConfig, count_params
+from edgedigit.sizes import Budget, count_params
+from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Split
 from edgedigit.train.fit import FitResult, fit
 from edgedigit.train.interrupts import Interrupted
@@ -59,15 +60,15 @@ class SearchSpace:
     epochs: int
     augment: float
     elastic: float = 0.0
-    max_params: int | None = None
+    budget: Budget = Budget()
     max_layers: int = 4
 
     def suggest(self, trial: optuna.Trial) -> TrainConfig | None:
-        """A configuration within the parameter budget, or None when this depth cannot fit it."""
+        """A configuration within the budget, or None when this depth cannot fit it."""
         n_layers = trial.suggest_int("n_layers", 1, self.max_layers)
         hidden: list[int] = []
         for i in range(n_layers):
-            cap = self._max_units(hidden, n_layers - i - 1)
+            cap = widest(self.budget, hidden, n_layers - i - 1)
             if cap < MIN_UNITS:
                 return None
             hidden.append(trial.suggest_int(f"units_{i}", MIN_UNITS, cap, log=True))
@@ -92,28 +93,29 @@ class SearchSpace:
             elastic=self.elastic,
         )
 
-    def _max_units(self, chosen: list[int], layers_after: int) -> int:
-        """The widest next layer that still leaves room for the remaining layers at minimum width."""
-        if self.max_params is None:
-            return MAX_UNITS
-        best = 0
-        lo, hi = 1, MAX_UNITS
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            if count_params([*chosen, mid, *([MIN_UNITS] * layers_after)]) <= self.max_params:
-                best, lo = mid, mid + 1
-            else:
-                hi = mid - 1
-        return best
+
+def widest(budget: Budget, chosen: list[int], layers_after: int) -> int:
+    """The widest next layer that still leaves room for the remaining layers at minimum width (0: none)."""
+    if not budget.bounded:
+        return MAX_UNITS
+    best = 0
+    lo, hi = 1, MAX_UNITS
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if budget.fits([*chosen, mid, *([MIN_UNITS] * layers_after)]):
+            best, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    return best
 
 
-def reference_trial(max_params: int | None) -> dict[str, object]:
+def reference_trial(budget: Budget) -> dict[str, object]:
     """A known-good point tried first, so even a short search has one to beat: the recipe's
     784-512-512-10 (Adam, dropout 0.25), or under a tight budget the widest single hidden layer that fits."""
-    if max_params is None or count_params([512, 512]) <= max_params:
+    if budget.fits([512, 512]):
         return {"n_layers": 2, "units_0": 512, "units_1": 512, "optimizer": "adam", "lr_adam": 1e-3,
                 "dropout": 0.25, "weight_decay": 1e-5, "batch_size": 128}  # fmt: skip
-    width = min(MAX_UNITS, max(MIN_UNITS, (max_params - NUM_CLASSES) // (INPUT_PIXELS + 1 + NUM_CLASSES)))
+    width = max(MIN_UNITS, widest(budget, [], 0))
     return {"n_layers": 1, "units_0": width, "optimizer": "adam", "lr_adam": 1e-3, "dropout": 0.0,
             "weight_decay": 1e-6, "batch_size": 64}  # fmt: skip
 

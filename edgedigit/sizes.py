@@ -1,0 +1,72 @@
+"""What an MLP costs: parameters, and bytes of its exported int8 TFLite file, without TensorFlow.
+
+`--max-params` bounds the first and `--max-kb` the second, flatbuffer overhead included, so a budget means
+the file a user copies to the device; the exporter checks the real file against it. The byte estimate is
+a linear model fitted to int8 exports of MLPs from 16 to 445-358-518-16 units (benchmarks: Training),
+with margin so that it is an upper bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+INPUT_PIXELS = 28 * 28
+NUM_CLASSES = 10
+BYTES_PER_KIB = 1024
+# An int8 export stores each weight in one byte; per output unit an int32 bias plus per-channel scales and
+# zero points for weights and bias (float32 + int64 each); per layer an operator, tensor records and names;
+# once, the flatbuffer header, the input, rescaling and reshape operators. Fitted residuals were within
+# 600 bytes; INT8_FIXED_BYTES carries about 800 bytes of slack.
+INT8_BYTES_PER_UNIT = 29
+INT8_BYTES_PER_LAYER = 230
+INT8_FIXED_BYTES = 4000
+SMALL_BUDGET = 100_000  # parameters (or bytes): under this, a network is small enough to underfit
+
+
+def count_params(hidden: Sequence[int]) -> int:
+    """Trainable parameters of the MLP 784 -> hidden... -> 10 (weights plus biases)."""
+    sizes = [INPUT_PIXELS, *hidden, NUM_CLASSES]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def int8_file_bytes(hidden: Sequence[int]) -> int:
+    """An upper estimate of the int8 TFLite file `edgedigit export --int8` writes for this MLP."""
+    units, layers = sum(hidden) + NUM_CLASSES, len(hidden) + 1
+    weights = count_params(hidden) - units  # the biases are counted per unit
+    return weights + INT8_BYTES_PER_UNIT * units + INT8_BYTES_PER_LAYER * layers + INT8_FIXED_BYTES
+
+
+def int8_kib(hidden: Sequence[int]) -> float:
+    return int8_file_bytes(hidden) / BYTES_PER_KIB
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a model may cost: parameters (--max-params) and bytes of its int8 file (--max-kb)."""
+
+    max_params: int | None = None
+    max_bytes: int | None = None
+
+    @classmethod
+    def of(cls, max_params: int | None, max_kb: float | None) -> Budget:
+        return cls(max_params, None if max_kb is None else int(max_kb * BYTES_PER_KIB))
+
+    @property
+    def bounded(self) -> bool:
+        return self.max_params is not None or self.max_bytes is not None
+
+    @property
+    def small(self) -> bool:
+        """Under SMALL_BUDGET parameters or bytes: such nets underfit, so distortion defaults to off."""
+        return any(v is not None and v < SMALL_BUDGET for v in (self.max_params, self.max_bytes))
+
+    def fits(self, hidden: Sequence[int]) -> bool:
+        return (self.max_params is None or count_params(hidden) <= self.max_params) and (
+            self.max_bytes is None or int8_file_bytes(hidden) <= self.max_bytes
+        )
+
+    def describe(self) -> str:
+        parts = [f"{self.max_params} parameters" if self.max_params is not None else "",
+                 f"{self.max_bytes} bytes of int8 file" if self.max_bytes is not None else ""]  # fmt: skip
+        return " and ".join(p for p in parts if p) or "no budget"
