@@ -61,8 +61,10 @@ class TrainOptions:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
         if self.resume and self.force:
             raise UserError("--resume and --force contradict each other: pick one")
-        if not self.budget.fits([16]):
-            smallest = f"16 hidden units: {count_params([16])} parameters, {int8_file_bytes([16])} bytes of int8 file"
+        pool = max(self.budget.pools)  # the smallest model the search may build
+        if not self.budget.fits([16], pool):
+            smallest = (f"16 hidden units on {28 // pool}x{28 // pool} inputs: {count_params([16], pool)} parameters, "
+                        f"{int8_file_bytes([16], pool)} bytes of int8 file")  # fmt: skip
             raise UserError(f"the budget ({self.budget.describe()}) is below the smallest MLP ({smallest})")
         for name in ("augment", "elastic"):
             if (getattr(self, name) or 0) < 0:

@@ -19,26 +19,29 @@ BYTES_PER_KIB = 1024
 # once, the flatbuffer header, the input, rescaling and reshape operators. Fitted residuals were within
 # 600 bytes; INT8_FIXED_BYTES carries about 800 bytes of slack.
 INT8_BYTES_PER_UNIT = 29
-INT8_BYTES_PER_LAYER = 230
+INT8_BYTES_PER_LAYER = 330
 INT8_FIXED_BYTES = 4000
+INT8_POOL_BYTES = 900  # the reshape and average-pool operators of a model that downsamples its input
+POOLS = (1, 2, 4)  # input downsampling inside the model: 28x28, 14x14 or 7x7 averages of the raw pixels
 SMALL_BUDGET = 100_000  # parameters (or bytes): under this, a network is small enough to underfit
 
 
-def count_params(hidden: Sequence[int]) -> int:
-    """Trainable parameters of the MLP 784 -> hidden... -> 10 (weights plus biases)."""
-    sizes = [INPUT_PIXELS, *hidden, NUM_CLASSES]
+def count_params(hidden: Sequence[int], pool: int = 1) -> int:
+    """Trainable parameters of the MLP (28/pool)^2 -> hidden... -> 10 (weights plus biases)."""
+    sizes = [INPUT_PIXELS // pool**2, *hidden, NUM_CLASSES]
     return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
 
-def int8_file_bytes(hidden: Sequence[int]) -> int:
+def int8_file_bytes(hidden: Sequence[int], pool: int = 1) -> int:
     """An upper estimate of the int8 TFLite file `edgedigit export --int8` writes for this MLP."""
     units, layers = sum(hidden) + NUM_CLASSES, len(hidden) + 1
-    weights = count_params(hidden) - units  # the biases are counted per unit
-    return weights + INT8_BYTES_PER_UNIT * units + INT8_BYTES_PER_LAYER * layers + INT8_FIXED_BYTES
+    weights = count_params(hidden, pool) - units  # the biases are counted per unit
+    fixed = INT8_FIXED_BYTES + (INT8_POOL_BYTES if pool > 1 else 0)
+    return weights + INT8_BYTES_PER_UNIT * units + INT8_BYTES_PER_LAYER * layers + fixed
 
 
-def int8_kib(hidden: Sequence[int]) -> float:
-    return int8_file_bytes(hidden) / BYTES_PER_KIB
+def int8_kib(hidden: Sequence[int], pool: int = 1) -> float:
+    return int8_file_bytes(hidden, pool) / BYTES_PER_KIB
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,16 @@ class Budget:
         """Under SMALL_BUDGET parameters or bytes: such nets underfit, so distortion defaults to off."""
         return any(v is not None and v < SMALL_BUDGET for v in (self.max_params, self.max_bytes))
 
-    def fits(self, hidden: Sequence[int]) -> bool:
-        return (self.max_params is None or count_params(hidden) <= self.max_params) and (
-            self.max_bytes is None or int8_file_bytes(hidden) <= self.max_bytes
+    def fits(self, hidden: Sequence[int], pool: int = 1) -> bool:
+        return (self.max_params is None or count_params(hidden, pool) <= self.max_params) and (
+            self.max_bytes is None or int8_file_bytes(hidden, pool) <= self.max_bytes
         )
+
+    @property
+    def pools(self) -> tuple[int, ...]:
+        """The input downsamplings worth searching: all of POOLS under a small budget, where the input layer
+        would eat most of it; none otherwise."""
+        return POOLS if self.small else (1,)
 
     def describe(self) -> str:
         parts = [f"{self.max_params} parameters" if self.max_params is not None else "",

@@ -12,21 +12,22 @@ from edgedigit.train.search import SEED_PRESET, SearchSpace, reference_trial
 BUDGETS = [Budget(max_params=32 * 1024), Budget(max_params=100_000), Budget(max_bytes=32 * 1024), Budget()]
 
 
-def _cost(budget: Budget, hidden) -> int:
-    return count_params(hidden) if budget.max_params else int8_file_bytes(hidden)
+def _cost(budget: Budget, hidden, pool: int = 1) -> int:
+    return count_params(hidden, pool) if budget.max_params else int8_file_bytes(hidden, pool)
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
 def test_every_proposal_fits_the_budget(budget):
     space = SearchSpace(epochs=3, augment=1.0, budget=budget)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    sizes = []
+    sizes, pools = [], set()
     for _ in range(60):
         trial = study.ask()
         config = space.suggest(trial)
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         if config is not None:
-            sizes.append(_cost(budget, config.hidden))
+            sizes.append(_cost(budget, config.hidden, config.pool))
+            pools.add(config.pool)
             assert config.epochs == 3 and config.augment == 1.0
             assert 1 <= len(config.hidden) <= 4
             assert (config.momentum == 0) or config.optimizer == "sgd"
@@ -35,17 +36,18 @@ def test_every_proposal_fits_the_budget(budget):
         limit = budget.max_params or budget.max_bytes
         assert max(sizes) <= limit
         assert max(sizes) > 0.5 * limit  # the space reaches up to the budget, not just tiny nets
+    assert pools == ({1, 2, 4} if budget.small else {1})  # small budgets also try downsampled inputs
 
 
-@pytest.mark.parametrize("budget, hidden", zip(BUDGETS, [(41,), (125,), (34,), (512, 512)]))
-def test_reference_trial_is_a_valid_point_of_the_space(budget, hidden):
+@pytest.mark.parametrize("budget, hidden, pool", list(zip(BUDGETS, [(158,), (125,), (114,), (512, 512)], [2, 1, 2, 1])))
+def test_reference_trial_is_a_valid_point_of_the_space(budget, hidden, pool):
     study = optuna.create_study()
     study.enqueue_trial(reference_trial(budget))
     config = SearchSpace(epochs=1, augment=0.5, budget=budget).suggest(study.ask())
-    assert config.hidden == hidden and config.optimizer == "adam" and config.learning_rate == 1e-3
+    assert (config.hidden, config.pool) == (hidden, pool) and config.optimizer == "adam"
     if budget.bounded:  # the widest single layer that fits
         limit = budget.max_params or budget.max_bytes
-        assert _cost(budget, hidden) <= limit < _cost(budget, [hidden[0] + 1])
+        assert _cost(budget, hidden, pool) <= limit < _cost(budget, [hidden[0] + 1], pool)
 
 
 def test_seed_preset_has_the_seed_settings():

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from edgedigit.sizes import POOLS
+
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "inverse_time")
 
@@ -19,7 +21,8 @@ class TrainConfig:
     `lr_decay` is the seed study's Keras-2 `decay`: lr / (1 + lr_decay * step), used with
     schedule "inverse_time". `weight_decay` is decoupled weight decay applied by the optimizer.
     `augment` is the strength of random affine distortion (0 turns it off); `elastic` the amplitude
-    in pixels of elastic distortion (0 turns it off).
+    in pixels of elastic distortion (0 turns it off). `pool` averages the raw 28x28 input over pool x pool
+    blocks inside the model (1: none; 2: 14x14; 4: 7x7), so a small budget buys hidden units, not inputs.
     """
 
     hidden: tuple[int, ...] = (512, 512)
@@ -37,6 +40,7 @@ class TrainConfig:
     augment: float = 1.0
     elastic: float = 0.0
     label_smoothing: float = 0.0
+    pool: int = 1
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -51,6 +55,8 @@ class TrainConfig:
             raise ValueError("momentum applies to the sgd optimizer only")
         if self.augment < 0 or self.elastic < 0:
             raise ValueError("augment and elastic must be 0 (off) or positive")
+        if self.pool not in POOLS:
+            raise ValueError(f"pool must be one of {POOLS}, got {self.pool}")
         if self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
             raise ValueError("batch_size, epochs and learning_rate must be positive")
 
@@ -68,4 +74,5 @@ class TrainConfig:
 
     @property
     def label(self) -> str:
-        return "-".join(str(u) for u in self.hidden)
+        widths = "-".join(str(u) for u in self.hidden)
+        return widths if self.pool == 1 else f"pool{self.pool}-{widths}"

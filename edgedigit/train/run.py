@@ -378,7 +378,7 @@ def _finish(
     trials = study.get_trials(deepcopy=False)
     rows = report.trial_rows(trials)
     report.write_trials_csv(folder / "trials.csv", rows)
-    params = count_params(state.best_config.hidden)
+    params = count_params(state.best_config.hidden, state.best_config.pool)
     counts = {s.name.lower(): sum(t.state == s for t in trials) for s in optuna.trial.TrialState if s.is_finished()}
     summary: dict[str, Any] = {
         "run": folder.name,
@@ -389,7 +389,7 @@ def _finish(
         "val_accuracy": round(float(state.best_val), 6),
         "test_accuracy": round(test_acc, 6),
         "params": params,
-        "int8_kb": round(int8_kib(state.best_config.hidden), 1),  # the estimate; export measures the file
+        "int8_kb": round(int8_kib(state.best_config.hidden, state.best_config.pool), 1),  # export measures the file
         "best_config": state.best_config.to_dict(),
         "options": opts.recorded(),
         "resolved": {
@@ -457,10 +457,10 @@ def _print_top(console: Console, study: optuna.Study, top: int = 8) -> None:
         table.add_column(col, overflow="fold")  # narrow terminals and logs wrap a cell, never cut it
     ranked = sorted((t for t in study.trials if t.value is not None), key=lambda t: -t.value)[:top]
     for t in ranked:
-        cfg = t.user_attrs["config"]
-        table.add_row(str(t.number), f"{t.value:.4f}", "-".join(map(str, cfg["hidden"])), cfg["optimizer"],
-                      f"{cfg['learning_rate']:.3g}", str(cfg["batch_size"]), f"{cfg['dropout']:.2f}",
-                      str(t.user_attrs.get("epochs_run")), f"{int8_kib(cfg['hidden']):.1f}")  # fmt: skip
+        cfg = TrainConfig.from_dict(t.user_attrs["config"])
+        table.add_row(str(t.number), f"{t.value:.4f}", cfg.label, cfg.optimizer, f"{cfg.learning_rate:.3g}",
+                      str(cfg.batch_size), f"{cfg.dropout:.2f}", str(t.user_attrs.get("epochs_run")),
+                      f"{int8_kib(cfg.hidden, cfg.pool):.1f}")  # fmt: skip
     console.print(table)
 
 
