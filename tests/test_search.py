@@ -75,3 +75,33 @@ def test_augmentation_default_depends_on_the_budget_and_a_given_value_wins():
     assert TrainOptions(max_kb=32).elastic_strength == 0.0
     assert TrainOptions(max_kb=32, elastic=0.5).elastic_strength == 0.5
     assert TrainOptions(elastic=0.0).elastic_strength == 0.0
+
+
+def _proposals(folder, seed: int, storage: str | None = None, n: int = 12) -> list[dict]:
+    """The configurations a new run's study proposes, told a made-up score each (no training)."""
+    from edgedigit.options import TrainOptions
+    from edgedigit.train.run import _open_study
+
+    opts = TrainOptions(seed=seed, storage=storage)
+    folder.mkdir(parents=True)
+    study = _open_study(opts, folder, preset=False)
+    space = SearchSpace(epochs=1, augment=0.0)
+    proposed = []
+    for _ in range(n):
+        trial = study.ask()
+        config = space.suggest(trial)
+        proposed.append(trial.params)
+        study.tell(trial, sum(config.hidden) % 97 / 97)  # deterministic in the configuration
+    return proposed
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # ask/tell here: no trial runs, none to watch
+def test_the_same_seed_proposes_the_same_trials_and_a_resumed_search_new_ones(tmp_path):
+    first, again = _proposals(tmp_path / "a", seed=3), _proposals(tmp_path / "b", seed=3)
+    assert first == again  # TPE after its random start-up too: a run is repeatable
+    assert first != _proposals(tmp_path / "c", seed=4)
+    from edgedigit.options import TrainOptions
+    from edgedigit.train.run import _sampler_seed
+
+    assert _sampler_seed(TrainOptions(seed=3), 0) == 3
+    assert _sampler_seed(TrainOptions(seed=3), 12) != 3  # resumed: the sampler does not replay the first trials
