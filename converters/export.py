@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from edgedigit import atomic
-from edgedigit.converters import calibration, parity, tflite
+from edgedigit.converters import c_array, calibration, parity, tflite
 from edgedigit.errors import UserError
 from edgedigit.options import ExportOptions, TrainOptions
 from edgedigit.runtime.classifier import Classifier, load_backend
@@ -100,13 +100,15 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
             for line in failed:
                 log(f"gate: FAIL: {line}")
         atomic.write_json(manifest_path(model_path), manifest)
+        if opts.c_array:
+            c_array.write_header(model_path, manifest, folder / "model.h")
     model_path = out_dir / "model.tflite"
     log(f"wrote {model_path} ({model_path.stat().st_size} bytes) and {manifest_path(model_path).name} "
         f"in {time.monotonic() - started:.1f} s")  # fmt: skip
     return ExportResult(model_path, manifest, failed)
 
 
-EXPORT_FILES = {"model.tflite", "model.json", "parity.json"}
+EXPORT_FILES = {"model.tflite", "model.json", "parity.json", "model.h"}
 
 
 def _check_out(out_dir: Path) -> None:

@@ -260,6 +260,9 @@ def export(
     parity: Annotated[
         bool, typer.Option("--parity/--no-parity", help="Check accuracy parity on the MNIST test set.")
     ] = True,
+    c_array: Annotated[
+        bool, typer.Option("--c-array", help="Also write model.h, the model as a C array for TensorFlow Lite Micro.")
+    ] = False,
 ) -> None:
     """Convert a trained model to TFLite and prove its accuracy against the float model."""
     modes = [
@@ -274,8 +277,7 @@ def export(
     opts = ExportOptions(
         source=source, mode=modes[0] if modes else "int8", out=str(out) if out else None,
         data=str(data) if data else None, calibration_size=calibration_size, seed=seed, max_drop_pp=max_drop,
-        min_agreement=min_agreement / 100.0,
-        parity=parity,
+        min_agreement=min_agreement / 100.0, parity=parity, c_array=c_array,
     )  # fmt: skip
     result = run_export(opts)
     if result.failed:

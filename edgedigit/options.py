@@ -123,6 +123,7 @@ class ExportOptions:
     max_drop_pp: float = 0.3
     min_agreement: float = 0.995
     parity: bool = True
+    c_array: bool = False  # also model.h: the model as a C array for TensorFlow Lite Micro
 
     def check(self) -> None:
         """Every option checked before any work starts: one clear line for the first that is wrong."""

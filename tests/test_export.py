@@ -208,3 +208,26 @@ def test_the_int8_file_is_held_to_the_runs_max_kb(tmp_path, small_model_path, mn
     assert (result.exit_code == 0) == passes and manifest["parity"]["passed"] == passes
     if not passes:
         assert f"the int8 file is {size} bytes, over the run's --max-kb 50 (51200 bytes)" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler here to check model.h with")
+def test_c_array_header_compiles_and_holds_the_model(tmp_path, small_model_path, mnist_path):
+    import re
+    import subprocess
+
+    out = tmp_path / "int8"
+    result = runner.invoke(app, ["export", str(small_model_path), "--int8", "--c-array", "--out", str(out),
+                                 "--data", str(mnist_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    header = (out / "model.h").read_text()
+    data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", header.split("= {")[1]))
+    assert data == (out / "model.tflite").read_bytes()
+    manifest = json.loads((out / "model.json").read_text())
+    assert f"edgedigit_model_len = {len(data)};" in header and manifest["options"]["c_array"] is True
+    assert f"#define EDGEDIGIT_TEMPERATURE {manifest['output']['temperature']!r}f" in header
+    user = tmp_path / "firmware.c"  # what a TFLM firmware does with it: take the bytes and their length
+    user.write_text('#include "model.h"\nconst unsigned char *model(unsigned int *n) '
+                    "{ *n = edgedigit_model_len; return edgedigit_model; }\n")  # fmt: skip
+    compiled = subprocess.run(["cc", "-c", "-Wall", "-Werror", "-I", str(out), str(user), "-o", str(tmp_path / "f.o")],
+                              capture_output=True, text=True)  # fmt: skip
+    assert compiled.returncode == 0, compiled.stderr
