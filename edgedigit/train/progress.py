@@ -48,7 +48,7 @@ class TrainProgress:
         self.progress.update(self.trials, advance=1, stats=f"best val {best:.4f}" if best is not None else "")
         if self.plain:
             config = trial.user_attrs.get("config", {})
-            label = "-".join(map(str, config.get("hidden", []))) or "not trained"
+            label = TrainConfig.from_dict(config).label if config.get("hidden") else "not trained"
             value = f"val {trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
             best_text = f"best {best:.4f}" if best is not None else "no best yet"
             seconds = trial.user_attrs.get("seconds", 0)
