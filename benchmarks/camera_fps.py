@@ -28,14 +28,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    frame = letterbox(cv2.imread(str(ROOT / "edgedigit" / "samples" / "number_2026.jpg")), 640, 480)
     clf = Classifier(threads=1, warn=False)
     with tempfile.TemporaryDirectory() as tmp:
-        video = str(Path(tmp) / "cam.avi")
-        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
-        for _ in range(args.frames):
-            writer.write(frame)
-        writer.release()
+        video = number_video(Path(tmp) / "cam.avi", args.frames)
         rates = []
         for _ in range(args.runs):
             out = io.StringIO()
@@ -47,6 +42,16 @@ def main() -> None:
         f"camera loop 640x480, 1 thread: median {statistics.median(rates):.0f} frames/s "
         f"(min {min(rates):.0f}, max {max(rates):.0f}) over {args.runs} runs of {args.frames} frames"
     )
+
+
+def number_video(path: Path, frames: int) -> str:
+    """A 640x480 MJPG video of the bundled sample's written number, `frames` long: a camera for benchmarks."""
+    frame = letterbox(cv2.imread(str(ROOT / "edgedigit" / "samples" / "number_2026.jpg")), 640, 480)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
+    for _ in range(frames):
+        writer.write(frame)
+    writer.release()
+    return str(path)
 
 
 def letterbox(img: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -18,11 +18,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-import cv2
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.camera_fps import letterbox  # noqa: E402
+from benchmarks.camera_fps import number_video  # noqa: E402
 
 WARMUP = 2.0  # s after start before counting: model load, first frames
 
@@ -71,13 +69,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    frame = letterbox(cv2.imread(str(ROOT / "edgedigit" / "samples" / "number_2026.jpg")), 640, 480)
     with tempfile.TemporaryDirectory() as tmp:
-        video = str(Path(tmp) / "cam.avi")
-        writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
-        for _ in range(args.frames):
-            writer.write(frame)
-        writer.release()
+        video = number_video(Path(tmp) / "cam.avi", args.frames)
         results: dict[bool, list[tuple[float, int]]] = {False: [], True: []}
         for _ in range(args.runs):
             for viewer in (False, True):
