@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import optuna
@@ -96,3 +97,38 @@ def test_two_workers_share_one_study_and_another_run_keeps_its_own(tmp_path, pos
     assert len(optuna.load_study(study_name="shared", storage=storage).trials) == len(trials)  # untouched
     assert PASSWORD not in out + err
     print(f"two workers: {len(trials)} trials, {[len(h) for h in here]} each")
+
+
+def test_a_worker_killed_mid_trial_loses_only_that_trial_which_the_other_retries(tmp_path, postgres, mnist_path):
+    """kill -9 on one of two workers: its running trial stops sending heartbeats; once it has been silent
+    for the grace period the other worker marks it failed, runs its configuration again, and goes on."""
+    from edgedigit.train.run import GRACE
+
+    runs = tmp_path / "runs"
+    args = ["--limit", "6000", "--trials", "14", "--epochs", "3", "--final-epochs", "1", "--timeout", "600",
+            "--fonts", "0", "--non-digits", "0", "--box-fill", "0", "--flag-ones", "0", "--seed", "5",
+            "--storage", postgres, "--study", "killed"]  # fmt: skip
+    survivor, victim = (_train(runs, name, mnist_path, *args) for name in ("survivor", "victim"))
+    storage = postgres.replace("postgresql://", "postgresql+psycopg2://")
+    deadline = time.monotonic() + 240
+    while True:  # wait until the victim is training a trial of its own
+        assert time.monotonic() < deadline and victim.poll() is None
+        try:
+            running = optuna.load_study(study_name="killed", storage=storage).get_trials(
+                deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))  # fmt: skip
+        except KeyError:  # the study is not created yet
+            running = []
+        if len(running) == 2:
+            break
+        time.sleep(0.5)
+    victim.kill()  # kill -9: no goodbye, its trial stays RUNNING in the database
+    killed_at = time.monotonic()
+    out, err = survivor.communicate(timeout=600)
+    assert survivor.returncode == 0, err[-3000:]
+    assert time.monotonic() - killed_at > GRACE  # the search outlived the grace period, so it could notice
+    trials = optuna.load_study(study_name="killed", storage=storage).get_trials(deepcopy=False)
+    failed = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    assert not [t for t in trials if t.state == optuna.trial.TrialState.RUNNING]
+    assert len(failed) == 1  # the victim's trial, and only it
+    retries = [t for t in trials if t.system_attrs.get("failed_trial") == failed[0].number]
+    assert len(retries) == 1 and retries[0].params == failed[0].params and retries[0].state.is_finished()
