@@ -122,6 +122,8 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 ],
                 gc_after_trial=True,
             )
+            if opts.storage is not None:
+                _wait_for_other_workers(study, stop, console)
             best_trial, best = _study_best(study)  # the study's best, whichever worker trained it
             best = best or state.best_config
             if not preset and best is not None and not stop.requested:
@@ -210,6 +212,21 @@ def _sampler_seed(opts: TrainOptions, tried: int) -> int:
         return opts.seed
     worker = f"{socket.gethostname()}:{os.getpid()}" if opts.storage else ""
     return int.from_bytes(hashlib.sha256(f"{opts.seed}:{tried}:{worker}".encode()).digest()[:4], "big")
+
+
+def _wait_for_other_workers(study: optuna.Study, stop: interrupts.Stop, console: Console) -> None:
+    """On a shared study, other workers may still be training a trial when this one stops: wait until they
+    finish (or their heartbeat goes stale), so the final model comes from the study's true best."""
+    said = False
+    while not stop.requested:
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if not running:
+            return
+        if not said:
+            console.print(f"waiting for {len(running)} trial(s) other workers are still running", highlight=False)
+            said = True
+        time.sleep(HEARTBEAT)
+        optuna.storages.fail_stale_trials(study)  # a killed worker's trial, silent for GRACE seconds
 
 
 def _study_best(study: optuna.Study) -> tuple[int | None, TrainConfig | None]:
