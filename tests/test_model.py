@@ -101,7 +101,7 @@ def test_in_model_downsampling_takes_raw_pixels_and_matches_a_reference_resize(p
     model = build_model(TrainConfig(hidden=(16,), pool=pool, dropout=0))
     assert model.input_shape == (None, 28, 28) and model.inputs[0].dtype == "uint8"
     assert model.count_params() == count_params((16,), pool)
-    seen = keras.Model(model.inputs, model.get_layer("flatten").output)(mnist.x_test[:8]).numpy()
+    seen = keras.Model(model.inputs[0], model.get_layer("flatten").output)(mnist.x_test[:8]).numpy()
     side = 28 // pool
     reference = np.stack([cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
                           for im in mnist.x_test[:8]]).reshape(8, -1)  # fmt: skip
