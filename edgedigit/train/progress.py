@@ -43,16 +43,20 @@ class TrainProgress:
         self.done = finished
         self.progress.update(self.trials, completed=finished)
 
-    def trial_done(self, trial: optuna.trial.FrozenTrial, best: float | None) -> None:
-        self.done += 1
-        self.progress.update(self.trials, advance=1, stats=f"best val {best:.4f}" if best is not None else "")
+    def trial_done(self, trial: optuna.trial.FrozenTrial, best: float | None, counted: bool = True) -> None:
+        """One finished trial; `counted` is False for one that does not count towards --trials (a duplicate,
+        a proposal over the budget, an interrupted one): shown, not advanced."""
+        self.done += counted
+        stats = f"best val {best:.4f}" if best is not None else ""
+        self.progress.update(self.trials, advance=int(counted), stats=stats)
         if self.plain:
             config = trial.user_attrs.get("config", {})
             label = TrainConfig.from_dict(config).label if config.get("hidden") else "not trained"
             value = f"val {trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
             best_text = f"best {best:.4f}" if best is not None else "no best yet"
             seconds = trial.user_attrs.get("seconds", 0)
-            line = f"trial {trial.number} {value} ({label}, {seconds} s); {best_text}; {self.done}/{self.total} trials"
+            tally = f"{self.done}/{self.total} trials" + ("" if counted else ", this one not counted")
+            line = f"trial {trial.number} {value} ({label}, {seconds} s); {best_text}; {tally}"
             self.console.print(line, highlight=False, soft_wrap=True)
 
     def epoch_callback(self, title: str, config: TrainConfig) -> keras.callbacks.Callback:

@@ -39,6 +39,7 @@ from edgedigit.train.progress import TrainProgress
 from edgedigit.train.search import (
     DUPLICATE,
     INTERRUPTED,
+    NOT_TRAINED,
     SEED_PRESET,
     SearchSpace,
     make_objective,
@@ -115,7 +116,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 timeout=None if preset else opts.timeout,
                 callbacks=[
                     lambda s, t: here.append(t.number),
-                    lambda s, t: bars.trial_done(t, state.best_val),
+                    lambda s, t: bars.trial_done(t, state.best_val, _counts(t)),
                     lambda s, t: (
                         (stop.requested or sum(map(_counts, s.get_trials(deepcopy=False))) >= n_trials) and s.stop()
                     ),
@@ -240,10 +241,10 @@ def _study_best(study: optuna.Study) -> tuple[int | None, TrainConfig | None]:
 
 def _counts(trial: optuna.trial.FrozenTrial) -> bool:
     """Whether a trial counts towards --trials: completed or pruned; not stopped by a signal or killed (it is
-    retried), not a configuration another trial already has."""
+    retried), not a configuration another trial already has, not a proposal over the budget (nothing trained)."""
     attrs = trial.user_attrs
     done = trial.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    return done and INTERRUPTED not in attrs and DUPLICATE not in attrs
+    return done and not {INTERRUPTED, DUPLICATE, NOT_TRAINED} & attrs.keys()
 
 
 def _retry_interrupted(study: optuna.Study, alone: bool) -> None:

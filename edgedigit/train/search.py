@@ -153,6 +153,7 @@ OnResult = Callable[[optuna.Trial, FitResult], None]
 
 INTERRUPTED = "interrupted"  # user attribute of a trial stopped by a signal: retried once on --resume
 DUPLICATE = "duplicate_of"  # user attribute of a trial whose configuration another trial has: not trained
+NOT_TRAINED = "over_budget"  # user attribute of a proposal no network of its depth fits the budget with
 
 
 def make_objective(
@@ -168,7 +169,8 @@ def make_objective(
     def objective(trial: optuna.Trial) -> float:
         config = propose(trial)
         if config is None:
-            trial.set_user_attr("note", "over the parameter budget: not trained")
+            trial.set_user_attr("note", "over the budget at this depth: not trained")
+            trial.set_user_attr(NOT_TRAINED, True)
             raise optuna.TrialPruned("over budget")
         trial.set_user_attr("config", config.to_dict())
         twin = same_config(trial)
