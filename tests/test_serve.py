@@ -37,8 +37,8 @@ def server(tmp_path_factory, mnist):
     line = proc.stdout.readline()
     assert line.startswith("edgedigit: serving on http://127.0.0.1:"), proc.stderr.read()
     yield line.split()[-1]
-    proc.terminate()
-    proc.wait(timeout=10)
+    proc.terminate()  # SIGTERM, as systemctl stop sends it: a clean stop
+    assert proc.wait(timeout=10) == 0 and "stopped serving" in proc.stderr.read()
 
 
 def _call(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:

@@ -158,8 +158,7 @@ def run(
     live = not _is_file(opts.source)
     systemd = Notifier()
     systemd.ready()  # ready even while a missing camera is waited for: the unit is up and doing its job
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop)
+    stop_on_sigterm()
     frames_in: _Frames | None = None
     broker = None
     if opts.mqtt:
@@ -222,8 +221,14 @@ def run(
     return count
 
 
-def _stop(signum: int, frame: Any) -> None:
-    """SIGTERM (systemctl stop) ends the loop the way Ctrl-C does: capture released, MQTT told offline."""
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (systemctl stop) end the process the way Ctrl-C does, through its `finally` blocks: the
+    capture released, MQTT told offline, the server closed. Only the main thread can install it."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 

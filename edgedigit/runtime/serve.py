@@ -28,7 +28,7 @@ import cv2
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.runtime.camera import CameraOptions, annotate, parse_roi
+from edgedigit.runtime.camera import CameraOptions, annotate, parse_roi, stop_on_sigterm
 from edgedigit.runtime.camera import run as run_camera
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import MAX_FILE_BYTES, decode_image
@@ -330,6 +330,7 @@ def serve(
             },  # fmt: skip
             daemon=True,
         ).start()
+    stop_on_sigterm()
     print(f"edgedigit: serving on http://{host}:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
