@@ -32,7 +32,7 @@ from edgedigit.runtime.camera import CameraOptions, annotate, parse_roi, stop_on
 from edgedigit.runtime.camera import run as run_camera
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import MAX_FILE_BYTES, decode_image
-from edgedigit.runtime.reader import read_digits
+from edgedigit.runtime.reader import MIN_CONFIDENCE, read_digits
 
 MAX_UPLOAD = 8 * 1024 * 1024  # bytes: a 12 MP phone JPEG is 3-6 MB; more is refused with 413 unread
 VIEW_INTERVAL = 0.1  # s between live-view frames: 10 frames/s to a browser, the camera loop keeps its pace
@@ -111,7 +111,7 @@ class ServerState:
 
     classifier: Classifier
     keep_separators: bool = False
-    min_confidence: float = 0.4
+    min_confidence: float = MIN_CONFIDENCE
     camera: bool = False
     latest: dict[str, Any] | None = None
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
@@ -240,7 +240,7 @@ def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
                 self._json(400, {"error": str(exc)})
                 return
             except OSError as exc:
-                self._json(500, {"error": f"region applied but not saved to {state.config}: {exc.strerror}"})
+                self._json(500, {"error": f"region not applied: cannot save it to {state.config} ({exc.strerror})"})
                 return
             self._json(200, {"roi": list(roi) if roi else None, "saved": saved})
 
