@@ -110,7 +110,7 @@ def test_page_shows_the_reading_and_a_dragged_region_is_applied_and_saved(tmp_pa
             roi = _wait(lambda: json.load(urllib.request.urlopen(url + "/api/roi", timeout=30))["roi"], "the roi")
             assert [abs(a - b) <= 2 for a, b in zip(roi, [20, 10, 280, 220])] == [True] * 4, roi
             assert json.loads(config.read_text())["roi"] == roi
-            assert "saved to" in page.js("document.getElementById('saved').textContent")
+            _wait(lambda: "saved to" in page.js("document.getElementById('saved').textContent"), "the page's note")
         finally:
             browser.kill()
             browser.wait(timeout=10)
