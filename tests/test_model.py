@@ -106,3 +106,16 @@ def test_in_model_downsampling_takes_raw_pixels_and_matches_a_reference_resize(p
     reference = np.stack([cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
                           for im in mnist.x_test[:8]]).reshape(8, -1)  # fmt: skip
     np.testing.assert_allclose(seen, reference, atol=1 / 255)
+
+
+def test_the_same_seed_trains_the_same_model_twice(mnist):
+    """Op determinism on: multi-threaded reductions no longer make two runs of one seed differ."""
+    from edgedigit.train.data import split_train_val
+    from edgedigit.train.fit import fit
+
+    split = split_train_val(mnist, 0.1, seed=0, limit=20000)
+    config = TrainConfig(hidden=(256, 128), epochs=2, augment=0.6, elastic=0.5)
+    first, second = (fit(config, split, seed=1) for _ in range(2))
+    assert first.val_accuracy == second.val_accuracy
+    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+        np.testing.assert_array_equal(a, b)

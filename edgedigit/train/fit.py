@@ -52,6 +52,14 @@ def _target(labels: tf.Tensor) -> tf.Tensor:
     return tf.where(labels[:, None] < 0, tf.fill(tf.shape(one_hot), 1.0 / NUM_CLASSES), one_hot)
 
 
+def deterministic_ops() -> None:
+    """TensorFlow's deterministic kernels, so a seed repeats a training run exactly on a CPU (multi-threaded
+    reductions otherwise differ run to run); measured at no cost here (BENCHMARKS.md). Left off where a GPU
+    is visible: some GPU kernels have no deterministic form and would raise."""
+    if not tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.enable_op_determinism()
+
+
 def fit(
     config: TrainConfig,
     split: Split,
@@ -66,6 +74,7 @@ def fit(
     the one whose validation accuracy is reported.
     """
     keras.utils.set_random_seed(seed)
+    deterministic_ops()
     model = model or build_model(config, seed=seed)
     steps = math.ceil(len(split.x_train) / config.batch_size)
     compile_model(model, config, steps)
