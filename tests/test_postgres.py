@@ -111,14 +111,14 @@ def test_a_worker_killed_mid_trial_loses_only_that_trial_which_the_other_retries
     survivor, victim = (_train(runs, name, mnist_path, *args) for name in ("survivor", "victim"))
     storage = postgres.replace("postgresql://", "postgresql+psycopg2://")
     deadline = time.monotonic() + 240
-    while True:  # wait until the victim is training a trial of its own
+    while True:  # wait until the victim is training a trial of its own, its configuration fully chosen
         assert time.monotonic() < deadline and victim.poll() is None
         try:
             running = optuna.load_study(study_name="killed", storage=storage).get_trials(
                 deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))  # fmt: skip
         except KeyError:  # the study is not created yet
             running = []
-        if len(running) == 2:
+        if len(running) == 2 and all("params" in t.user_attrs for t in running):  # both training, all chosen
             break
         time.sleep(0.5)
     victim.kill()  # kill -9: no goodbye, its trial stays RUNNING in the database
