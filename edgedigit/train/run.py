@@ -110,21 +110,25 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 on_result=state.consider,
                 prune=not preset,
             )  # fmt: skip
+            after_trial = [
+                lambda s, t: here.append(t.number),
+                lambda s, t: bars.trial_done(t, state.best_val, _counts(t)),
+                lambda s, t: (
+                    (stop.requested or sum(map(_counts, s.get_trials(deepcopy=False))) >= n_trials) and s.stop()
+                ),
+            ]
             study.optimize(
                 objective,
                 n_trials=remaining if preset else None,  # a search stops when the study holds --trials counted
                 timeout=None if preset else opts.timeout,
-                callbacks=[
-                    lambda s, t: here.append(t.number),
-                    lambda s, t: bars.trial_done(t, state.best_val, _counts(t)),
-                    lambda s, t: (
-                        (stop.requested or sum(map(_counts, s.get_trials(deepcopy=False))) >= n_trials) and s.stop()
-                    ),
-                ],
+                callbacks=after_trial,
                 gc_after_trial=True,
             )
             if opts.storage is not None:
                 _wait_for_other_workers(study, stop, console)
+                retries = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+                if retries and not stop.requested:  # a dead worker's trial, queued again while we waited
+                    study.optimize(objective, n_trials=len(retries), callbacks=after_trial[:2], gc_after_trial=True)
             best_trial, best = _study_best(study)  # the study's best, whichever worker trained it
             best = best or state.best_config
             if not preset and best is not None and not stop.requested:
