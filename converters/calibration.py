@@ -12,10 +12,11 @@ import math
 
 import numpy as np
 
+from edgedigit.runtime.classifier import LOG_FLOOR  # the floor the runtime's own calibrate() uses
+
 ECE_BINS = 15  # equal-width confidence bins, the usual choice for ECE
 T_RANGE = (0.05, 20.0)  # bounds of the search for T, far beyond any network's over- or under-confidence
 T_STEPS = 60  # golden-section steps: |log T| narrowed to ~1e-12 of the range, far below any visible change
-LOG_FLOOR = 1e-30  # probabilities that underflowed to 0 in float32, as a log-probability floor
 
 
 def log_probs(probs: np.ndarray) -> np.ndarray:

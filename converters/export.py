@@ -77,11 +77,16 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
         model_path.write_bytes(flatbuffer)
         manifest = _manifest(model_path, opts, keras_path, run_name, sample)
         atomic.write_json(manifest_path(model_path), manifest)  # provisional: temperature 1, parity unchecked
-        manifest["output"]["temperature"], manifest["confidence"] = _temperature(model_path, keras_path, data)
-        over_budget = _budget_check(model_path, keras_path, opts.mode)
+        run_options = _run_options(keras_path)
+        exported = Classifier(model_path, warn=False)  # as the device reads it, at temperature 1 for now
+        test_probs = exported.predict_proba(data.x_test)
+        manifest["output"]["temperature"], manifest["confidence"] = _temperature(
+            exported, test_probs, run_options, keras_path, data
+        )
+        over_budget = _budget_check(model_path, run_options, opts.mode)
         failed: list[str] = over_budget
         if opts.parity:
-            report = _parity(model, model_path, data, opts)
+            report = _parity(model, model_path, test_probs, data, opts)
             failed = parity.check(report, parity.Gate(opts.max_drop_pp, opts.min_agreement)) + over_budget
             report["gate"] = {"max_drop_pp": opts.max_drop_pp, "min_agreement": opts.min_agreement,
                               "passed": not failed, "failed": failed}  # fmt: skip
@@ -149,25 +154,31 @@ def _manifest(
     }
 
 
-def _budget_check(model_path: Path, keras_path: Path, mode: str) -> list[str]:
-    """The int8 file against the run's --max-kb (which counts the whole file): a failure line, or none."""
+def _run_options(keras_path: Path) -> dict[str, Any] | None:
+    """The options of the run that trained the model (its summary.json), or None for a bare .keras file."""
     summary = keras_path.parent / "summary.json"
-    max_kb = json.loads(summary.read_text()).get("options", {}).get("max_kb") if summary.is_file() else None
+    return json.loads(summary.read_text()).get("options", {}) if summary.is_file() else None
+
+
+def _budget_check(model_path: Path, run_options: dict[str, Any] | None, mode: str) -> list[str]:
+    """The int8 file against the run's --max-kb (which counts the whole file): a failure line, or none."""
+    max_kb = (run_options or {}).get("max_kb")
     size = model_path.stat().st_size
     if mode != "int8" or max_kb is None or size <= max_kb * BYTES_PER_KIB:
         return []
     return [f"the int8 file is {size} bytes, over the run's --max-kb {max_kb:g} ({int(max_kb * BYTES_PER_KIB)} bytes)"]
 
 
-def _temperature(model_path: Path, keras_path: Path, data: Mnist) -> tuple[float, dict[str, Any]]:
-    """Fit the temperature on the run's validation split, as the exported model reads it, and measure the
-    expected calibration error on the test set before (T = 1) and after."""
-    val_fraction, seed, limit, where = _validation_split(keras_path)
+def _temperature(
+    exported: Classifier, test_probs: np.ndarray, run_options: dict[str, Any] | None, keras_path: Path, data: Mnist
+) -> tuple[float, dict[str, Any]]:
+    """Fit the temperature on the run's validation split, as the exported model reads it (at temperature 1),
+    and measure the expected calibration error on the test set before (T = 1) and after."""
+    val_fraction, seed, limit, where = _validation_split(run_options, keras_path)
     split = split_train_val(data, val_fraction, seed, limit)
-    clf = Classifier(model_path, warn=False)  # the provisional manifest: temperature 1
-    val_logits = calibration.log_probs(clf.predict_proba(split.x_val))
+    val_logits = calibration.log_probs(exported.predict_proba(split.x_val))
     temperature = calibration.fit_temperature(val_logits, split.y_val)
-    test_logits = calibration.log_probs(clf.predict_proba(data.x_test))
+    test_logits = calibration.log_probs(test_probs)
     y_test = data.y_test.astype(np.int64)
     before = calibration.ece(calibration.soften(test_logits, 1.0), y_test)
     after = calibration.ece(calibration.soften(test_logits, temperature), y_test)
@@ -182,21 +193,23 @@ def _temperature(model_path: Path, keras_path: Path, data: Mnist) -> tuple[float
     }
 
 
-def _validation_split(keras_path: Path) -> tuple[float, int, int | None, str]:
+def _validation_split(run_options: dict[str, Any] | None, keras_path: Path) -> tuple[float, int, int | None, str]:
     """The validation split the run held out (from the summary.json beside its model), or the default one."""
-    summary = keras_path.parent / "summary.json"
-    if summary.is_file():
-        options = json.loads(summary.read_text()).get("options", {})
-        fraction, seed = options.get("val_fraction", TrainOptions.val_fraction), options.get("seed", TrainOptions.seed)
-        return fraction, seed, options.get("limit"), f"the run's validation split ({summary})"
+    if run_options is not None:
+        fraction = run_options.get("val_fraction", TrainOptions.val_fraction)
+        seed = run_options.get("seed", TrainOptions.seed)
+        where = f"the run's validation split ({keras_path.parent / 'summary.json'})"
+        return fraction, seed, run_options.get("limit"), where
     defaults = TrainOptions()
     return defaults.val_fraction, defaults.seed, None, "the default validation split (no summary.json beside the model)"
 
 
-def _parity(model: keras.Model, model_path: Path, data: Mnist, opts: ExportOptions) -> dict[str, Any]:
+def _parity(
+    model: keras.Model, model_path: Path, test_probs: np.ndarray, data: Mnist, opts: ExportOptions
+) -> dict[str, Any]:
+    """The float model against the exported one's test-set probabilities (at temperature 1: quantization only)."""
     ref = model.predict(data.x_test, batch_size=1024, verbose=0)
-    exported = Classifier(model_path, warn=False).predict_proba(data.x_test)
-    report = parity.compare(data.y_test.astype(np.int64), ref, exported)
+    report = parity.compare(data.y_test.astype(np.int64), ref, test_probs)
     float_bytes = len(tflite.convert(model, "float32")) if opts.mode != "float32" else model_path.stat().st_size
     report.update({
         "mode": opts.mode,

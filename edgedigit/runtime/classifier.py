@@ -21,6 +21,7 @@ import numpy as np
 
 from edgedigit.errors import UserError
 from edgedigit.runtime.manifest import output_kind, read_manifest, verify_bytes
+from edgedigit.sizes import NUM_CLASSES
 
 BACKENDS = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
@@ -28,7 +29,6 @@ BACKENDS = (
     ("tensorflow.lite", "tensorflow.lite"),
 )
 CHUNK = 1024
-NUM_CLASSES = 10
 INPUT_DTYPES = ("uint8", "int8", "float32")  # what `_quantize` can fill from raw pixels
 EXP_SAFE = 80.0  # exp() of float32 overflows above ~88.7: logits spanning less than this need no max shift
 LOG_FLOOR = 1e-30  # raw probabilities that underflowed to 0, floored before their log
