@@ -210,6 +210,20 @@ def train(
         Optional[Path],
         typer.Option(help="Fine-tune this run's model on --extra digits for --epochs epochs instead of searching."),
     ] = None,
+    teacher: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Distil from this trained model (a run folder or a .keras file): its softened "
+            "probabilities join the training targets."
+        ),
+    ] = None,
+    distill: Annotated[
+        Optional[float],
+        typer.Option(help="Share of the teacher's probabilities in each target (default 0.7 with --teacher)."),
+    ] = None,
+    distill_temperature: Annotated[
+        float, typer.Option(help="Temperature that softens the teacher's probabilities.")
+    ] = TrainOptions.distill_temperature,
 ) -> None:
     """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
     _needs_training_extras("train")
@@ -225,6 +239,7 @@ def train(
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage, study=study,
         resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
+        teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
     )  # fmt: skip
     if finetune is not None:
         from edgedigit.train.finetune import finetune as run_finetune

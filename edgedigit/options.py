@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from edgedigit.errors import UserError
@@ -19,6 +20,8 @@ FLAG_SHARE = 0.5  # of the training 1s, this share is added again with a flag (a
 NON_DIGIT_SHARE = 0.1  # letters, scribbles, blots, textures, trained towards "unsure"
 BOX_FILL_SHARE = 0.1  # digits stretched to fill a square bitmap (a 1 becomes a bold bar), as datasets store them
 EXTRA_REPEAT = 20  # each of a user's own digits counts this many times (a few dozen among 60,000)
+DISTILL_SHARE = 0.7  # with --teacher: the teacher's share of each target (the labels keep the rest)
+DISTILL_TEMPERATURE = 2.0  # softens the teacher, so its runner-up classes carry something to learn from
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class TrainOptions:
     extra: str | None = None
     extra_repeat: int = EXTRA_REPEAT
     finetune: str | None = None
+    teacher: str | None = None
+    distill: float | None = None
+    distill_temperature: float = DISTILL_TEMPERATURE
 
     def check(self) -> None:
         """Every option checked before any work starts: one clear line for the first that is wrong."""
@@ -74,6 +80,14 @@ class TrainOptions:
                 raise UserError(f"--{name.replace('_', '-')} must be a share between 0 (off) and 1")
         if self.extra_repeat < 1:
             raise UserError("--extra-repeat must be at least 1")
+        if self.distill is not None and not 0 <= self.distill <= 1:
+            raise UserError("--distill must be a share between 0 (off) and 1")
+        if self.distill_temperature <= 0:
+            raise UserError("--distill-temperature must be positive")
+        if self.distill and not self.teacher:
+            raise UserError("--distill needs --teacher: the model to distil from")
+        if self.teacher and self.teacher_file is None:
+            raise UserError(f"--teacher {self.teacher}: neither a .keras file nor a run folder holding model.keras")
         if self.limit is not None and self.limit < 200:
             raise UserError("--limit must be at least 200 images (20 a class)")
 
@@ -94,6 +108,22 @@ class TrainOptions:
         if self.elastic is not None:
             return self.elastic
         return 0.0 if self._small else ELASTIC_PX
+
+    @property
+    def distill_share(self) -> float:
+        """--distill as given; unset: DISTILL_SHARE with a --teacher, else 0."""
+        if self.distill is not None:
+            return self.distill
+        return DISTILL_SHARE if self.teacher else 0.0
+
+    @property
+    def teacher_file(self) -> Path | None:
+        """The teacher's .keras file: --teacher itself, or the model.keras of the run folder it names."""
+        if not self.teacher:
+            return None
+        path = Path(self.teacher).expanduser()
+        path = path / "model.keras" if path.is_dir() else path
+        return path if path.is_file() and path.suffix == ".keras" else None
 
     @property
     def _small(self) -> bool:

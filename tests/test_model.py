@@ -119,3 +119,24 @@ def test_the_same_seed_trains_the_same_model_twice(mnist):
     assert first.val_accuracy == second.val_accuracy
     for a, b in zip(first.model.get_weights(), second.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_distillation_blends_the_teachers_softened_probabilities_into_the_targets(mnist):
+    """share x softmax(log p_teacher / T) + (1 - share) x one-hot for digits; non-digits keep the uniform
+    target; and a config that asks for distillation is refused a fit without its teacher."""
+    from edgedigit.train.data import split_train_val
+    from edgedigit.train.fit import Teacher, fit, make_dataset
+
+    teacher = build_model(TrainConfig(hidden=(16,), dropout=0), seed=3)
+    x, y = mnist.x_train[:8], mnist.y_train[:8].astype(np.int64)
+    y[5] = -1  # a non-digit picture
+    ds = make_dataset(x, y, 8, shuffle_seed=None, teacher=Teacher(teacher, 0.7, 2.0))
+    _, targets = next(iter(ds))
+    p = teacher.predict(x, verbose=0).astype(np.float64)
+    soft = p ** (1 / 2.0) / (p ** (1 / 2.0)).sum(axis=1, keepdims=True)
+    expected = 0.7 * soft + 0.3 * np.eye(10)[np.maximum(y, 0)]
+    expected[5] = 0.1
+    np.testing.assert_allclose(targets.numpy(), expected, atol=1e-5)
+    assert not np.allclose(targets.numpy()[0], np.eye(10)[y[0]])  # the teacher changed the target
+    with pytest.raises(ValueError, match="teacher"):
+        fit(TrainConfig(hidden=(16,), distill=0.5, epochs=1), split_train_val(mnist, 0.2, seed=0, limit=1000), 0)

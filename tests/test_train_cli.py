@@ -14,11 +14,11 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, mnist_path):
+def trained_run(tmp_path_factory, mnist_path, small_model_path):
     runs = tmp_path_factory.mktemp("runs")
     args = ["train", "--data", str(mnist_path), "--runs-dir", str(runs), "--run", "e2e", "--limit", "3000",
             "--trials", "3", "--epochs", "2", "--final-epochs", "2", "--augment", "0.5", "--elastic", "0.8",
-            "--seed", "1"]  # fmt: skip
+            "--seed", "1", "--teacher", str(small_model_path), "--distill", "0.6", "--distill-temperature", "3"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return runs / "e2e", result
@@ -33,7 +33,7 @@ def test_run_folder_has_every_artifact(trained_run):
     assert hidden == [".lock"], "temp files left behind"  # the lock stays; only a live process holds it
 
 
-def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist):
+def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist, small_model_path):
     folder, _ = trained_run
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["options"]["trials"] == 3 and summary["options"]["augment"] == 0.5
@@ -44,7 +44,10 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     best = summary["best_config"]
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
-    assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "max_params": None, "max_int8_bytes": None}
+    assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "distill": 0.6, "teacher": str(small_model_path),
+                                   "max_params": None, "max_int8_bytes": None}  # fmt: skip
+    assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
+    assert (summary["options"]["teacher"], summary["options"]["distill"]) == (str(small_model_path), 0.6)
     mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded
     assert {k: summary["options"][k] for k in ("fonts", "flag_ones", "non_digits", "box_fill")} == {
         "fonts": 0.1, "flag_ones": 0.5, "non_digits": 0.1, "box_fill": 0.1}  # fmt: skip
@@ -130,6 +133,9 @@ def test_resume_continues_the_same_study(trained_run, mnist_path):
         (["--data", "/nonexistent/mnist.npz"], "not found"),
         (["--resume", "--force"], "contradict"),
         (["--limit", "50"], "--limit must be at least 200"),
+        (["--distill", "0.5"], "--distill needs --teacher"),
+        (["--teacher", "/nonexistent/run"], "neither a .keras file nor a run folder"),
+        (["--teacher", "/nonexistent/run", "--distill-temperature", "0"], "--distill-temperature must be positive"),
         (["--storage", "nosuchdb://x"], "cannot open Optuna storage"),
     ],
 )

@@ -23,6 +23,8 @@ class TrainConfig:
     `augment` is the strength of random affine distortion (0 turns it off); `elastic` the amplitude
     in pixels of elastic distortion (0 turns it off). `pool` averages the raw 28x28 input over pool x pool
     blocks inside the model (1: none; 2: 14x14; 4: 7x7), so a small budget buys hidden units, not inputs.
+    `distill` is the share of a teacher model's probabilities, softened by `distill_temperature`, in each
+    training target (0: the labels alone; the teacher is handed to `fit`, it is not part of the config).
     """
 
     hidden: tuple[int, ...] = (512, 512)
@@ -41,6 +43,8 @@ class TrainConfig:
     elastic: float = 0.0
     label_smoothing: float = 0.0
     pool: int = 1
+    distill: float = 0.0
+    distill_temperature: float = 1.0
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -55,6 +59,8 @@ class TrainConfig:
             raise ValueError("momentum applies to the sgd optimizer only")
         if self.augment < 0 or self.elastic < 0:
             raise ValueError("augment and elastic must be 0 (off) or positive")
+        if not 0.0 <= self.distill <= 1.0 or self.distill_temperature <= 0:
+            raise ValueError("distill must be a share in [0, 1] and distill_temperature positive")
         if self.pool not in POOLS:
             raise ValueError(f"pool must be one of {POOLS}, got {self.pool}")
         if self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:

@@ -42,7 +42,9 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     started = time.monotonic()
     folder = prepare_folder(opts)
     base = TrainConfig.from_dict(json.loads((source / "summary.json").read_text())["best_config"])
-    config = replace(base, epochs=opts.epochs, learning_rate=base.learning_rate * LR_SHARE)
+    config = replace(base, epochs=opts.epochs, learning_rate=base.learning_rate * LR_SHARE,
+                     distill=opts.distill_share, distill_temperature=opts.distill_temperature)  # fmt: skip
+    teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
     data = load_mnist(opts.data)
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
     extra = field_mix.load_extra(opts.extra)
@@ -56,7 +58,7 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         f"(x{opts.extra_repeat}) read {before:.1%} before; {opts.epochs} epochs at lr {config.learning_rate:.3g}"
     )
     with TrainProgress(1, console) as bars:
-        result = fit(config, split, opts.seed, callbacks=[bars.epoch_callback("fine-tune", config)], model=model)
+        result = fit(config, split, opts.seed, [bars.epoch_callback("fine-tune", config)], model, teacher)
     with atomic.atomic_path(folder / "model.keras") as tmp:
         result.model.save(tmp)
     after, _ = evaluate(result.model, *extra)

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from edgedigit.runtime.classifier import LOG_FLOOR
 from edgedigit.sizes import NUM_CLASSES
 from edgedigit.train.augment import Distortion, random_distort
 from edgedigit.train.config import TrainConfig
@@ -33,8 +34,10 @@ def make_dataset(
     shuffle_seed: int | None,
     augment: float = 0.0,
     elastic: float = 0.0,
+    teacher: Teacher | None = None,
 ) -> tf.data.Dataset:
-    """Batches of (uint8 images, one-hot labels); shuffled and distorted when training."""
+    """Batches of (uint8 images, target probabilities); shuffled and distorted when training, and with a
+    teacher's softened probabilities blended into the targets when distilling."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
@@ -43,6 +46,8 @@ def make_dataset(
     if augment > 0 or elastic > 0:
         ds = ds.map(lambda a, b: (random_distort(a, distortion), b), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.map(lambda a, b: (a, _target(b)))
+    if teacher is not None:  # the teacher sees the same distorted pictures as the student
+        ds = ds.map(lambda a, t: (a, teacher.blend(a, t)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -50,6 +55,23 @@ def _target(labels: tf.Tensor) -> tf.Tensor:
     """One-hot for digits; uniform over the ten classes for NOT_A_DIGIT (-1) pictures (outlier exposure)."""
     one_hot = tf.one_hot(labels, NUM_CLASSES)  # all zeros for -1
     return tf.where(labels[:, None] < 0, tf.fill(tf.shape(one_hot), 1.0 / NUM_CLASSES), one_hot)
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """A trained model whose probabilities, softened by `temperature`, make up `share` of each digit's
+    target (knowledge distillation: the student learns which wrong classes a digit resembles, which the
+    labels alone never say). Non-digit pictures keep their uniform target."""
+
+    model: keras.Model
+    share: float
+    temperature: float
+
+    def blend(self, images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+        probs = self.model(images, training=False)
+        soft = tf.nn.softmax(tf.math.log(tf.maximum(probs, LOG_FLOOR)) / self.temperature)
+        not_digit = tf.reduce_max(targets, axis=1, keepdims=True) <= 1.0 / NUM_CLASSES
+        return tf.where(not_digit, targets, self.share * soft + (1.0 - self.share) * targets)
 
 
 def deterministic_ops() -> None:
@@ -66,21 +88,25 @@ def fit(
     seed: int,
     callbacks: list[keras.callbacks.Callback] | None = None,
     model: keras.Model | None = None,
+    teacher: keras.Model | None = None,
 ) -> FitResult:
     """Train `config` on the split's training part, validating each epoch on its validation part.
 
     `model`, when given, is trained further (fine-tuning) instead of a new one built from `config`.
     The weights of the best validation epoch are restored at the end, so the returned model is
-    the one whose validation accuracy is reported.
+    the one whose validation accuracy is reported. `teacher` is needed when `config.distill` > 0.
     """
+    if config.distill > 0 and teacher is None:
+        raise ValueError("config.distill needs a teacher model")
     keras.utils.set_random_seed(seed)
     deterministic_ops()
     model = model or build_model(config, seed=seed)
     steps = math.ceil(len(split.x_train) / config.batch_size)
     compile_model(model, config, steps)
     best = BestWeights()
+    distill = Teacher(teacher, config.distill, config.distill_temperature) if config.distill > 0 else None
     train_ds = make_dataset(
-        split.x_train, split.y_train, config.batch_size, seed, augment=config.augment, elastic=config.elastic
+        split.x_train, split.y_train, config.batch_size, seed, config.augment, config.elastic, distill
     )
     val_ds = make_dataset(split.x_val, split.y_val, 1024, shuffle_seed=None)
     hist = model.fit(

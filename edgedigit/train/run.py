@@ -96,8 +96,10 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     propose = (
         preset_proposer(lambda: study.get_trials(deepcopy=False))
         if preset
-        else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, budget=opts.budget).suggest
-    )
+        else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, budget=opts.budget,
+                         distill=opts.distill_share, distill_temperature=opts.distill_temperature).suggest
+    )  # fmt: skip
+    teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
 
     # from here on, a first Ctrl-C or SIGTERM stops the search cleanly and a second one at once
     with interrupts.deferred() as stop:
@@ -109,6 +111,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 callbacks=lambda trial, cfg: [watch, bars.epoch_callback(f"trial {trial.number}", cfg)],
                 on_result=state.consider,
                 prune=not preset,
+                teacher=None if preset else teacher,
             )  # fmt: skip
             after_trial = [
                 lambda s, t: here.append(t.number),
@@ -136,7 +139,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 final = replace(best, epochs=opts.final_epochs)
                 callbacks = [watch, bars.epoch_callback("final", final)]
                 with contextlib.suppress(interrupts.Interrupted):  # the best trial's model stays
-                    state.consider_final(final, fit(final, split, opts.seed, callbacks=callbacks))
+                    state.consider_final(final, fit(final, split, opts.seed, callbacks, teacher=teacher))
 
         interrupted = stop.requested
         if state.best_config is None:
@@ -417,6 +420,8 @@ def _finish(
         "resolved": {
             "augment": opts.augment_strength,
             "elastic": opts.elastic_strength,
+            "distill": opts.distill_share,
+            "teacher": str(opts.teacher_file) if opts.teacher_file else None,
             "max_params": opts.budget.max_params,
             "max_int8_bytes": opts.budget.max_bytes,
         },  # fmt: skip

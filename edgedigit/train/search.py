@@ -63,6 +63,8 @@ class SearchSpace:
     elastic: float = 0.0
     budget: Budget = Budget()
     max_layers: int = 4
+    distill: float = 0.0
+    distill_temperature: float = 1.0
 
     def suggest(self, trial: optuna.Trial) -> TrainConfig | None:
         """A configuration within the budget, or None when this depth cannot fit it."""
@@ -95,6 +97,8 @@ class SearchSpace:
             epochs=self.epochs,
             augment=self.augment,
             elastic=self.elastic,
+            distill=self.distill,
+            distill_temperature=self.distill_temperature,
         )
 
 
@@ -163,6 +167,7 @@ def make_objective(
     callbacks: Callable[[optuna.Trial, TrainConfig], list[keras.callbacks.Callback]],
     on_result: OnResult,
     prune: bool,
+    teacher: keras.Model | None = None,
 ) -> Callable[[optuna.Trial], float]:
     """The function Optuna calls per trial; every trial records its config, size and time."""
 
@@ -183,7 +188,7 @@ def make_objective(
         history: dict[str, list[float]] = {}
         recorder = HistoryRecorder(history)
         try:
-            result = fit(config, split, seed, callbacks=[recorder, *extra, *callbacks(trial, config)])
+            result = fit(config, split, seed, [recorder, *extra, *callbacks(trial, config)], teacher=teacher)
         except Interrupted as exc:  # Ctrl-C or SIGTERM: the trial did not fail, it was stopped
             trial.set_user_attr(INTERRUPTED, f"{exc} during epoch {len(history.get('loss', [])) + 1}")
             raise optuna.TrialPruned(f"interrupted by {exc}") from None
