@@ -107,3 +107,17 @@ def test_a_cut_follows_the_least_ink_even_when_it_leans():
     left = np.arange(90)[None, :] < seams[0][:, None]
     assert (blob1 & ~left).sum() <= 2 and (blob2 & left).sum() <= 2  # blob from blob (but where it crosses)
     assert all(own[:, col].sum() > 2 for col in range(90))  # where no straight cut could go
+
+
+def test_a_doubtful_piece_never_hides_a_path_of_sure_ones():
+    """Three atoms: the best-scoring path runs through a doubtful piece (atoms 1-2 read 0.9), but atoms
+    1 and 2 each read sure; the reader takes the all-sure path rather than give up on cutting."""
+    atoms = [segment.Atom(10 * i, 0, 10 * i + 10, 30, (i,)) for i in range(3)]
+    spans = [(0, 3), (0, 1), (1, 3), (1, 2), (2, 3)]
+    cut = segment.Cuts(atoms, spans, candidates=[None] * 5, costs=[3.0, 0.5, 0.5, 0.5, 0.5])
+    probs = np.full((5, 10), 1e-4)
+    for k, p in enumerate([0.2, 0.999, 0.9, 0.98, 0.98]):  # best class 3 at these probabilities
+        probs[k, 3] = p
+    assert segment.best_path(cut, probs) == [1, 3, 4]
+    probs[3, 3] = 0.5  # no sure path left: the group stays whole
+    assert segment.best_path(cut, probs) == [0]

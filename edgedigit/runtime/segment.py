@@ -299,7 +299,9 @@ def best_path(cut: Cuts, probs: np.ndarray) -> list[int]:
     the highest total score: the log-probability of each candidate's best class less its cost. The group
     is read cut only when the model is sure of every piece (textures and scribbles cut into pieces give
     some piece that looks like a digit; digits written touching give pieces that all do)."""
-    score = np.log(np.maximum(probs.max(axis=1), MIN_PROB)) - np.array(cut.costs)
+    best_prob = probs.max(axis=1)
+    score = np.log(np.maximum(best_prob, MIN_PROB)) - np.array(cut.costs)
+    score[1:][best_prob[1:] < CUT_SURE] = -math.inf  # a path through a doubtful piece is never taken
     n = len(cut.atoms)
     best = [0.0] + [-math.inf] * n
     back = [-1] * (n + 1)
@@ -310,5 +312,4 @@ def best_path(cut: Cuts, probs: np.ndarray) -> list[int]:
     while j > 0:
         path.append(back[j])
         j = cut.spans[back[j]][0]
-    path = path[::-1]
-    return path if len(path) == 1 or (probs[path].max(axis=1) >= CUT_SURE).all() else [0]
+    return path[::-1]
