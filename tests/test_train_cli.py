@@ -18,7 +18,8 @@ def trained_run(tmp_path_factory, mnist_path, small_model_path):
     runs = tmp_path_factory.mktemp("runs")
     args = ["train", "--data", str(mnist_path), "--runs-dir", str(runs), "--run", "e2e", "--limit", "3000",
             "--trials", "3", "--epochs", "2", "--final-epochs", "2", "--augment", "0.5", "--elastic", "0.8",
-            "--seed", "1", "--teacher", str(small_model_path), "--distill", "0.6", "--distill-temperature", "3"]  # fmt: skip
+            "--seed", "1", "--teacher", str(small_model_path), "--distill", "0.6",
+            "--distill-temperature", "3"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return runs / "e2e", result
