@@ -121,3 +121,12 @@ def test_a_doubtful_piece_never_hides_a_path_of_sure_ones():
     assert segment.best_path(cut, probs) == [1, 3, 4]
     probs[3, 3] = 0.5  # no sure path left: the group stays whole
     assert segment.best_path(cut, probs) == [0]
+
+
+def test_a_detached_head_does_not_count_as_a_column():
+    """A 2 whose head is a separate blob above its cut body: the head lies within the body's columns and
+    does not use up one of a candidate's MAX_ATOMS, so the whole 2 is still a candidate."""
+    head, body = segment.Atom(13, 0, 20, 10, (1,)), segment.Atom(14, 0, 49, 40, (2,))
+    tail = [segment.Atom(x, 30, x + 6, 36, (3,)) for x in (49, 55, 61)]
+    assert segment._columns([head, body, *tail]) == 4 == segment.MAX_ATOMS
+    assert segment._columns([body, body]) == 1 and segment._columns(tail) == 3

@@ -41,7 +41,8 @@ SEAM_INK = 0.35  # ...and cross at most this share of the line's height in ink p
 SLIVER = 0.01  # a piece cut off with fewer ink pixels than this share of the line's height squared is dropped
 MAX_CROSSINGS = 1  # a cut crosses one stroke where two digits touch; one crossing two strokes splits a 0
 SEAM_STEP = 0.5  # the cost of a cut's sideways step per row: cuts lean only where the ink makes them
-MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms
+MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms side by side...
+NESTED = 0.6  # ...not counting an atom lying at least this share of its width within another's columns
 MAX_WIDTH = 1.6  # ...and at most this many line heights wide...
 MAX_GAP = 0.08  # ...with no blank column wider than this share of the line's height: a clear gap parts digits
 # what a candidate digit costs, taken off the model's log-probability of its best class:
@@ -173,14 +174,16 @@ def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tu
 
 
 def cuts(page: Page, labels: np.ndarray, line: Line, group: Group) -> Cuts:
-    """`group` over-segmented into atoms (its components, wide ones cut) and every run of up to MAX_ATOMS
-    of them that may be one digit, the whole group first."""
+    """`group` over-segmented into atoms (its components, wide ones cut) and every run of them, up to
+    MAX_ATOMS side by side, that may be one digit, the whole group first."""
     height = line.height
     atoms = sorted((a for c in group.comps for a in _atoms(page.mask, labels, c, height)), key=lambda a: a.x0 + a.x1)
     spans, candidates = [(0, len(atoms))], [group.whole]
     costs = [_shape_cost(group.box, height)]
     for i in range(len(atoms)):
-        for j in range(i + 1, min(i + MAX_ATOMS, len(atoms)) + 1):
+        for j in range(i + 1, len(atoms) + 1):
+            if _columns(atoms[i:j]) > MAX_ATOMS:
+                break
             if (i, j) != spans[0] and (j == i + 1 or _joined(atoms[i:j], height)):
                 spans.append((i, j))
                 candidates.append(_render(page, labels, atoms[i:j]))
@@ -263,6 +266,17 @@ def _seams(own: np.ndarray, height: int) -> list[np.ndarray]:
         if np.count_nonzero(crossed[1:] & ~crossed[:-1]) + crossed[0] <= MAX_CROSSINGS:
             seams.append(path)
     return seams
+
+
+def _columns(atoms: list[Atom]) -> int:
+    """How many of `atoms` stand side by side: an atom mostly within another's columns (a digit's detached
+    head or bar above or below a cut piece of it) does not add to the count."""
+    widths = [(a.x1 - a.x0, -k) for k, a in enumerate(atoms)]  # ties: the first of two equal atoms counts
+    nested = sum(
+        any(wb > wa and min(a.x1, b.x1) - max(a.x0, b.x0) >= NESTED * max(wa[0], 1) for b, wb in zip(atoms, widths))
+        for a, wa in zip(atoms, widths)
+    )
+    return len(atoms) - nested
 
 
 def _joined(atoms: list[Atom], height: int) -> bool:
