@@ -130,3 +130,30 @@ def test_a_detached_head_does_not_count_as_a_column():
     tail = [segment.Atom(x, 30, x + 6, 36, (3,)) for x in (49, 55, 61)]
     assert segment._columns([head, body, *tail]) == 4 == segment.MAX_ATOMS
     assert segment._columns([body, body]) == 1 and segment._columns(tail) == 3
+
+
+class _Scripted:
+    """A stand-in classifier that reads the k-th picture of a batch as digit k + 1 with the k-th
+    confidence given (the rest spread evenly), so the reader's bar can be tested on exact values."""
+
+    def __init__(self, confidences: list[float]) -> None:
+        self.confidences = confidences
+
+    def predict_proba(self, images: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        probs = np.empty((len(images), 10))
+        for k, c in enumerate(self.confidences[: len(images)]):
+            probs[k] = (1 - c) / 9
+            probs[k, k + 1] = c
+        return probs
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        return probs
+
+
+def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone(mnist):
+    ones = list(mnist.x_test[mnist.y_test == 1][:3])  # narrow: read whole, never cut
+    three = _number(ones, -0.6, seed=0)  # well apart
+    assert read_digits(three, _Scripted([0.99, 0.25, 0.99])).number == "123"  # 0.25 >= half the 0.35 bar
+    assert read_digits(three, _Scripted([0.99, 0.1, 0.99])).number == "13"  # too doubtful even in a number
+    assert read_digits(three, _Scripted([0.99, 0.25, 0.2])).number == "1"  # one sure digit is not a number
+    assert read_digits(_number(ones[:1], 0, seed=1), _Scripted([0.25])).number is None
