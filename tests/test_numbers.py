@@ -157,3 +157,17 @@ def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone(mnist):
     assert read_digits(three, _Scripted([0.99, 0.1, 0.99])).number == "13"  # too doubtful even in a number
     assert read_digits(three, _Scripted([0.99, 0.25, 0.2])).number == "1"  # one sure digit is not a number
     assert read_digits(_number(ones[:1], 0, seed=1), _Scripted([0.25])).number is None
+
+
+def test_only_a_doubtful_wide_blob_is_cut_through_several_strokes():
+    """Three rings written into each other (0s overlapping): no cut crosses a single stroke, so the blob
+    stays one atom while the model reads it whole with confidence; read doubtfully, it is cut deeper."""
+    mask = np.zeros((40, 100), np.uint8)
+    for cx in (20, 46, 72):
+        cv2.circle(mask, (cx, 20), 14, 255, 3)
+    _, labels = cv2.connectedComponents(mask)
+    ys, xs = np.nonzero(mask)
+    comp = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, len(xs), 1]
+    height = comp[3] - comp[1]
+    assert len(segment._atoms(mask, labels, comp, height, whole_prob=0.9)) == 1
+    assert len(segment._atoms(mask, labels, comp, height, whole_prob=segment.DEEP_DOUBT / 2)) >= 3

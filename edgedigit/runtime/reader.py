@@ -163,7 +163,7 @@ def _cut(
 ) -> tuple[list[Digit], list[int], np.ndarray]:
     """The `doubtful` groups cut into candidate digits, scored in one batch and each read along its best
     path; returns every group's digits, their lines and their probabilities, left to right."""
-    cuts = {k: segment.cuts(page, labels, groups[k][1], groups[k][2]) for k in doubtful}
+    cuts = {k: segment.cuts(page, labels, groups[k][1], groups[k][2], probs[k].max()) for k in doubtful}
     pieces = [d.image for k in doubtful for d in cuts[k].candidates[1:]]  # the whole groups are scored
     piece_probs = classifier.predict_proba(np.array(pieces), calibrated=False) if pieces else probs[:0]
     digits, line_of, rows, start = [], [], [], 0

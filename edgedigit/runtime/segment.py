@@ -39,7 +39,11 @@ SPLIT_WIDTH = 0.7  # components wider than this share of the line's height may b
 CUT_SPACING = 0.2  # cuts in a component end at least this share of the line's height apart...
 SEAM_INK = 0.35  # ...and cross at most this share of the line's height in ink pixels (a stroke or two)
 SLIVER = 0.01  # a piece cut off with fewer ink pixels than this share of the line's height squared is dropped
-MAX_CROSSINGS = 1  # a cut crosses one stroke where two digits touch; one crossing two strokes splits a 0
+MAX_CROSSINGS = 1  # a cut crosses one stroke where two digits touch; one crossing two strokes splits a 0...
+DEEP_WIDTH = 1.0  # ...but a component wider than this many line heights that the model reads whole with
+DEEP_DOUBT = 0.3  # less than this is digits written into each other: its cuts may cross DEEP_CROSSINGS strokes
+DEEP_CROSSINGS = 3  # (benchmarks/number_accuracy.py: touching/overlapping +3 pp; USPS's wide 0s and flat 3s are
+DEEP_SEAM_INK = 0.8  # read sure whole, so never cut this way) and this share of the line's height in ink
 SEAM_STEP = 0.5  # the cost of a cut's sideways step per row: cuts lean only where the ink makes them
 MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms side by side...
 NESTED = 0.6  # ...not counting an atom lying at least this share of its width within another's columns
@@ -173,11 +177,14 @@ def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tu
     return Line(height, groups, separators)
 
 
-def cuts(page: Page, labels: np.ndarray, line: Line, group: Group) -> Cuts:
+def cuts(page: Page, labels: np.ndarray, line: Line, group: Group, whole_prob: float = 1.0) -> Cuts:
     """`group` over-segmented into atoms (its components, wide ones cut) and every run of them, up to
-    MAX_ATOMS side by side, that may be one digit, the whole group first."""
+    MAX_ATOMS side by side, that may be one digit, the whole group first. `whole_prob`: how sure the model
+    is of the group read whole (a doubtful wide one is cut deeper)."""
     height = line.height
-    atoms = sorted((a for c in group.comps for a in _atoms(page.mask, labels, c, height)), key=lambda a: a.x0 + a.x1)
+    atoms = sorted(
+        (a for c in group.comps for a in _atoms(page.mask, labels, c, height, whole_prob)), key=lambda a: a.x0 + a.x1
+    )
     spans, candidates = [(0, len(atoms))], [group.whole]
     costs = [_shape_cost(group.box, height)]
     for i in range(len(atoms)):
@@ -212,14 +219,15 @@ def _separator(w: int, h: int, centre: float, height: int) -> str | None:
     return None
 
 
-def _atoms(mask: np.ndarray, labels: np.ndarray, c: list[int], height: int) -> list[Atom]:
+def _atoms(mask: np.ndarray, labels: np.ndarray, c: list[int], height: int, whole_prob: float) -> list[Atom]:
     """One component as atoms: whole, or cut along the least-ink paths from its top to its bottom when it
     is wide (digits written touching each other, leaning into each other's columns)."""
     x0, y0, x1, y1, _, label = c
     if x1 - x0 <= SPLIT_WIDTH * height:
         return [Atom(x0, y0, x1, y1, (label,))]
     own = (labels[y0:y1, x0:x1] == label) & (mask[y0:y1, x0:x1] > 0)
-    seams = _seams(own, height)
+    deep = x1 - x0 > DEEP_WIDTH * height and whole_prob < DEEP_DOUBT
+    seams = _seams(own, height, *((DEEP_CROSSINGS, DEEP_SEAM_INK) if deep else (MAX_CROSSINGS, SEAM_INK)))
     cols = np.arange(x1 - x0)[None, :]
     atoms = []
     for left, right in zip([None, *seams], [*seams, None]):
@@ -235,7 +243,9 @@ def _atoms(mask: np.ndarray, labels: np.ndarray, c: list[int], height: int) -> l
     return atoms
 
 
-def _seams(own: np.ndarray, height: int) -> list[np.ndarray]:
+def _seams(
+    own: np.ndarray, height: int, max_crossings: int = MAX_CROSSINGS, seam_ink: float = SEAM_INK
+) -> list[np.ndarray]:
     """Cut paths through a component, left to right, each the column per row of a top-to-bottom path that
     crosses the least ink (seam carving: each row steps at most one column sideways, at a small cost).
     A path ending at a local minimum of crossed ink, with little ink crossed, is a candidate cut."""
@@ -252,7 +262,7 @@ def _seams(own: np.ndarray, height: int) -> list[np.ndarray]:
     spacing = max(2, int(CUT_SPACING * height))
     ends: list[int] = []
     for col in np.argsort(total, kind="stable").tolist():
-        if total[col] > SEAM_INK * height:
+        if total[col] > seam_ink * height:
             break
         if spacing <= col <= w - spacing and all(abs(col - e) >= spacing for e in ends):
             ends.append(col)
@@ -263,7 +273,7 @@ def _seams(own: np.ndarray, height: int) -> list[np.ndarray]:
         for r in range(h - 1, 0, -1):
             path[r - 1] = path[r] + step[r, path[r]]
         crossed = own[np.arange(h), path]
-        if np.count_nonzero(crossed[1:] & ~crossed[:-1]) + crossed[0] <= MAX_CROSSINGS:
+        if np.count_nonzero(crossed[1:] & ~crossed[:-1]) + crossed[0] <= max_crossings:
             seams.append(path)
     return seams
 
