@@ -156,14 +156,14 @@ def train(
     augment: Annotated[
         Optional[float],
         typer.Option(
-            help="Strength of random affine distortion (0: off; default 0.6, or 0 under a 100k-parameter budget)."
+            help="Random affine distortion strength (0: off; default 0.6, or 0 under a 16k-parameter or 16 KB budget)."
         ),
     ] = None,
     elastic: Annotated[
         Optional[float],
         typer.Option(
             help="Elastic distortion: pixels of smooth random displacement (0: off; default "
-            f"{ELASTIC_PX:g}, or 0 under a 100k-parameter budget)."
+            f"{ELASTIC_PX:g}, or 0 under a 16k-parameter or 16 KB budget)."
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split, the sampler and training.")] = TrainOptions.seed,

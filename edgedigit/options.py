@@ -97,17 +97,17 @@ class TrainOptions:
 
     @property
     def augment_strength(self) -> float:
-        """--augment as given; unset: 0.6, or 0 under a small budget (small nets underfit)."""
+        """--augment as given; unset: 0.6, or 0 under a budget so small the network underfits."""
         if self.augment is not None:
             return self.augment
-        return 0.0 if self._small else 0.6
+        return 0.0 if self.budget.underfits else 0.6
 
     @property
     def elastic_strength(self) -> float:
-        """--elastic as given; unset: ELASTIC_PX, or 0 under a small budget."""
+        """--elastic as given; unset: ELASTIC_PX, or 0 under a budget so small the network underfits."""
         if self.elastic is not None:
             return self.elastic
-        return 0.0 if self._small else ELASTIC_PX
+        return 0.0 if self.budget.underfits else ELASTIC_PX
 
     @property
     def distill_share(self) -> float:
@@ -124,10 +124,6 @@ class TrainOptions:
         path = Path(self.teacher).expanduser()
         path = path / "model.keras" if path.is_dir() else path
         return path if path.is_file() and path.suffix == ".keras" else None
-
-    @property
-    def _small(self) -> bool:
-        return self.budget.small
 
     @property
     def budget(self) -> Budget:

@@ -68,12 +68,15 @@ def test_augmentation_default_depends_on_the_budget_and_a_given_value_wins():
     from edgedigit.options import ELASTIC_PX, TrainOptions
 
     assert TrainOptions().augment_strength == 0.6
-    assert TrainOptions(max_kb=32).augment_strength == 0.0
+    assert TrainOptions(max_kb=8).augment_strength == 0.0  # a network this small underfits
+    assert TrainOptions(max_kb=32).augment_strength == 0.6  # one of 32 KB gains from distortion
+    assert TrainOptions(max_params=10_000).augment_strength == 0.0
     assert TrainOptions(max_params=500_000).augment_strength == 0.6
-    assert TrainOptions(max_kb=32, augment=0.3).augment_strength == 0.3
+    assert TrainOptions(max_kb=8, augment=0.3).augment_strength == 0.3
     assert TrainOptions().elastic_strength == ELASTIC_PX > 0
-    assert TrainOptions(max_kb=32).elastic_strength == 0.0
-    assert TrainOptions(max_kb=32, elastic=0.5).elastic_strength == 0.5
+    assert TrainOptions(max_kb=8).elastic_strength == 0.0
+    assert TrainOptions(max_kb=32).elastic_strength == ELASTIC_PX
+    assert TrainOptions(max_kb=8, elastic=0.5).elastic_strength == 0.5
     assert TrainOptions(elastic=0.0).elastic_strength == 0.0
 
 
