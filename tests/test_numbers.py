@@ -171,3 +171,38 @@ def test_only_a_doubtful_wide_blob_is_cut_through_several_strokes():
     height = comp[3] - comp[1]
     assert len(segment._atoms(mask, labels, comp, height, whole_prob=0.9)) == 1
     assert len(segment._atoms(mask, labels, comp, height, whole_prob=segment.DEEP_DOUBT / 2)) >= 3
+
+
+class _PerBatch:
+    """A stand-in classifier: the n-th call reads its pictures with the n-th list's confidences (the last
+    list repeated), each picture as a different digit."""
+
+    def __init__(self, *batches: list[float]) -> None:
+        self.batches, self.calls = batches, 0
+
+    def predict_proba(self, images: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        confs = self.batches[min(self.calls, len(self.batches) - 1)]
+        self.calls += 1
+        probs = np.empty((len(images), 10))
+        for k in range(len(images)):
+            c = confs[min(k, len(confs) - 1)]
+            probs[k] = (1 - c) / 9
+            probs[k, k % 9 + 1] = c
+        return probs
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        return probs
+
+
+def test_a_blob_of_digits_beside_a_sure_digit_is_read_along_its_best_fair_cut():
+    """Overlapping rings the model cannot read whole (0.12) and cuts only into fairly sure pieces (0.6):
+    beside a sure digit on the line they are read as digits; alone (a letter, a scribble) they are not."""
+    ink = np.zeros((80, 200), np.uint8)
+    for cx in (80, 106, 132):
+        cv2.circle(ink, (cx, 40), 14, 255, 3)
+    alone = 255 - ink
+    cv2.line(ink, (30, 26), (30, 54), 255, 7)  # a bold 1 standing apart on the same line
+    beside = 255 - ink
+    reading = read_digits(beside, _PerBatch([0.99, 0.12], [0.6]))
+    assert len(reading.digits) >= 3 and reading.digits[0] == 1  # the 1, then the blob's pieces
+    assert read_digits(alone, _PerBatch([0.12], [0.6])).digits == []

@@ -27,6 +27,12 @@ DOUBTFUL = 0.9  # a digit read with less than this is named as the doubtful one 
 # benchmarks/number_accuracy.py: +0.4 pp exact numbers, non-digit pictures and single digits unchanged)
 NUMBER_DIGITS = 2
 IN_NUMBER_SHARE = 0.5
+# a blob of digits written into each other, with a sure digit beside it on its line, is read along its best cut
+# whose pieces all read at least IN_NUMBER_CUT_SURE when no cut has every piece sure (segment.CUT_SURE): it is
+# part of a number, and read whole it would be no digit at all (number_accuracy.py +0.9 pp exact; a blob alone,
+# a letter or a scribble, is never read this way: non-digit pictures unchanged)
+NUMBER_CONTEXT = 0.9
+IN_NUMBER_CUT_SURE = 0.5
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ def _cut(
     pieces = [d.image for k in doubtful for d in cuts[k].candidates[1:]]  # the whole groups are scored
     piece_probs = classifier.predict_proba(np.array(pieces), calibrated=False) if pieces else probs[:0]
     digits, line_of, rows, start = [], [], [], 0
-    for k, (n, _, group) in enumerate(groups):
+    for k, (n, line, group) in enumerate(groups):
         if k not in cuts:
             digits.append(group.whole)
             line_of.append(n)
@@ -176,8 +182,16 @@ def _cut(
         cut = cuts[k]
         p = np.concatenate([probs[k : k + 1], piece_probs[start : start + len(cut.candidates) - 1]])
         start += len(cut.candidates) - 1
-        for i in segment.best_path(cut, p):
+        path = segment.best_path(cut, p)
+        if path == [0] and line.written_into(group, p[0].max()) and _in_number(k, groups, probs):
+            path = segment.best_path(cut, p, IN_NUMBER_CUT_SURE)
+        for i in path:
             digits.append(cut.candidates[i])
             line_of.append(n)
             rows.append(p[i])
     return digits, line_of, np.array(rows)
+
+
+def _in_number(k: int, groups: list[tuple[int, segment.Line, segment.Group]], probs: np.ndarray) -> bool:
+    """Whether another group on group `k`'s line reads whole as a sure digit: `k` is then part of a number."""
+    return any(m == groups[k][0] and j != k and probs[j].max() >= NUMBER_CONTEXT for j, (m, _, _) in enumerate(groups))

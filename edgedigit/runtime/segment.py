@@ -100,6 +100,10 @@ class Line:
     groups: list[Group]
     separators: list[Separator]
 
+    def written_into(self, group: Group, whole_prob: float) -> bool:
+        """Whether `group`, read whole with `whole_prob`, looks like digits written into each other."""
+        return _written_into(group.box[2] - group.box[0], self.height, whole_prob)
+
     def worth_cutting(self, group: Group, whole_prob: float) -> bool:
         """Whether `group`, read whole with `whole_prob`, may be several digits written touching."""
         width = group.box[2] - group.box[0]
@@ -226,7 +230,7 @@ def _atoms(mask: np.ndarray, labels: np.ndarray, c: list[int], height: int, whol
     if x1 - x0 <= SPLIT_WIDTH * height:
         return [Atom(x0, y0, x1, y1, (label,))]
     own = (labels[y0:y1, x0:x1] == label) & (mask[y0:y1, x0:x1] > 0)
-    deep = x1 - x0 > DEEP_WIDTH * height and whole_prob < DEEP_DOUBT
+    deep = _written_into(x1 - x0, height, whole_prob)
     seams = _seams(own, height, *((DEEP_CROSSINGS, DEEP_SEAM_INK) if deep else (MAX_CROSSINGS, SEAM_INK)))
     cols = np.arange(x1 - x0)[None, :]
     atoms = []
@@ -241,6 +245,11 @@ def _atoms(mask: np.ndarray, labels: np.ndarray, c: list[int], height: int, whol
             r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
             atoms.append(Atom(x0 + c0, y0 + r0, x0 + c1, y0 + r1, (label,), region[r0:r1, c0:c1]))
     return atoms
+
+
+def _written_into(width: int, height: int, whole_prob: float) -> bool:
+    """Ink this wide on a line this high, read whole this doubtfully: digits written into each other."""
+    return width > DEEP_WIDTH * height and whole_prob < DEEP_DOUBT
 
 
 def _seams(
@@ -318,14 +327,14 @@ def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
     return Digit(to_mnist(ink, mask), page.box(x0, y0, x1, y1))
 
 
-def best_path(cut: Cuts, probs: np.ndarray) -> list[int]:
+def best_path(cut: Cuts, probs: np.ndarray, sure: float = CUT_SURE) -> list[int]:
     """Indices into `cut.spans` of the candidates that cover the group's atoms once, left to right, with
     the highest total score: the log-probability of each candidate's best class less its cost. The group
     is read cut only when the model is sure of every piece (textures and scribbles cut into pieces give
     some piece that looks like a digit; digits written touching give pieces that all do)."""
     best_prob = probs.max(axis=1)
     score = np.log(np.maximum(best_prob, MIN_PROB)) - np.array(cut.costs)
-    score[1:][best_prob[1:] < CUT_SURE] = -math.inf  # a path through a doubtful piece is never taken
+    score[1:][best_prob[1:] < sure] = -math.inf  # a path through a doubtful piece is never taken
     n = len(cut.atoms)
     best = [0.0] + [-math.inf] * n
     back = [-1] * (n + 1)
