@@ -62,6 +62,10 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     diag = sum(summary["confusion_matrix"][i][i] for i in range(10))
     assert diag / 10000 == pytest.approx(summary["test_accuracy"], abs=1e-4)
     assert {"tensorflow", "keras", "optuna", "numpy"} <= set(summary["versions"])
+    phases = summary["phase_seconds"]  # where the wall time went, in order
+    assert list(phases) == ["data", "search", "final", "evaluation"] and phases["search"] > 0 < phases["final"]
+    assert sum(phases.values()) <= summary["wall_seconds"] + 0.5
+    assert f"search {phases['search']:.0f} s" in (folder / "report.md").read_text()
 
 
 def test_trials_csv_has_one_row_per_trial_with_params(trained_run):

@@ -3,6 +3,8 @@ CI, systemd, a pipe) one plain line per finished trial and per phase, so a log s
 
 from __future__ import annotations
 
+import time
+
 import keras
 import optuna
 from rich.console import Console
@@ -78,3 +80,19 @@ class _EpochBar(keras.callbacks.Callback):
             f"  val_acc {logs.get('val_accuracy', 0):.4f}"
         )
         self.progress.update(self.task, advance=1, stats=stats)
+
+
+class Phases:
+    """Wall seconds spent in each phase of a run (data, search, final training, evaluation), so a report
+    can say where the time went. `mark(name)` ends the phase running and starts `name`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._name: str | None = None
+        self._since = time.monotonic()
+
+    def mark(self, name: str | None) -> None:
+        now = time.monotonic()
+        if self._name is not None:
+            self.seconds[self._name] = round(self.seconds.get(self._name, 0.0) + now - self._since, 1)
+        self._name, self._since = name, now

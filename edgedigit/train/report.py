@@ -156,7 +156,7 @@ def write_report(
         f"| parameters | {summary.get('params', 'n/a')} |",
         f"| estimated int8 file | {summary.get('int8_kb', 'n/a')} KiB |",
         f"| trials (complete / pruned / failed) | {summary.get('trial_counts', {})} |",
-        f"| wall time | {summary.get('wall_seconds', 'n/a')} s |",
+        f"| wall time | {summary.get('wall_seconds', 'n/a')} s ({_phases(summary)}) |",
         "",
         "## Options",
         "",
@@ -238,3 +238,8 @@ def _save(fig: plt.Figure, path: Path) -> None:
     with atomic.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip("."))
     plt.close(fig)
+
+
+def _phases(summary: dict[str, Any]) -> str:
+    """Where the wall time went, e.g. 'data 41 s, search 902 s, final 310 s, evaluation 3 s'."""
+    return ", ".join(f"{name} {seconds:.0f} s" for name, seconds in summary.get("phase_seconds", {}).items())

@@ -35,7 +35,7 @@ from edgedigit.train import field_mix, interrupts, report, synth
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Mnist, Split, load_mnist, split_train_val
 from edgedigit.train.fit import FitResult, evaluate, fit
-from edgedigit.train.progress import TrainProgress
+from edgedigit.train.progress import Phases, TrainProgress
 from edgedigit.train.search import (
     DUPLICATE,
     INTERRUPTED,
@@ -62,8 +62,10 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     """Run the whole job and return the summary (also written to summary.json)."""
     opts.check()
     started = time.monotonic()
+    phases = Phases()
     folder = prepare_folder(opts)
     opts = own_options(opts, folder)
+    phases.mark("data")
     data = load_mnist(opts.data)
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
     extra = field_mix.load_extra(opts.extra) if opts.extra else None
@@ -102,6 +104,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
 
     # from here on, a first Ctrl-C or SIGTERM stops the search cleanly and a second one at once
+    phases.mark("search")
     with interrupts.deferred() as stop:
         watch = interrupts.StopCallback(stop)
         with TrainProgress(n_trials, console) as bars:
@@ -136,6 +139,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
             best = best or state.best_config
             if not preset and best is not None and not stop.requested:
                 state.final_from = best_trial
+                phases.mark("final")
                 final = replace(best, epochs=opts.final_epochs)
                 callbacks = [watch, bars.epoch_callback("final", final)]
                 with contextlib.suppress(interrupts.Interrupted):  # the best trial's model stays
@@ -147,9 +151,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 raise UserError(f"interrupted before any trial finished; resume with: {_resume_command(opts, folder)}",
                                 exit_code=interrupts.EXIT_CODE)  # fmt: skip
             raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
-        summary = _finish(
-            opts, folder, data, split, study, state, time.monotonic() - started, interrupted, mixed, extra, here
-        )
+        summary = _finish(opts, folder, data, split, study, state, started, phases, interrupted, mixed, extra, here)
     if interrupted:  # one line: what was kept and how to go on
         console.print(f"edgedigit: {stop.signal}: search stopped; the best model so far ({state.source}, val "
                       f"{state.best_val:.4f}) is in {folder}; resume with: {_resume_command(opts, folder)}",
@@ -389,13 +391,15 @@ def _finish(
     split: Split,
     study: optuna.Study,
     state: _BestSoFar,
-    wall: float,
+    started: float,
+    phases: Phases,
     interrupted: bool,
     mixed: dict[str, Any],
     extra: tuple[np.ndarray, np.ndarray] | None,
     here: list[int],
 ) -> dict[str, Any]:
     """Evaluate the chosen model once on the test set and write every report file."""
+    phases.mark("evaluation")
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
     test_acc, test_pred = evaluate(model, data.x_test, data.y_test)
     if extra is not None:
@@ -405,6 +409,7 @@ def _finish(
     report.write_trials_csv(folder / "trials.csv", rows)
     params = count_params(state.best_config.hidden, state.best_config.pool)
     counts = {s.name.lower(): sum(t.state == s for t in trials) for s in optuna.trial.TrialState if s.is_finished()}
+    phases.mark(None)
     summary: dict[str, Any] = {
         "run": folder.name,
         "study": study.study_name,
@@ -430,7 +435,8 @@ def _finish(
         "trials_here": sorted(here),  # the rest of the study's trials ran in other workers (--study)
         "worker": f"{socket.gethostname()}:{os.getpid()}",
         "interrupted": interrupted,
-        "wall_seconds": round(wall, 1),
+        "wall_seconds": round(time.monotonic() - started, 1),
+        "phase_seconds": phases.seconds,  # data (load, mix, teacher), search, final training, evaluation
         "data": {
             "source": data.source,
             "sha256": data.sha256,
