@@ -1,5 +1,6 @@
-"""One accuracy-size table over trained runs, each exported with `edgedigit export RUN --int8`: budget, best
-configuration, test accuracy float and int8, the int8 file, 28x28 latency and USPS through the device.
+"""One accuracy-size table over trained runs, each exported with `edgedigit export RUN --int8`: per budget
+(runs of one budget with different seeds pooled) the configurations, test accuracy of the int8 models (mean
+and range), float -> int8 drop and agreement, the int8 files, 28x28 latency and USPS through the device.
 
     python benchmarks/size_table.py RUN... [--out size_table.png] [--repeat 2000]
 
@@ -48,36 +49,60 @@ def usps_worst(model: Path, usps: Path) -> float:
     return min(tally(read_all(clf, pics), y, MIN_CONFIDENCE).right / len(y) for pics in usps_crops(x).values())
 
 
+def run_figures(run: Path, usps: Path) -> dict:
+    """One exported run: its configuration, float and int8 test accuracy, agreement, file and USPS."""
+    summary = json.loads((run / "summary.json").read_text())
+    parity = json.loads((run / "export-int8" / "parity.json").read_text())
+    model = run / "export-int8" / "model.tflite"
+    return {
+        "budget": summary["options"].get("max_kb"),
+        "seed": summary["options"].get("seed"),
+        "label": TrainConfig.from_dict(summary["best_config"]).label,
+        "float": parity["float_accuracy"],
+        "int8": parity["exported_accuracy"],
+        "agreement": parity["agreement"],
+        "bytes": model.stat().st_size,
+        "usps": usps_worst(model, usps),
+        "model": model,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("runs", nargs="+", type=Path, help="runs of one budget with different --seed are pooled")
     ap.add_argument("--usps", type=Path, default=ROOT.parent / "shared" / "usps" / "usps.npz")
     ap.add_argument("--repeat", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=Path("size_table.png"))
     args = ap.parse_args()
-    rows = ["| budget | configuration | test, float / int8 | drop | int8 file | 28×28 p50 | USPS, worst crop |",
-            "|---|---|---|---|---|---|---|"]  # fmt: skip
-    points = []
+    groups: dict[float | None, list[dict]] = {}
     for run in args.runs:
-        summary = json.loads((run / "summary.json").read_text())
-        parity = json.loads((run / "export-int8" / "parity.json").read_text())
-        model = run / "export-int8" / "model.tflite"
-        budget = summary["options"].get("max_kb")
-        size = model.stat().st_size
-        usps, latency = usps_worst(model, args.usps), latency_us(model, args.repeat)
-        label = TrainConfig.from_dict(summary["best_config"]).label
-        rows.append(f"| {f'--max-kb {budget:g}' if budget else 'none'} | {label} | {parity['float_accuracy']:.2%} / "
-                    f"{parity['exported_accuracy']:.2%} | {parity['drop_pp']:+.2f} pp | {size:,} bytes | "
-                    f"{latency:.1f} µs | {usps:.2%} |")  # fmt: skip
-        points.append((size / 1024, parity["exported_accuracy"], label))
-        print(rows[-1], flush=True)
+        figures = run_figures(run, args.usps)
+        groups.setdefault(figures["budget"], []).append(figures)
+        print(run, {k: v for k, v in figures.items() if k != "model"}, flush=True)
+    rows = ["| budget | seeds | configuration | test int8: mean (min–max) | float → int8 drop | agreement, worst | "
+            "int8 file | 28×28 p50 | USPS, worst crop |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    points = []
+    for budget, runs in groups.items():
+        int8 = [r["int8"] for r in runs]
+        drop = statistics.mean(r["float"] - r["int8"] for r in runs)
+        sizes = sorted({r["bytes"] for r in runs})
+        latency = latency_us(runs[0]["model"], args.repeat)
+        rows.append(f"| {f'--max-kb {budget:g}' if budget else 'none'} | {len(runs)} | "
+                    f"{' / '.join(r['label'] for r in runs)} | **{statistics.mean(int8):.2%}** "
+                    f"({min(int8):.2%}–{max(int8):.2%}) | {100 * drop:+.2f} pp | "
+                    f"{min(r['agreement'] for r in runs):.2%} | {' / '.join(f'{b:,}' for b in sizes)} bytes | "
+                    f"{latency:.1f} µs | {statistics.mean(r['usps'] for r in runs):.2%} |")  # fmt: skip
+        points.append((max(sizes) / 1024, statistics.mean(int8), min(int8), max(int8), budget))
     print("\n".join(rows))
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([p[0] for p in points], [100 * p[1] for p in points], "o-")
-    for kb, acc, label in points:
-        ax.annotate(label, (kb, 100 * acc), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    xs, means = [p[0] for p in points], [100 * p[1] for p in points]
+    spread = [[100 * (p[1] - p[2]) for p in points], [100 * (p[3] - p[1]) for p in points]]
+    ax.errorbar(xs, means, yerr=spread, fmt="o-", capsize=3)
+    for kb, acc, _, _, budget in points:
+        ax.annotate(f"{budget:g} KB" if budget else "none", (kb, 100 * acc), textcoords="offset points",
+                    xytext=(4, -10), fontsize=7)  # fmt: skip
     ax.set(xscale="log", xlabel="int8 model file (KiB)", ylabel="MNIST test accuracy, int8 (%)",
-           title="Accuracy against size (one seed per budget)")  # fmt: skip
+           title="Accuracy against size (mean and range over seeds)")  # fmt: skip
     fig.savefig(args.out, dpi=110, bbox_inches="tight")
     print(f"plot: {args.out}")
 
