@@ -50,8 +50,9 @@ NESTED = 0.6  # ...not counting an atom lying at least this share of its width w
 MAX_WIDTH = 1.6  # ...and at most this many line heights wide...
 MAX_GAP = 0.08  # ...with no blank column wider than this share of the line's height: a clear gap parts digits
 # what a candidate digit costs, taken off the model's log-probability of its best class:
-CUT_COST = 0.2  # any candidate other than a whole group: cutting must buy this much certainty (0.5 let a
-# touching "71" read as one sure 7 beat a sure 7 and a sure 1: number_accuracy.py +2.4 pp exact; 0.1 began to cut USPS)
+CUT_COST = 0.3  # any candidate other than a whole group: cutting must buy this much certainty (0.5 let a
+# touching "71" read as one sure 7 beat a sure 7 and a sure 1: number_accuracy.py +1.9 pp exact; 0.2 cut a wide
+# USPS 6 into "10")
 LOW_COST = 4.0  # per digit lower than LOW_HEIGHT of the line: part of a digit, not a digit
 LOW_HEIGHT = 0.55  # (a share of the line's height)
 WIDE_COST = 3.0  # per line height of width beyond WIDE: two digits read as one
