@@ -42,7 +42,7 @@ SLIVER = 0.01  # a piece cut off with fewer ink pixels than this share of the li
 MAX_CROSSINGS = 1  # a cut crosses one stroke where two digits touch; one crossing two strokes splits a 0...
 DEEP_WIDTH = 1.0  # ...but a component wider than this many line heights that the model reads whole with
 DEEP_DOUBT = 0.3  # less than this is digits written into each other: its cuts may cross DEEP_CROSSINGS strokes
-DEEP_CROSSINGS = 3  # (benchmarks/number_accuracy.py: touching/overlapping +3 pp; USPS's wide 0s and flat 3s are
+DEEP_CROSSINGS = 3  # (benchmarks/number_accuracy.py: +2 pp exact numbers; USPS's wide 0s and flat 3s are
 DEEP_SEAM_INK = 0.8  # read sure whole, so never cut this way) and this share of the line's height in ink
 SEAM_STEP = 0.5  # the cost of a cut's sideways step per row: cuts lean only where the ink makes them
 MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms side by side...
@@ -227,7 +227,8 @@ def _separator(w: int, h: int, centre: float, height: int) -> str | None:
 
 def _atoms(mask: np.ndarray, labels: np.ndarray, c: list[int], height: int, whole_prob: float) -> list[Atom]:
     """One component as atoms: whole, or cut along the least-ink paths from its top to its bottom when it
-    is wide (digits written touching each other, leaning into each other's columns)."""
+    is wide (digits written touching each other, leaning into each other's columns); through up to
+    DEEP_CROSSINGS strokes when it looks like digits written into each other (`whole_prob` is low)."""
     x0, y0, x1, y1, _, label = c
     if x1 - x0 <= SPLIT_WIDTH * height:
         return [Atom(x0, y0, x1, y1, (label,))]
@@ -331,9 +332,10 @@ def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
 
 def best_path(cut: Cuts, probs: np.ndarray, sure: float = CUT_SURE) -> list[int]:
     """Indices into `cut.spans` of the candidates that cover the group's atoms once, left to right, with
-    the highest total score: the log-probability of each candidate's best class less its cost. The group
-    is read cut only when the model is sure of every piece (textures and scribbles cut into pieces give
-    some piece that looks like a digit; digits written touching give pieces that all do)."""
+    the highest total score: the log-probability of each candidate's best class less its cost. Only pieces
+    the model reads with at least `sure` are used; with none that cover the group, it is read whole
+    (textures and scribbles cut into pieces give some piece that looks like a digit; digits written
+    touching give pieces that all do)."""
     best_prob = probs.max(axis=1)
     score = np.log(np.maximum(best_prob, MIN_PROB)) - np.array(cut.costs)
     score[1:][best_prob[1:] < sure] = -math.inf  # a path through a doubtful piece is never taken
