@@ -86,6 +86,8 @@ class TrainOptions:
             raise UserError("--distill-temperature must be positive")
         if self.distill and not self.teacher:
             raise UserError("--distill needs --teacher: the model to distil from")
+        if self.teacher and self.preset == "seed":
+            raise UserError("--teacher applies to a search: --preset seed reruns the notebook's configurations as is")
         if self.teacher and self.teacher_file is None:
             raise UserError(f"--teacher {self.teacher}: neither a .keras file nor a run folder holding model.keras")
         if self.limit is not None and self.limit < 200:

@@ -140,6 +140,7 @@ def test_resume_continues_the_same_study(trained_run, mnist_path):
         (["--limit", "50"], "--limit must be at least 200"),
         (["--distill", "0.5"], "--distill needs --teacher"),
         (["--teacher", "/nonexistent/run"], "neither a .keras file nor a run folder"),
+        (["--teacher", "/nonexistent/run", "--preset", "seed"], "--teacher applies to a search"),
         (["--teacher", "/nonexistent/run", "--distill-temperature", "0"], "--distill-temperature must be positive"),
         (["--storage", "nosuchdb://x"], "cannot open Optuna storage"),
     ],

@@ -114,7 +114,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 callbacks=lambda trial, cfg: [watch, bars.epoch_callback(f"trial {trial.number}", cfg)],
                 on_result=state.consider,
                 prune=not preset,
-                teacher=None if preset else teacher,
+                teacher=teacher,  # used by configurations that distil; the seed preset's never do
             )  # fmt: skip
             after_trial = [
                 lambda s, t: here.append(t.number),
