@@ -83,7 +83,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _single_threaded_opencv() -> None:
-    """Preprocessing works on images of at most 256 px, where OpenCV's thread pool costs more than it
+    """Preprocessing works on images of about 256x256 px, where OpenCV's thread pool costs more than it
     saves (connected components on a 28x28 digit: 9 us with two threads, 4 us with one)."""
     import cv2
 

@@ -30,7 +30,8 @@ from edgedigit.runtime import scene
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
 MIN_SIDE = 8  # smaller images cannot hold a digit
-WORK_SIDE = 256  # larger images are reduced to this before any analysis
+WORK_SIDE = 256  # larger images are reduced to about this squared before any analysis...
+WORK_LONGEST = 4 * WORK_SIDE  # ...and to at most this on their longer side (a long strip stays cheap)
 MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (grey pencil on grey paper: ~35)
 MAX_HOLES = 6  # more loops than this is squared paper, not a digit...
 GRID_SPAN = 0.8  # ...when the ink spans at least this share of the picture's width and of its height
@@ -175,7 +176,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     gray = to_gray(img)
     if min(gray.shape) < MIN_SIDE:
         return None  # a strip a few pixels high holds no readable digit
-    factor = -(-max(gray.shape) // WORK_SIDE)  # an integer reduction: INTER_AREA's fast path
+    factor = work_reduction(*gray.shape)
     if factor > 1:
         size = (max(MIN_SIDE, gray.shape[1] // factor), max(MIN_SIDE, gray.shape[0] // factor))
         gray = cv2.resize(_widen_ink(gray, factor), size, interpolation=cv2.INTER_AREA)
@@ -190,6 +191,14 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     if photo:
         ink, mask = _without_ruling(ink, mask)
     return Page(ink, mask, 1.0 / factor, pad, (ox, oy), img.shape[:2])
+
+
+def work_reduction(height: int, width: int) -> int:
+    """The integer factor (INTER_AREA's fast path) that brings a picture to about WORK_SIDE squared pixels:
+    set by the area, not the longer side, so a long number keeps the line height a square picture would
+    give (an 8-digit strip reduced by its width lost the gaps between its digits), never longer than
+    WORK_LONGEST work pixels."""
+    return max(1, -(-math.isqrt(height * width) // WORK_SIDE), -(-max(height, width) // WORK_LONGEST))
 
 
 def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:
