@@ -37,6 +37,8 @@ MAX_HOLES = 6  # more loops than this is squared paper, not a digit...
 GRID_SPAN = 0.8  # ...when the ink spans at least this share of the picture's width and of its height
 LARGE = 64  # work images with both sides above this may show a desk, ruling, a grid: a photo, not a crop
 TARGET_STROKE = 2.4  # MNIST's median stroke width (2 * area / perimeter) in the 28x28 frame
+BOLD_INK = 0.5  # dark ink covering more than this share of a picture...
+BOLD_BORDER = 0.25  # ...and less than this share of its border: a bold digit filling a crop, not a photo
 CROP_MARGIN = 0.25  # crops are padded with their paper by this share of their longer side, so ink that
 # touches the frame (a cell cut tightly from a form) is analysed like ink well inside it
 TIGHT_SIDES = 3  # ink touching this many sides of a picture: a crop cut tightly around a digit, not a photo
@@ -180,7 +182,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     if factor > 1:
         size = (max(MIN_SIDE, gray.shape[1] // factor), max(MIN_SIDE, gray.shape[0] // factor))
         gray = cv2.resize(_widen_ink(gray, factor), size, interpolation=cv2.INTER_AREA)
-    photo = min(gray.shape) > LARGE and not _tight_crop(gray)
+    photo = min(gray.shape) > LARGE and not _tight_crop(gray) and not _bold_crop(gray)
     pad, paper = 0, None
     if not photo:
         gray, pad, paper = _pad_with_paper(gray)
@@ -231,6 +233,16 @@ def _tight_crop(gray: np.ndarray) -> bool:
     runs = max(int(np.count_nonzero(np.diff(side, prepend=0) == 1)) for side in sides)
     spread = most >= TIGHT_SIDE_INK and second >= TIGHT_SPREAD
     return touching >= TIGHT_SIDES and not spread and runs <= TIGHT_RUNS
+
+
+def _bold_crop(gray: np.ndarray) -> bool:
+    """A bold dark digit filling most of a crop that has a margin of paper: the dark side of an Otsu split
+    covers most of the picture but little of its border. A photo's paper is what covers most of it, so
+    read as a photo the digit's ink would be taken for the paper (a desk around a sheet is the other way
+    round: bright within, dark along the border)."""
+    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    dark = cv2.countNonZero(cv2.compare(gray, threshold, cv2.CMP_LE)) / gray.size
+    return dark > BOLD_INK and float(np.mean(_border(gray) <= threshold)) < BOLD_BORDER
 
 
 def _pad_with_paper(gray: np.ndarray) -> tuple[np.ndarray, int, int]:
