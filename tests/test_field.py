@@ -83,6 +83,20 @@ def test_a_bold_digit_filling_its_crop_is_still_a_digit(mnist, clf):
     assert right >= 50, right  # 53 here, 41 before
 
 
+def test_faint_ink_under_a_lighting_gradient_is_dark_ink(mnist, clf):
+    """Grey pencil (115) on grey paper lit from one corner (150 falling to 120): the paper's bright corner
+    strays as far above the median as the ink below it, and the ink used to be taken for the bright side."""
+    rng = np.random.default_rng(5)
+    idx = rng.choice(len(mnist.y_test), 40, replace=False)
+    yy, xx = np.mgrid[0:120, 0:120].astype(np.float32)
+    right = 0
+    for d, y in zip(mnist.x_test[idx], mnist.y_test[idx]):
+        ink = cv2.resize(d, (120, 120), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
+        sheet = 150 - 15 * (xx + yy) / 120 + rng.normal(0, 3, ink.shape)
+        right += read_digits(np.clip(sheet * (1 - ink) + 115 * ink, 0, 255).astype(np.uint8), clf).digits == [int(y)]
+    assert right >= 20, right  # 25 of 40 here; none before
+
+
 @pytest.mark.parametrize(
     ("label", "strokes"),
     [

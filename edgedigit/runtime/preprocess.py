@@ -46,6 +46,11 @@ TIGHT_SIDE_INK = 0.6  # ink along this much of one side is a bar (of a 7, a 5) i
 TIGHT_SPREAD = 0.25  # ...unless it also covers this much of another side: a desk or a shadow along the edge
 TIGHT_RUNS = 2  # ...or crosses one side more often than a digit's strokes do (the lines of ruled paper)
 THIN_REDUCTION = 4  # from this reduction on, a 1-2 px pen stroke would fade into the paper: widen it first
+POLARITY_DOUBT = 1.25  # ink strays this much further from the paper level than the paper does: its side is clear;
+# in a photo where it does not, a plane fitted to the paper's lighting decides...
+LIGHTING_CLEAR = 3.0  # ...when, measured from it, one side strays this much further (faint pencil under a lighting
+# gradient: 8-15x; a bold digit covering half the picture: under 2x, no verdict)
+LIGHTING_FITS = 4  # refits of the paper's lighting plane: each drops the half of the pixels furthest from it
 BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
 SPECK_AREA = 0.08  # a component with less ink than this share of the picture's largest is a speck...
 SHORT = 0.25  # ...as is one lower than this share of the tallest, unless it has a fair share of ink
@@ -267,7 +272,7 @@ def _ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
     # the paper level: in a photo, what covers most of it (its border may be the desk around the sheet);
     # in a crop, its border, which is the paper it was padded with
     paper = middle if crop_paper is None else crop_paper
-    if paper - darkest > brightest - paper:  # dark ink on bright paper: the darkest pixels stray further
+    if _dark_ink(gray, paper - darkest, brightest - paper, photo=crop_paper is None):
         gray, paper, low, hi = cv2.bitwise_not(gray), 255 - paper, neg_low, neg_hi
     if tiny:  # the levels shift with the subtracted paper
         gray = _minus(gray, paper)
@@ -278,6 +283,36 @@ def _ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
     if hi - low < MIN_CONTRAST:
         return None
     return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1))
+
+
+def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool) -> bool:
+    """Whether the ink is darker than the paper: the darkest pixels stray further below the paper level
+    than the brightest stray above it. In a photo, when the two are within POLARITY_DOUBT of each other
+    (faint ink on unevenly lit paper, whose bright corner strays as far as the ink), the strays are
+    measured from the lighting instead, a plane fitted to the paper (`_lighting`), when that is clearer.
+    A crop's paper level is its border's, which no lighting fit would improve on."""
+    if not photo or max(below, above) > POLARITY_DOUBT * max(min(below, above), 1):
+        return below > above
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(2, w // 4), max(2, h // 4)), interpolation=cv2.INTER_AREA).astype(np.float32)
+    lo, hi = np.percentile(small - _lighting(small), (0.5, 99.5))
+    if max(-lo, hi) > LIGHTING_CLEAR * max(min(-lo, hi), 1):
+        return -lo > hi
+    return below > above  # a bold digit covering half the picture: the lighting fit is no clearer
+
+
+def _lighting(gray: np.ndarray) -> np.ndarray:
+    """A plane fitted to the paper of a small picture: least squares, refitted on the half of the pixels
+    nearest the last fit (LIGHTING_FITS times), so the ink, on one side of it, drops out of the fit."""
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    design = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], axis=1).astype(np.float32)
+    values, keep = gray.ravel(), np.ones(h * w, bool)
+    for _ in range(LIGHTING_FITS):
+        coef = np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+        off = np.abs(values - design @ coef)
+        keep = off <= np.median(off)
+    return (design @ coef).reshape(h, w)
 
 
 def _background(gray: np.ndarray) -> np.ndarray:
