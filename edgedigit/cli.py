@@ -151,7 +151,11 @@ def train(
     ] = TrainOptions.timeout,
     epochs: Annotated[int, typer.Option(help="Epochs per search trial.")] = TrainOptions.epochs,
     final_epochs: Annotated[
-        int, typer.Option(help="Epochs to retrain the best configuration for.")
+        Optional[int],
+        typer.Option(
+            help="Epochs to retrain the best configuration for (default 50, or 150 under a 100k-parameter or "
+            "100 KB budget)."
+        ),
     ] = TrainOptions.final_epochs,
     augment: Annotated[
         Optional[float],

@@ -64,6 +64,16 @@ def test_seed_preset_has_the_seed_settings():
     assert [r for _, _, r in SEED_PRESET] == [0.937, 0.9425, 0.9354, 0.9253, 0.95, 0.9596, 0.9452, 0.956]
 
 
+def test_final_epochs_default_depends_on_the_budget_and_a_given_value_wins():
+    from edgedigit.options import FINAL_EPOCHS, SMALL_FINAL_EPOCHS, TrainOptions
+
+    assert TrainOptions().final_epochs_count == FINAL_EPOCHS == 50
+    assert TrainOptions(max_kb=700).final_epochs_count == FINAL_EPOCHS
+    assert TrainOptions(max_kb=32).final_epochs_count == SMALL_FINAL_EPOCHS == 150  # a cheap epoch, still learning
+    assert TrainOptions(max_params=50_000).final_epochs_count == SMALL_FINAL_EPOCHS
+    assert TrainOptions(max_kb=32, final_epochs=20).final_epochs_count == 20
+
+
 def test_augmentation_default_depends_on_the_budget_and_a_given_value_wins():
     from edgedigit.options import ELASTIC_PX, TrainOptions
 

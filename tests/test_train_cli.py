@@ -45,8 +45,9 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     best = summary["best_config"]
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
-    assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "distill": 0.6, "teacher": str(small_model_path),
-                                   "max_params": None, "max_int8_bytes": None}  # fmt: skip
+    assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "final_epochs": 2, "distill": 0.6,
+                                   "teacher": str(small_model_path), "max_params": None,
+                                   "max_int8_bytes": None}  # fmt: skip
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
     assert (summary["options"]["teacher"], summary["options"]["distill"]) == (str(small_model_path), 0.6)
     mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded

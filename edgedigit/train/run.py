@@ -140,7 +140,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
             if not preset and best is not None and not stop.requested:
                 state.final_from = best_trial
                 phases.mark("final")
-                final = replace(best, epochs=opts.final_epochs)
+                final = replace(best, epochs=opts.final_epochs_count)
                 callbacks = [watch, bars.epoch_callback("final", final)]
                 with contextlib.suppress(interrupts.Interrupted):  # the best trial's model stays
                     state.consider_final(final, fit(final, split, opts.seed, callbacks, teacher=teacher))
@@ -425,6 +425,7 @@ def _finish(
         "resolved": {
             "augment": opts.augment_strength,
             "elastic": opts.elastic_strength,
+            "final_epochs": opts.final_epochs_count,
             "distill": opts.distill_share,
             "teacher": str(opts.teacher_file) if opts.teacher_file else None,
             "max_params": opts.budget.max_params,
