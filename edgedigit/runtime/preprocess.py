@@ -156,6 +156,7 @@ class Page:
     pad: int
     offset: tuple[int, int]
     full: tuple[int, int]  # the input's height and width
+    photo: bool  # a photo (pen skips bridged), not a crop
 
     def box(self, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
         """(x, y, w, h) in the input's pixels of the work-size box (x0, y0, x1, y1)."""
@@ -197,7 +198,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     mask = _mask(ink)
     if photo:
         ink, mask = _without_ruling(ink, mask)
-    return Page(ink, mask, 1.0 / factor, pad, (ox, oy), img.shape[:2])
+    return Page(ink, mask, 1.0 / factor, pad, (ox, oy), img.shape[:2], photo)
 
 
 def work_reduction(height: int, width: int) -> int:
@@ -212,7 +213,7 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
     """All digits in `img` (any dtype/channels), left to right, grouped by shape alone (the reader cuts
     numbers with the model's help, `edgedigit.runtime.segment`); empty when there is none."""
     page = prepare(img, roi)
-    return [] if page is None else [page.digit(*group) for group in _digit_groups(page.mask)]
+    return [] if page is None else [page.digit(*group) for group in _digit_groups(page.mask, page.photo)]
 
 
 def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
@@ -370,12 +371,14 @@ def _mask(ink: np.ndarray) -> np.ndarray:
     return mask
 
 
-def components(mask: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
-    """Connected ink (pen skips and breaks in thin strokes bridged): the label image and, per component
-    that may be writing, [x0, y0, x1, y1, ink area, label]; clutter and the grid of squared paper left out."""
+def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[list[int]]]:
+    """Connected ink (in a photo, `bridge`, pen skips and breaks in thin strokes bridged): the label image
+    and, per component that may be writing, [x0, y0, x1, y1, ink area, label]; clutter and the grid of
+    squared paper left out. A crop is not bridged: its size says nothing of its pen (a 64 px crop padded
+    to 96 px was bridged 3 px wide, closing a 5's gap to its bar, the same crop with a 4 px margin not)."""
     h, w = mask.shape
     side = min(h, w)
-    k = max(1, round(side / 64)) | 1  # bridge pen skips and breaks in thin strokes
+    k = max(1, round(side / 64)) | 1 if bridge else 1  # bridge pen skips and breaks in thin strokes
     if k > 1:
         joined = cv2.dilate(mask, _ellipse(k))
         n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
@@ -402,9 +405,9 @@ def min_height(mask: np.ndarray) -> float:
     return max(4, 0.06 * side) if side > LARGE else 4
 
 
-def _digit_groups(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+def _digit_groups(mask: np.ndarray, bridge: bool = True) -> list[tuple[int, int, int, int]]:
     """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap."""
-    _, boxes = components(mask)
+    _, boxes = components(mask, bridge)
     lowest = min_height(mask)
     if len(boxes) <= 1:  # nothing to filter or merge: the common case of one digit
         return [(x0, y0, x1, y1) for x0, y0, x1, y1, area, _ in boxes if area >= 2 and y1 - y0 >= lowest]
