@@ -32,6 +32,8 @@ MAX_PIXELS = 64 * 1024 * 1024
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to about this squared before any analysis...
 WORK_LONGEST = 4 * WORK_SIDE  # ...and to at most this on their longer side (a long strip stays cheap)
+SMALL_SIDE = 28  # pictures smaller than the model's input on both sides (a 16x16 bitmap) are first enlarged...
+ENLARGE_TO = 64  # ...by an integer factor to about this on their longer side (cubic), as a user's crop would be
 MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (grey pencil on grey paper: ~35)
 MAX_HOLES = 6  # more loops than this is squared paper, not a digit...
 GRID_SPAN = 0.8  # ...when the ink spans at least this share of the picture's width and of its height
@@ -185,9 +187,13 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     if min(gray.shape) < MIN_SIDE:
         return None  # a strip a few pixels high holds no readable digit
     factor = work_reduction(*gray.shape)
+    scale = 1.0 / factor
     if factor > 1:
         size = (max(MIN_SIDE, gray.shape[1] // factor), max(MIN_SIDE, gray.shape[0] // factor))
         gray = cv2.resize(_widen_ink(gray, factor), size, interpolation=cv2.INTER_AREA)
+    elif max(gray.shape) < SMALL_SIDE:  # thresholds and stroke widths need more pixels than a 16 px bitmap has
+        scale = -(-ENLARGE_TO // max(gray.shape))
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     photo = min(gray.shape) > LARGE and not _tight_crop(gray) and not _bold_crop(gray)
     pad, paper = 0, None
     if not photo:
@@ -198,7 +204,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     mask = _mask(ink)
     if photo:
         ink, mask = _without_ruling(ink, mask)
-    return Page(ink, mask, 1.0 / factor, pad, (ox, oy), img.shape[:2], photo)
+    return Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo)
 
 
 def work_reduction(height: int, width: int) -> int:
