@@ -188,13 +188,14 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
         return None  # a strip a few pixels high holds no readable digit
     factor = work_reduction(*gray.shape)
     scale = 1.0 / factor
+    small = max(gray.shape) < SMALL_SIDE  # a bitmap or a tiny crop, never a photo
     if factor > 1:
         size = (max(MIN_SIDE, gray.shape[1] // factor), max(MIN_SIDE, gray.shape[0] // factor))
         gray = cv2.resize(_widen_ink(gray, factor), size, interpolation=cv2.INTER_AREA)
-    elif max(gray.shape) < SMALL_SIDE:  # thresholds and stroke widths need more pixels than a 16 px bitmap has
-        scale = -(-ENLARGE_TO // max(gray.shape))
+    elif small:  # thresholds and stroke widths need more pixels than a 16 px bitmap has
+        scale = float(-(-ENLARGE_TO // max(gray.shape)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    photo = min(gray.shape) > LARGE and not _tight_crop(gray) and not _bold_crop(gray)
+    photo = not small and min(gray.shape) > LARGE and not _tight_crop(gray) and not _bold_crop(gray)
     pad, paper = 0, None
     if not photo:
         gray, pad, paper = _pad_with_paper(gray)
