@@ -100,6 +100,17 @@ def test_a_bold_digit_filling_its_crop_is_still_a_digit(mnist, clf):
     assert right >= 50, right  # 53 here, 41 before
 
 
+def test_a_bold_white_digit_filling_a_dark_crop_is_still_a_digit(mnist, clf):
+    """The same crops in white on black (chalk, a marker on a dark label): a 2, 3 or 5 has no dark loop inside
+    it, which tells it from a sheet on a dark desk, and is read as a crop. (A bold white 0, 6, 8 or 9 is
+    still taken for a sheet of paper: its loop is dark ink inside bright.)"""
+    rng = np.random.default_rng(5)
+    idx = [i for i in rng.choice(len(mnist.y_test), 2000, replace=False) if mnist.y_test[i] in (2, 3, 5)][:40]
+    crops = [255 - MNIST_SCENES["thick pen (tight)"](mnist.x_test[i], rng) for i in idx]
+    right = sum(read_digits(c, clf).digits == [int(mnist.y_test[i])] for c, i in zip(crops, idx))
+    assert right >= 33, right  # 35 here, 27 before
+
+
 def test_faint_ink_under_a_lighting_gradient_is_dark_ink(mnist, clf):
     """Grey pencil (115) on grey paper lit from one corner (150 falling to 120): the paper's bright corner
     strays as far above the median as the ink below it, and the ink used to be taken for the bright side."""
