@@ -81,12 +81,13 @@ def test_a_tight_crop_its_margin_and_the_native_bitmap_read_alike():
 def test_a_tight_crop_is_told_from_a_photo():
     digit = _strokes([[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)]])  # a 7
     ys, xs = np.nonzero(digit < 128)
-    assert preprocess._tight_crop(digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
-    assert not preprocess._tight_crop(digit)  # with its margin
+    tight = preprocess._tight_crop
+    assert tight(preprocess._bright_side(digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]))
+    assert not tight(preprocess._bright_side(digit))  # with its margin
     lined = digit.copy()
     for y in range(10, lined.shape[0], 25):
         cv2.line(lined, (0, y), (lined.shape[1], y), 120, 2)
-    assert not preprocess._tight_crop(lined)  # ruling crosses the sides many times
+    assert not tight(preprocess._bright_side(lined))  # ruling crosses the sides many times
 
 
 def test_a_bold_digit_filling_its_crop_is_still_a_digit(mnist, clf):

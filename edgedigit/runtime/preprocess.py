@@ -195,7 +195,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     elif small:  # thresholds and stroke widths need more pixels than a 16 px bitmap has
         scale = float(-(-ENLARGE_TO // max(gray.shape)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    photo = not small and min(gray.shape) > LARGE and not _tight_crop(gray) and not _bold_crop(gray)
+    photo = not small and min(gray.shape) > LARGE and not _a_crop(gray)
     pad, paper = 0, None
     if not photo:
         gray, pad, paper = _pad_with_paper(gray)
@@ -234,10 +234,22 @@ def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
     return cv2.erode(gray, kernel) if middle - darkest > brightest - middle else cv2.dilate(gray, kernel)
 
 
-def _tight_crop(gray: np.ndarray) -> bool:
-    """A digit cut out tightly: its ink (the minority side of an Otsu split) touches three or four sides of
-    the picture, in places or along one side (a bar), not along several, as a desk or a shadow does."""
-    _, mask = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+def _a_crop(gray: np.ndarray) -> bool:
+    """Whether a picture large enough to be a photo is a crop of a digit after all, cut tightly round it or
+    filled by a bold one: both judged on one Otsu split, as this runs on every camera frame."""
+    bright = _bright_side(gray)
+    return _tight_crop(bright) or _bold_crop(bright)
+
+
+def _bright_side(gray: np.ndarray) -> np.ndarray:
+    """An Otsu split of the picture: 1 on its bright side, 0 on its dark side (uint8)."""
+    return cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+
+
+def _tight_crop(bright: np.ndarray) -> bool:
+    """A digit cut out tightly: its ink (the minority side of the Otsu split `bright`) touches three or four
+    sides of the picture, in places or along one side (a bar), not along several, as a desk or a shadow does."""
+    mask = bright
     if 2 * cv2.countNonZero(mask) > mask.size:
         mask = 1 - mask
     sides = (mask[0], mask[-1], mask[:, 0], mask[:, -1])
@@ -248,23 +260,21 @@ def _tight_crop(gray: np.ndarray) -> bool:
     return touching >= TIGHT_SIDES and not spread and runs <= TIGHT_RUNS
 
 
-def _bold_crop(gray: np.ndarray) -> bool:
+def _bold_crop(bright: np.ndarray) -> bool:
     """A bold digit filling most of a crop that has a margin of paper, to be read as a crop: read as a
     photo, whose paper is what covers most of it (its median), its ink would be taken for the paper. Dark
-    ink: the dark side of an Otsu split covers most of the picture but little of its border. Bright ink
+    ink: the dark side of the Otsu split (0 in `bright`) covers most of the picture but little of its border. Bright ink
     (chalk, a white marker on a dark label): the same the other way round, and no dark ink inside the bright,
     since a sheet on a dark desk is also bright within a dark border but holds writing (so a bold bright 0,
     6, 8 or 9, whose loop is dark inside, is still taken for a sheet)."""
-    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    dark = cv2.compare(gray, threshold, cv2.CMP_LE)
-    dark_share = cv2.countNonZero(dark) / gray.size
-    border_dark = float(np.mean(_border(gray) <= threshold))
+    dark_share = 1 - cv2.countNonZero(bright) / bright.size
+    border_dark = 1 - float(np.mean(_border(bright)))
     if dark_share > BOLD_INK and border_dark < BOLD_BORDER:
         return True
     if 1 - dark_share <= BOLD_INK or 1 - border_dark >= BOLD_BORDER:
         return False
-    n, labels = cv2.connectedComponents(dark, connectivity=8)
-    return len(set(labels.take(_border_index(*gray.shape)).tolist()) - {0}) == n - 1  # all dark reaches the edge
+    n, labels = cv2.connectedComponents(1 - bright, connectivity=8)
+    return len(set(labels.take(_border_index(*bright.shape)).tolist()) - {0}) == n - 1  # all dark reaches the edge
 
 
 def _pad_with_paper(gray: np.ndarray) -> tuple[np.ndarray, int, int]:
