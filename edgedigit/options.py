@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from edgedigit.errors import UserError
-from edgedigit.sizes import Budget, count_params, int8_file_bytes
+from edgedigit.sizes import Budget, count_params, input_side, int8_file_bytes
 
 ELASTIC_PX = 0.5
 FINAL_EPOCHS = 50  # the best configuration's final fit...
@@ -70,10 +70,11 @@ class TrainOptions:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
         if self.resume and self.force:
             raise UserError("--resume and --force contradict each other: pick one")
-        pool = max(self.budget.pools)  # the smallest model the search may build
-        if not self.budget.fits([16], pool):
-            smallest = (f"16 hidden units on {28 // pool}x{28 // pool} inputs: {count_params([16], pool)} parameters, "
-                        f"{int8_file_bytes([16], pool)} bytes of int8 file")  # fmt: skip
+        pool, crop = max(self.budget.pools), max(self.budget.crops)  # the smallest model the search may build
+        if not self.budget.fits([16], pool, crop):
+            side = input_side(pool, crop)
+            smallest = (f"16 hidden units on {side}x{side} inputs: {count_params([16], pool, crop)} parameters, "
+                        f"{int8_file_bytes([16], pool, crop)} bytes of int8 file")  # fmt: skip
             raise UserError(f"the budget ({self.budget.describe()}) is below the smallest MLP ({smallest})")
         for name in ("augment", "elastic"):
             if (getattr(self, name) or 0) < 0:

@@ -210,6 +210,34 @@ def test_the_int8_file_is_held_to_the_runs_max_kb(tmp_path, small_model_path, mn
         assert f"the int8 file is {size} bytes, over the run's --max-kb 50 (51200 bytes)" in result.stderr
 
 
+def test_an_int8_file_holds_no_names_or_run_time_shapes_and_reads_as_the_keras_model(mnist):
+    """The 8 KB tier's widest 10x10 model fits in 8 KB: the file keeps only the input's and output's names, no
+    signatures, and its reshapes have constant shapes (no SHAPE operators); a batch still reads as in Keras."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from edgedigit.converters import tflite
+    from edgedigit.runtime.classifier import load_backend
+    from edgedigit.sizes import int8_file_bytes
+    from edgedigit.train.config import TrainConfig
+    from edgedigit.train.model import build_model
+
+    model = build_model(TrainConfig(hidden=(34,), pool=2, crop=4, dropout=0), seed=0)
+    blob = tflite.convert(model, "int8", mnist.x_train[:200], logits=True)
+    assert len(blob) <= int8_file_bytes([34], 2, 4) <= 8 * 1024
+    parsed = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
+    graph = parsed.subgraphs[0]
+    assert {t.name for t in graph.tensors} - {None} == {b"pixels", b"output"} and not parsed.signatureDefs
+    assert schema.BuiltinOperator.SHAPE not in {parsed.operatorCodes[op.opcodeIndex].builtinCode for op in graph.operators}
+    interpreter = load_backend()[0](model_content=blob)
+    interpreter.resize_tensor_input(0, [50, 28, 28])
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], mnist.x_test[:50])
+    interpreter.invoke()
+    read = interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).argmax(axis=1)
+    assert np.mean(read == model.predict(mnist.x_test[:50], verbose=0).argmax(axis=1)) >= 0.9
+
+
 @pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler here to check model.h with")
 def test_c_array_header_compiles_and_holds_the_model(tmp_path, small_model_path, mnist_path):
     import re

@@ -91,20 +91,21 @@ def test_config_round_trips_through_dict():
     assert TrainConfig.from_dict(config.to_dict()) == config
 
 
-@pytest.mark.parametrize("pool", [2, 4])
-def test_in_model_downsampling_takes_raw_pixels_and_matches_a_reference_resize(pool, mnist):
-    """A pooled model still reads raw uint8 28x28 pixels; what its first Dense layer sees is the picture
-    averaged over pool x pool blocks (OpenCV's INTER_AREA resize), scaled to 0-1."""
+@pytest.mark.parametrize("pool, crop", [(2, 0), (4, 0), (2, 4), (1, 4)])
+def test_in_model_downsampling_takes_raw_pixels_and_matches_a_reference_resize(pool, crop, mnist):
+    """A pooled (or cropped) model still reads raw uint8 28x28 pixels; what its first Dense layer sees is the
+    picture less its `crop` rim, averaged over pool x pool blocks (OpenCV's INTER_AREA resize), scaled to 0-1."""
     import cv2
     import keras
 
-    model = build_model(TrainConfig(hidden=(16,), pool=pool, dropout=0))
+    model = build_model(TrainConfig(hidden=(16,), pool=pool, crop=crop, dropout=0))
     assert model.input_shape == (None, 28, 28) and model.inputs[0].dtype == "uint8"
-    assert model.count_params() == count_params((16,), pool)
+    assert model.count_params() == count_params((16,), pool, crop)
     seen = keras.Model(model.inputs[0], model.get_layer("flatten").output)(mnist.x_test[:8]).numpy()
-    side = 28 // pool
+    side = (28 - 2 * crop) // pool
+    inner = mnist.x_test[:8, crop : 28 - crop, crop : 28 - crop]
     reference = np.stack([cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-                          for im in mnist.x_test[:8]]).reshape(8, -1)  # fmt: skip
+                          for im in inner]).reshape(8, -1)  # fmt: skip
     np.testing.assert_allclose(seen, reference, atol=1 / 255)
 
 

@@ -12,22 +12,23 @@ from edgedigit.train.search import SEED_PRESET, SearchSpace, reference_trial
 BUDGETS = [Budget(max_params=32 * 1024), Budget(max_params=100_000), Budget(max_bytes=32 * 1024), Budget()]
 
 
-def _cost(budget: Budget, hidden, pool: int = 1) -> int:
-    return count_params(hidden, pool) if budget.max_params else int8_file_bytes(hidden, pool)
+def _cost(budget: Budget, hidden, pool: int = 1, crop: int = 0) -> int:
+    return count_params(hidden, pool, crop) if budget.max_params else int8_file_bytes(hidden, pool, crop)
 
 
 @pytest.mark.parametrize("budget", BUDGETS)
 def test_every_proposal_fits_the_budget(budget):
     space = SearchSpace(epochs=3, augment=1.0, budget=budget)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    sizes, pools = [], set()
+    sizes, pools, crops = [], set(), set()
     for _ in range(60):
         trial = study.ask()
         config = space.suggest(trial)
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         if config is not None:
-            sizes.append(_cost(budget, config.hidden, config.pool))
+            sizes.append(_cost(budget, config.hidden, config.pool, config.crop))
             pools.add(config.pool)
+            crops.add(config.crop)
             assert config.epochs == 3 and config.augment == 1.0
             assert 1 <= len(config.hidden) <= 4
             assert (config.momentum == 0) or config.optimizer == "sgd"
@@ -36,18 +37,22 @@ def test_every_proposal_fits_the_budget(budget):
         limit = budget.max_params or budget.max_bytes
         assert max(sizes) <= limit
         assert max(sizes) > 0.5 * limit  # the space reaches up to the budget, not just tiny nets
-    assert pools == ({1, 2, 4} if budget.small else {1})  # small budgets also try downsampled inputs
+    assert pools == ({1, 2, 4} if budget.small else {1})  # small budgets also try downsampled inputs...
+    assert crops == ({0, 4} if budget.small else {0})  # ...and the central 20x20 alone
 
 
-@pytest.mark.parametrize("budget, hidden, pool", list(zip(BUDGETS, [(158,), (125,), (114,), (512, 512)], [2, 1, 2, 1])))
-def test_reference_trial_is_a_valid_point_of_the_space(budget, hidden, pool):
+@pytest.mark.parametrize(
+    "budget, hidden, pool, crop",
+    list(zip(BUDGETS, [(295,), (125,), (212,), (512, 512)], [2, 1, 2, 1], [4, 0, 4, 0])),
+)
+def test_reference_trial_is_a_valid_point_of_the_space(budget, hidden, pool, crop):
     study = optuna.create_study()
     study.enqueue_trial(reference_trial(budget))
     config = SearchSpace(epochs=1, augment=0.5, budget=budget).suggest(study.ask())
-    assert (config.hidden, config.pool) == (hidden, pool) and config.optimizer == "adam"
+    assert (config.hidden, config.pool, config.crop) == (hidden, pool, crop) and config.optimizer == "adam"
     if budget.bounded:  # the widest single layer that fits
         limit = budget.max_params or budget.max_bytes
-        assert _cost(budget, hidden, pool) <= limit < _cost(budget, [hidden[0] + 1], pool)
+        assert _cost(budget, hidden, pool, crop) <= limit < _cost(budget, [hidden[0] + 1], pool, crop)
 
 
 def test_seed_preset_has_the_seed_settings():

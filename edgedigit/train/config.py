@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from edgedigit.sizes import POOLS
+from edgedigit.sizes import CROPS, POOLS
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "inverse_time")
@@ -22,7 +22,8 @@ class TrainConfig:
     schedule "inverse_time". `weight_decay` is decoupled weight decay applied by the optimizer.
     `augment` is the strength of random affine distortion (0 turns it off); `elastic` the amplitude
     in pixels of elastic distortion (0 turns it off). `pool` averages the raw 28x28 input over pool x pool
-    blocks inside the model (1: none; 2: 14x14; 4: 7x7), so a small budget buys hidden units, not inputs.
+    blocks inside the model (1: none; 2: 14x14; 4: 7x7), so a small budget buys hidden units, not inputs;
+    `crop` trims that many pixels off each side first (4 with pool 2: 10x10 averages of the central 20x20).
     `distill` is the share of a teacher model's probabilities, softened by `distill_temperature`, in each
     training target (0: the labels alone; the teacher is handed to `fit`, it is not part of the config).
     """
@@ -43,6 +44,7 @@ class TrainConfig:
     elastic: float = 0.0
     label_smoothing: float = 0.0
     pool: int = 1
+    crop: int = 0
     distill: float = 0.0
     distill_temperature: float = 1.0
 
@@ -63,6 +65,8 @@ class TrainConfig:
             raise ValueError("distill must be a share in [0, 1] and distill_temperature positive")
         if self.pool not in POOLS:
             raise ValueError(f"pool must be one of {POOLS}, got {self.pool}")
+        if self.crop not in CROPS:
+            raise ValueError(f"crop must be one of {CROPS}, got {self.crop}")
         if self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
             raise ValueError("batch_size, epochs and learning_rate must be positive")
 
@@ -80,5 +84,5 @@ class TrainConfig:
 
     @property
     def label(self) -> str:
-        widths = "-".join(str(u) for u in self.hidden)
-        return widths if self.pool == 1 else f"pool{self.pool}-{widths}"
+        view = (f"crop{self.crop}-" if self.crop else "") + (f"pool{self.pool}-" if self.pool > 1 else "")
+        return view + "-".join(str(u) for u in self.hidden)

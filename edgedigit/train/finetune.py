@@ -69,7 +69,7 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         "chosen_from": f"fine-tuned from {source} ({opts.epochs} epochs, best validation epoch kept)",
         "val_accuracy": round(result.val_accuracy, 6),
         "test_accuracy": round(test_acc, 6),
-        "params": count_params(config.hidden, config.pool),
+        "params": count_params(config.hidden, config.pool, config.crop),
         "best_config": config.to_dict(),
         "options": opts.recorded(),
         "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},

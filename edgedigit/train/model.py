@@ -14,16 +14,20 @@ from edgedigit.train.config import TrainConfig
 
 
 def build_model(config: TrainConfig, seed: int | None = None) -> keras.Sequential:
-    """784 (or the pool x pool averages) -> hidden (Dense + activation [+ Dropout])... -> 10 softmax, on raw
-    uint8 pixels: scaling and downsampling are inside the model, so the device feeds 28x28 pixels as they are."""
+    """784 (or the pool x pool averages of the input less its `crop` rim) -> hidden (Dense + activation
+    [+ Dropout])... -> 10 softmax, on raw uint8 pixels: scaling, cropping and downsampling are inside the
+    model, so the device feeds 28x28 pixels as they are."""
     init = keras.initializers.HeUniform(seed=seed) if config.activation == "relu" else "glorot_uniform"
     layers: list[keras.layers.Layer] = [
         keras.Input(shape=(28, 28), dtype="uint8", name="pixels"),
         keras.layers.Rescaling(1.0 / 255.0, name="rescale"),
     ]
+    if config.pool > 1 or config.crop:
+        layers.append(keras.layers.Reshape((28, 28, 1), name="channel"))
+    if config.crop:
+        layers.append(keras.layers.Cropping2D(config.crop, name="crop"))
     if config.pool > 1:
-        layers += [keras.layers.Reshape((28, 28, 1), name="channel"),
-                   keras.layers.AveragePooling2D(config.pool, name="pool")]  # fmt: skip
+        layers.append(keras.layers.AveragePooling2D(config.pool, name="pool"))
     layers.append(keras.layers.Flatten(name="flatten"))
     for i, units in enumerate(config.hidden):
         layers.append(

@@ -29,7 +29,7 @@ CONFIG_COLUMNS = [
 ]  # fmt: skip
 TRIAL_COLUMNS = [
     "number", "state", "val_accuracy", "epochs_run", "seconds", "params", "int8_kb",
-    "pool", "hidden", *CONFIG_COLUMNS, "preset", "note",
+    "pool", "crop", "hidden", *CONFIG_COLUMNS, "preset", "note",
 ]  # fmt: skip
 
 
@@ -48,9 +48,12 @@ def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
                 "epochs_run": t.user_attrs.get("epochs_run", 0),
                 "seconds": t.user_attrs.get("seconds", ""),
                 "params": params if params is not None else "",
-                "int8_kb": round(int8_kib(hidden, cfg.get("pool", 1)), 1) if params is not None and hidden else "",
+                "int8_kb": round(int8_kib(hidden, cfg.get("pool", 1), cfg.get("crop", 0)), 1)
+                if params is not None and hidden
+                else "",
                 "hidden": "-".join(str(u) for u in cfg.get("hidden", [])),
                 "pool": cfg.get("pool", 1),
+                "crop": cfg.get("crop", 0),
                 **{k: cfg.get(k, "") for k in CONFIG_COLUMNS},
                 "preset": t.user_attrs.get("preset", ""),
                 "note": t.user_attrs.get("note", ""),

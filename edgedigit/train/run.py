@@ -407,7 +407,8 @@ def _finish(
     trials = study.get_trials(deepcopy=False)
     rows = report.trial_rows(trials)
     report.write_trials_csv(folder / "trials.csv", rows)
-    params = count_params(state.best_config.hidden, state.best_config.pool)
+    best = state.best_config
+    params = count_params(best.hidden, best.pool, best.crop)
     counts = {s.name.lower(): sum(t.state == s for t in trials) for s in optuna.trial.TrialState if s.is_finished()}
     phases.mark(None)
     summary: dict[str, Any] = {
@@ -419,7 +420,7 @@ def _finish(
         "val_accuracy": round(float(state.best_val), 6),
         "test_accuracy": round(test_acc, 6),
         "params": params,
-        "int8_kb": round(int8_kib(state.best_config.hidden, state.best_config.pool), 1),  # export measures the file
+        "int8_kb": round(int8_kib(best.hidden, best.pool, best.crop), 1),  # the export measures the file
         "best_config": state.best_config.to_dict(),
         "options": opts.recorded(),
         "resolved": {
@@ -494,7 +495,7 @@ def _print_top(console: Console, study: optuna.Study, top: int = 8) -> None:
         cfg = TrainConfig.from_dict(t.user_attrs["config"])
         table.add_row(str(t.number), f"{t.value:.4f}", cfg.label, cfg.optimizer, f"{cfg.learning_rate:.3g}",
                       str(cfg.batch_size), f"{cfg.dropout:.2f}", str(t.user_attrs.get("epochs_run")),
-                      f"{int8_kib(cfg.hidden, cfg.pool):.1f}")  # fmt: skip
+                      f"{int8_kib(cfg.hidden, cfg.pool, cfg.crop):.1f}")  # fmt: skip
     console.print(table)
 
 

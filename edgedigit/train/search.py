@@ -22,6 +22,9 @@ from edgedigit.train.interrupts import Interrupted
 
 MIN_UNITS = 16
 REFERENCE_POOL = 2  # a small budget's first trial reads 14x14 averages: 4x the hidden units of 28x28, little lost
+# ...of the central 20x20 (10x10): as accurate as 14x14 of all of it at 32 KB (98.4 / 98.3%, 30 epochs, no
+# distortion) with twice the units left, and 97.1 against 96.3% at 8 KB
+REFERENCE_CROP = 4
 MAX_UNITS = 1024
 
 
@@ -68,12 +71,13 @@ class SearchSpace:
 
     def suggest(self, trial: optuna.Trial) -> TrainConfig | None:
         """A configuration within the budget, or None when this depth cannot fit it."""
-        pools = usable_pools(self.budget)
+        pools, crops = usable_pools(self.budget), self.budget.crops
         pool = trial.suggest_categorical("pool", list(pools)) if len(pools) > 1 else pools[0]
+        crop = trial.suggest_categorical("crop", list(crops)) if len(crops) > 1 else crops[0]
         n_layers = trial.suggest_int("n_layers", 1, self.max_layers)
         hidden: list[int] = []
         for i in range(n_layers):
-            cap = widest(self.budget, hidden, n_layers - i - 1, pool)
+            cap = widest(self.budget, hidden, n_layers - i - 1, pool, crop)
             if cap < MIN_UNITS:
                 return None
             hidden.append(trial.suggest_int(f"units_{i}", MIN_UNITS, cap, log=True))
@@ -87,6 +91,7 @@ class SearchSpace:
         return TrainConfig(
             hidden=tuple(hidden),
             pool=pool,
+            crop=crop,
             dropout=trial.suggest_float("dropout", 0.0, 0.5),
             optimizer=optimizer,
             learning_rate=lr,
@@ -108,7 +113,7 @@ def usable_pools(budget: Budget) -> tuple[int, ...]:
     return tuple(p for p in budget.pools if budget.fits([MIN_UNITS], p)) or (max(budget.pools),)
 
 
-def widest(budget: Budget, chosen: list[int], layers_after: int, pool: int = 1) -> int:
+def widest(budget: Budget, chosen: list[int], layers_after: int, pool: int = 1, crop: int = 0) -> int:
     """The widest next layer that still leaves room for the remaining layers at minimum width (0: none)."""
     if not budget.bounded:
         return MAX_UNITS
@@ -116,7 +121,7 @@ def widest(budget: Budget, chosen: list[int], layers_after: int, pool: int = 1) 
     lo, hi = 1, MAX_UNITS
     while lo <= hi:
         mid = (lo + hi) // 2
-        if budget.fits([*chosen, mid, *([MIN_UNITS] * layers_after)], pool):
+        if budget.fits([*chosen, mid, *([MIN_UNITS] * layers_after)], pool, crop):
             best, lo = mid, mid + 1
         else:
             hi = mid - 1
@@ -126,14 +131,16 @@ def widest(budget: Budget, chosen: list[int], layers_after: int, pool: int = 1) 
 def reference_trial(budget: Budget) -> dict[str, object]:
     """A known-good point tried first, so even a short search has one to beat: the recipe's
     784-512-512-10 (Adam, dropout 0.25), or under a tight budget the widest single hidden layer that fits
-    (on 14x14 averages of the input where the budget is small enough for the search to downsample)."""
+    (on 10x10 averages of the input's central 20x20 where the budget is small enough for the search to
+    downsample)."""
     if budget.fits([512, 512]):
         return {"n_layers": 2, "units_0": 512, "units_1": 512, "optimizer": "adam", "lr_adam": 1e-3,
                 "dropout": 0.25, "weight_decay": 1e-5, "batch_size": 128}  # fmt: skip
     pools = usable_pools(budget)
     pool = REFERENCE_POOL if REFERENCE_POOL in pools else max(pools)
-    width = max(MIN_UNITS, widest(budget, [], 0, pool))
-    choice = {"pool": pool} if len(pools) > 1 else {}
+    crop = REFERENCE_CROP if REFERENCE_CROP in budget.crops else 0
+    width = max(MIN_UNITS, widest(budget, [], 0, pool, crop))
+    choice = ({"pool": pool} if len(pools) > 1 else {}) | ({"crop": crop} if len(budget.crops) > 1 else {})
     return {**choice, "n_layers": 1, "units_0": width, "optimizer": "adam", "lr_adam": 1e-3, "dropout": 0.0,
             "weight_decay": 1e-6, "batch_size": 64}  # fmt: skip
 
@@ -182,7 +189,7 @@ def make_objective(
         if twin is not None:  # workers sharing a study, or an enqueued configuration queued twice
             trial.set_user_attr(DUPLICATE, twin)
             raise optuna.TrialPruned(f"the configuration of trial {twin}: not trained twice")
-        trial.set_user_attr("params", count_params(config.hidden, config.pool))
+        trial.set_user_attr("params", count_params(config.hidden, config.pool, config.crop))
         extra = [PruningCallback(trial)] if prune else []
         start = time.monotonic()
         history: dict[str, list[float]] = {}
