@@ -44,7 +44,8 @@ def main() -> None:
     design = np.array([[u, n, 1, p > 1, c > 0] for _, p, c, _, u, n, _, _ in rows], float)
     residual = np.array([size - w for _, _, _, w, _, _, size, _ in rows], float)
     fit, *_ = np.linalg.lstsq(design, residual, rcond=None)
-    print("fit: bytes = weights + %.1f * units + %.1f * layers + %.0f + %.0f * pooled + %.0f * cropped" % tuple(fit))
+    a, b, c, d, e = fit
+    print(f"fit: bytes = weights + {a:.1f} * units + {b:.1f} * layers + {c:.0f} + {d:.0f} * pooled + {e:.0f} * cropped")
     print("| hidden | pool | crop | file bytes | estimate | slack |\n|---|---|---|---|---|---|")
     for hidden, pool, crop, _, _, _, size, estimate in rows:
         print(f"| {'-'.join(map(str, hidden))} | {pool} | {crop} | {size} | {estimate} | {estimate - size} |")

@@ -204,6 +204,13 @@ def train(
         float,
         typer.Option(help="Digits stretched to fill a square bitmap, as a share of the training images (0: off)."),
     ] = TrainOptions.box_fill,
+    written: Annotated[
+        float,
+        typer.Option(
+            help="MNIST digits written on paper (pen, light, crop, JPEG) and read back as the device reads them, "
+            "as a share of the training images (0: off)."
+        ),
+    ] = TrainOptions.written,
     extra: Annotated[
         Optional[Path], typer.Option(help="Your own labelled digits: a folder of 0/ ... 9/ (see edgedigit collect).")
     ] = None,
@@ -212,7 +219,10 @@ def train(
     ] = TrainOptions.extra_repeat,
     finetune: Annotated[
         Optional[Path],
-        typer.Option(help="Fine-tune this run's model on --extra digits for --epochs epochs instead of searching."),
+        typer.Option(
+            help="Fine-tune this run's model for --epochs epochs on the training mix and any --extra digits, "
+            "instead of searching."
+        ),
     ] = None,
     teacher: Annotated[
         Optional[Path],
@@ -242,6 +252,7 @@ def train(
         seed=seed,
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage, study=study,
         resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,
+        written=written,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
         teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
     )  # fmt: skip

@@ -228,7 +228,8 @@ def test_an_int8_file_holds_no_names_or_run_time_shapes_and_reads_as_the_keras_m
     parsed = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
     graph = parsed.subgraphs[0]
     assert {t.name for t in graph.tensors} - {None} == {b"pixels", b"output"} and not parsed.signatureDefs
-    assert schema.BuiltinOperator.SHAPE not in {parsed.operatorCodes[op.opcodeIndex].builtinCode for op in graph.operators}
+    operators = {parsed.operatorCodes[op.opcodeIndex].builtinCode for op in graph.operators}
+    assert schema.BuiltinOperator.SHAPE not in operators
     interpreter = load_backend()[0](model_content=blob)
     interpreter.resize_tensor_input(0, [50, 28, 28])
     interpreter.allocate_tensors()

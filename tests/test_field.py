@@ -209,6 +209,27 @@ def test_the_training_mix_is_what_the_device_would_see(mnist):
     assert flagged[:, 4:12, 4:13].mean() > 1.5 * ones[:, 4:12, 4:13].mean()
 
 
+def test_written_digits_are_mnist_digits_as_the_device_reads_them_off_paper(mnist, small_model_path):
+    """--written: MNIST training digits put on paper (pens, light, crops, JPEG) and read back by find_digits keep
+    their labels, come out in MNIST form, differ from the MNIST frames they came from, and join the mix."""
+    from edgedigit.train import field_mix, synth
+    from edgedigit.train.data import split_train_val
+
+    x, y = mnist.x_train[:300], mnist.y_train[:300]
+    on_paper, labels = synth.written(x, y, np.random.default_rng(0))
+    assert len(labels) >= 0.9 * len(y) and set(labels.tolist()) == set(range(10))
+    assert on_paper.shape[1:] == (28, 28) and (on_paper.max(axis=(1, 2)) == 255).all()
+    assert not {im.tobytes() for im in on_paper} & {im.tobytes() for im in x}  # not the MNIST frames as they were
+    import keras
+
+    model = keras.models.load_model(small_model_path)  # a trained model still reads them: the labels are theirs
+    assert (model.predict(on_paper, verbose=0).argmax(axis=1) == labels).mean() > 0.8
+    split = split_train_val(mnist, 0.1, seed=0, limit=1000)
+    mixed, counts = field_mix.mix(split, 0, fonts=0, flag_ones=0, non_digits=0, box_fill=0, written=0.4)
+    assert 0.3 * counts["mnist"] < counts["written"] <= 0.5 * counts["mnist"]
+    assert len(mixed.y_train) == counts["mnist"] + counts["written"]
+
+
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory, mnist):
     """Six of "my" digits collected from picture files with `edgedigit collect`."""
@@ -270,6 +291,23 @@ def test_collected_digits_train_and_finetune(collected, tmp_path, mnist_path):
     assert tuned["best_config"]["learning_rate"] == pytest.approx(summary["best_config"]["learning_rate"] * 0.1)
     acc = tuned["training_mix"]["extra_accuracy"]
     assert 0 <= acc["before"] <= 1 and 0 <= acc["after"] <= 1 and tuned["training_mix"]["extra_digits"] == 6
+    assert 0.5 < tuned["test_accuracy"] <= 1.0
+
+
+def test_finetune_without_digits_carries_a_run_over_to_the_training_mix(collected, tmp_path, mnist_path):
+    """--finetune without --extra: a few epochs of the run's model on the current mix (how the bundled model
+    took --written); every share is applied and recorded, and no accuracy on digits that were not given."""
+    runs = tmp_path / "runs"
+    common = ["--data", str(mnist_path), "--runs-dir", str(runs), "--limit", "1000", "--epochs", "1", "--seed", "2"]
+    result = runner.invoke(app, ["train", "--run", "base", "--trials", "1", "--final-epochs", "1", *common])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["train", "--run", "carried", "--finetune", str(runs / "base"), "--written", "0.3",
+                                 "--box-fill", "0", *common])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tuned = json.loads((runs / "carried" / "summary.json").read_text())
+    mix = tuned["training_mix"]
+    assert (tuned["options"]["written"], tuned["options"]["extra"]) == (0.3, None) and "extra_accuracy" not in mix
+    assert 0.2 * mix["mnist"] < mix["written"] <= 0.4 * mix["mnist"] and mix["box_filled"] == 0
     assert 0.5 < tuned["test_accuracy"] <= 1.0
 
 

@@ -58,6 +58,7 @@ def mix(
     flag_ones: float,
     non_digits: float,
     box_fill: float = 0.0,
+    written: float = 0.0,
     extra: tuple[np.ndarray, np.ndarray] | None = None,
     extra_repeat: int = 1,
 ) -> tuple[Split, dict[str, Any]]:
@@ -75,10 +76,13 @@ def mix(
     others = synth.non_digits(int(non_digits * n), rng, font_paths) if non_digits > 0 else fx[:0]
     pick = np.flatnonzero(rng.random(n) < box_fill)
     filled, filled_y = synth.box_filled(split.x_train[pick], split.y_train[pick], rng)
-    parts_x += [fx, flagged, others, filled]
-    parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64), filled_y]
+    pick = np.flatnonzero(rng.random(n) < written)  # drawn after the others: earlier runs' mixes stay the same
+    on_paper, on_paper_y = synth.written(split.x_train[pick], split.y_train[pick], rng)
+    parts_x += [fx, flagged, others, filled, on_paper]
+    parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64), filled_y,
+                on_paper_y]  # fmt: skip
     counts = {"mnist": n, "font_digits": len(fy), "flagged_ones": len(flagged), "non_digits": len(others),
-              "box_filled": len(filled), "fonts_found": len(font_paths)}  # fmt: skip
+              "box_filled": len(filled), "written": len(on_paper), "fonts_found": len(font_paths)}  # fmt: skip
     if extra is not None:
         ex, ey = extra
         parts_x.append(np.repeat(ex, extra_repeat, axis=0))

@@ -1,5 +1,6 @@
-"""`edgedigit train --finetune RUN --extra DIGITS`: a few epochs from RUN's model on MNIST plus the
-field mix plus the user's own digits, into a new run folder; minutes, not a full search.
+"""`edgedigit train --finetune RUN [--extra DIGITS]`: a few epochs from RUN's model on MNIST plus the
+field mix (plus the user's own digits), into a new run folder; minutes, not a full search. Without
+--extra it carries a trained model over to a new training mix (the bundled model took `--written` so).
 
 The user's digits are read by RUN's model before and by the new model after, both figures in
 summary.json. Selection is on MNIST validation only; the test set is read once, for the summary.
@@ -36,8 +37,6 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     source = Path(opts.finetune).expanduser()
     if not (source / "model.keras").is_file() or not (source / "summary.json").is_file():
         raise UserError(f"--finetune {source}: not a run folder of `edgedigit train` (model.keras, summary.json)")
-    if not opts.extra:
-        raise UserError("--finetune needs --extra DIR: the digits to teach the model")
     opts.check()
     started = time.monotonic()
     folder = prepare_folder(opts)
@@ -47,21 +46,30 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
     data = load_mnist(opts.data)
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
-    extra = field_mix.load_extra(opts.extra)
+    extra = field_mix.load_extra(opts.extra) if opts.extra else None
     split, mixed = field_mix.mix(
-        split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, opts.box_fill, extra, opts.extra_repeat
+        split,
+        opts.seed,
+        opts.fonts,
+        opts.flag_ones,
+        opts.non_digits,
+        opts.box_fill,
+        opts.written,
+        extra,
+        opts.extra_repeat,
     )
     model = keras.models.load_model(source / "model.keras", safe_mode=True)
-    before, _ = evaluate(model, *extra)
+    before = evaluate(model, *extra)[0] if extra is not None else None
+    yours = f"{len(extra[1])} of your digits (x{opts.extra_repeat}) read {before:.1%} before; " if extra else ""
     console.print(
-        f"[bold]edgedigit train --finetune[/] {source} -> [cyan]{folder}[/]: {len(extra[1])} of your digits "
-        f"(x{opts.extra_repeat}) read {before:.1%} before; {opts.epochs} epochs at lr {config.learning_rate:.3g}"
+        f"[bold]edgedigit train --finetune[/] {source} -> [cyan]{folder}[/]: {yours}{mixed['written']} written "
+        f"on paper; {opts.epochs} epochs at lr {config.learning_rate:.3g}"
     )
     with TrainProgress(1, console) as bars:
         result = fit(config, split, opts.seed, [bars.epoch_callback("fine-tune", config)], model, teacher)
     with atomic.atomic_path(folder / "model.keras") as tmp:
         result.model.save(tmp)
-    after, _ = evaluate(result.model, *extra)
+    after = evaluate(result.model, *extra)[0] if extra is not None else None
     test_acc, _ = evaluate(result.model, data.x_test, data.y_test)
     summary = {
         "run": folder.name,
@@ -73,14 +81,14 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         "best_config": config.to_dict(),
         "options": opts.recorded(),
         "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
-        "training_mix": {**mixed, "extra_accuracy": {"before": round(before, 4), "after": round(after, 4)}},
+        "training_mix": mixed
+        if extra is None
+        else {**mixed, "extra_accuracy": {"before": round(before, 4), "after": round(after, 4)}},
         "wall_seconds": round(time.monotonic() - started, 1),
         "versions": versions(),
         "model_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
     }
     atomic.write_json(folder / "summary.json", summary)
-    console.print(
-        f"your digits: {before:.1%} -> {after:.1%}; MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} "
-        f"-> {folder / 'model.keras'}"
-    )
+    yours = f"your digits: {before:.1%} -> {after:.1%}; " if extra is not None else ""
+    console.print(f"{yours}MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} -> {folder / 'model.keras'}")
     return summary

@@ -70,7 +70,15 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
     extra = field_mix.load_extra(opts.extra) if opts.extra else None
     split, mixed = field_mix.mix(
-        split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, opts.box_fill, extra, opts.extra_repeat
+        split,
+        opts.seed,
+        opts.fonts,
+        opts.flag_ones,
+        opts.non_digits,
+        opts.box_fill,
+        opts.written,
+        extra,
+        opts.extra_repeat,
     )
     if opts.fonts > 0 and mixed["fonts_found"] < synth.FEW_FONTS:
         console.print(f"[yellow]only {mixed['fonts_found']} fonts found[/]: font digits lack handwriting styles; "
@@ -80,7 +88,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     console.print(
         f"[bold]edgedigit train[/] run [cyan]{folder}[/]: {mixed['mnist']} MNIST train + "
         f"{mixed['font_digits']} font digits + {mixed['flagged_ones']} flagged 1s + {mixed['box_filled']} box-filled "
-        f"+ {mixed['non_digits']} non-digits"
+        f"+ {mixed['written']} written on paper + {mixed['non_digits']} non-digits"
         + (f" + {mixed['extra_digits']} of your digits x{opts.extra_repeat}" if extra is not None else "")
         + f" / {len(split.y_val)} val images from {data.source}; "
         f"test set ({len(data.y_test)}) kept for the final report"
