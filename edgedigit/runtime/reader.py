@@ -174,18 +174,21 @@ def _cut(
     cuts = {k: segment.cuts(page, labels, groups[k][1], groups[k][2], probs[k].max()) for k in doubtful}
     pieces = [d.image for k in doubtful for d in cuts[k].candidates[1:]]  # the whole groups are scored
     piece_probs = classifier.predict_proba(np.array(pieces), calibrated=False) if pieces else probs[:0]
-    digits, line_of, rows, start = [], [], [], 0
+    scores, paths, start = {}, {}, 0
+    for k in doubtful:  # every group's probabilities, whole and pieces, and its path through sure pieces
+        scores[k] = np.concatenate([probs[k : k + 1], piece_probs[start : start + len(cuts[k].candidates) - 1]])
+        start += len(cuts[k].candidates) - 1
+        paths[k] = segment.best_path(cuts[k], scores[k])
+    sure = [probs[k].max() >= NUMBER_CONTEXT or len(paths.get(k, [0])) > 1 for k in range(len(groups))]
+    digits, line_of, rows = [], [], []
     for k, (n, line, group) in enumerate(groups):
         if k not in cuts:
             digits.append(group.whole)
             line_of.append(n)
             rows.append(probs[k])
             continue
-        cut = cuts[k]
-        p = np.concatenate([probs[k : k + 1], piece_probs[start : start + len(cut.candidates) - 1]])
-        start += len(cut.candidates) - 1
-        path = segment.best_path(cut, p)
-        if path == [0] and line.written_into(group, p[0].max()) and _in_number(k, groups, probs):
+        cut, p, path = cuts[k], scores[k], paths[k]
+        if path == [0] and line.written_into(group, p[0].max()) and _in_number(k, groups, sure):
             path = segment.best_path(cut, p, IN_NUMBER_CUT_SURE)
         for i in path:
             digits.append(cut.candidates[i])
@@ -194,6 +197,7 @@ def _cut(
     return digits, line_of, np.array(rows)
 
 
-def _in_number(k: int, groups: list[tuple[int, segment.Line, segment.Group]], probs: np.ndarray) -> bool:
-    """Whether another group on group `k`'s line reads whole as a sure digit: `k` is then part of a number."""
-    return any(m == groups[k][0] and j != k and probs[j].max() >= NUMBER_CONTEXT for j, (m, _, _) in enumerate(groups))
+def _in_number(k: int, groups: list[tuple[int, segment.Line, segment.Group]], sure: list[bool]) -> bool:
+    """Whether another group on group `k`'s line is `sure` digits (read whole as one, or cut into sure pieces):
+    `k` is then part of a number."""
+    return any(m == groups[k][0] and j != k and sure[j] for j, (m, _, _) in enumerate(groups))
