@@ -22,9 +22,10 @@ FONT_SHARE = 0.1  # digits rendered from fonts: European 1s, closed 4s, straight
 FLAG_SHARE = 0.5  # of the training 1s, this share is added again with a flag (and sometimes a foot)
 NON_DIGIT_SHARE = 0.1  # letters, scribbles, blots, textures, trained towards "unsure"
 BOX_FILL_SHARE = 0.1  # digits stretched to fill a square bitmap (a 1 becomes a bold bar), as datasets store them
-# MNIST digits written on paper and read back by the device's preprocessing (synth.written). 5-epoch fine-tunes of
-# the session-7 bundled model, int8: USPS at the worst crop 98.31% before, 98.46% with 0.4, 98.54% with 0.8 (the
-# bundled model since session 9; MNIST test 99.39%); 0.4 for 10 epochs 98.29%: within about 0.15 pp of each other
+# MNIST digits written on paper and read back by the device's preprocessing (synth.written). 5-epoch fine-tunes
+# of the previously bundled model (device700-field), int8, USPS at the worst crop: 98.31% before, 98.46% with
+# 0.4, 98.54% with 0.8 (bundled since session 9; MNIST test 99.39%), 98.29% with 0.4 for 10 epochs: within
+# about 0.15 pp of each other, all above the model they came from
 WRITTEN_SHARE = 0.8
 EXTRA_REPEAT = 20  # each of a user's own digits counts this many times (a few dozen among 60,000)
 DISTILL_SHARE = 0.7  # with --teacher: the teacher's share of each target (the labels keep the rest)

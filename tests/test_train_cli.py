@@ -131,6 +131,19 @@ def test_resume_continues_the_same_study(trained_run, mnist_path):
     assert summary["options"]["limit"] == 3000 and summary["options"]["augment"] == 0.5  # the run's own options
 
 
+def test_a_run_begun_before_an_option_existed_resumes_without_it(tmp_path):
+    """--written came after runs that were stored without it: resuming one keeps its mix (0), not today's
+    default, and says so in the options it writes back."""
+    from edgedigit.options import TrainOptions
+    from edgedigit.train.run import PLACE, own_options
+
+    old = {k: v for k, v in TrainOptions(run="old").recorded().items() if k not in (*PLACE, "written")}
+    (tmp_path / "options.json").write_text(json.dumps(old))
+    resumed = own_options(TrainOptions(run="old", resume=True), tmp_path)
+    assert resumed.written == 0.0 and json.loads((tmp_path / "options.json").read_text())["written"] == 0.0
+    assert own_options(TrainOptions(run="new"), tmp_path / "new").written == TrainOptions().written
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

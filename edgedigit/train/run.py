@@ -292,6 +292,8 @@ OPTIONS_FILE = "options.json"
 LOCK_FILE = ".lock"
 PLACE = ("run", "runs_dir", "resume", "force", "finetune")  # where and how a run goes, not what it is
 GROWABLE = ("trials", "timeout")  # a resumed search may be given more of these, never less
+# options added since a run may have begun, and the value such a run had without them: a resume keeps it
+BEFORE_THEY_EXISTED = {"written": 0.0}
 
 
 def own_options(opts: TrainOptions, folder: Path) -> TrainOptions:
@@ -300,7 +302,7 @@ def own_options(opts: TrainOptions, folder: Path) -> TrainOptions:
     --trials or --timeout is taken); a storage URL is compared without its password, which is never stored."""
     path = folder / OPTIONS_FILE
     if opts.resume and path.is_file():
-        stored, defaults, taken = json.loads(path.read_text()), TrainOptions(), {}
+        stored, defaults, taken = {**BEFORE_THEY_EXISTED, **json.loads(path.read_text())}, TrainOptions(), {}
         for key, value in stored.items():
             given = getattr(opts, key)
             shown = redact(given) if key == "storage" else given
