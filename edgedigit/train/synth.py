@@ -34,7 +34,7 @@ FLAG_FOOT = 0.35  # share of flagged 1s that also get a foot
 WRITTEN_SIDE = (24, 121)  # px: from a form's small cell to a digit in a phone photo
 BOLDER, FINER = 0.3, 0.25  # shares of digits drawn with a bolder (dilated) or a finer (eroded) pen...
 PEN_CHANGE = (0.5, 2.5)  # ...by this many MNIST pixels
-BLURRED = 0.3  # share out of focus, by up to 1.5 MNIST pixels
+BLURRED, BLUR = 0.3, (0.25, 0.75)  # share out of focus, and its Gaussian sigma in MNIST pixels
 TIGHT = 0.4  # share cut tight (0-2 px of paper round the ink); the others keep a margin up to a third of a side
 PAPER, PEN = (150, 250), (0, 110)  # grey levels of the paper and of the ink
 UNEVEN_LIGHT = 0.12  # the light falls off by up to this share across the picture, in x and in y
@@ -192,7 +192,7 @@ def _written(d: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
         k = _ellipse(max(1, round(px * rng.uniform(*PEN_CHANGE))))
         ink = cv2.dilate(ink, k) if pen < BOLDER else cv2.erode(ink, k)
     if rng.random() < BLURRED:
-        ink = cv2.GaussianBlur(ink, (0, 0), px * rng.uniform(0.25, 0.75))
+        ink = cv2.GaussianBlur(ink, (0, 0), px * rng.uniform(*BLUR))
     ys, xs = np.nonzero(ink > 0.2)
     if len(ys) < 5:
         return None
