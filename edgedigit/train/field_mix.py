@@ -17,8 +17,9 @@ import numpy as np
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
+from edgedigit.options import TrainOptions
 from edgedigit.train import synth
-from edgedigit.train.data import Split
+from edgedigit.train.data import Mnist, Split, split_train_val
 
 NOT_A_DIGIT = -1
 EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
@@ -90,6 +91,18 @@ def mix(
         counts.update(extra_digits=len(ey), extra_repeat=extra_repeat)
     x, y = np.concatenate(parts_x), np.concatenate(parts_y).astype(np.int64)
     return replace(split, x_train=x, y_train=y), counts
+
+
+def training_split(
+    opts: TrainOptions, data: Mnist
+) -> tuple[Split, dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
+    """The run's split of `data` with the field mix and the user's own digits its options ask for (a search
+    and a fine-tune build it alike); returns it, what went in, and the user's digits (None without --extra)."""
+    split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
+    extra = load_extra(opts.extra) if opts.extra else None
+    split, mixed = mix(split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, opts.box_fill, opts.written,
+                       extra, opts.extra_repeat)  # fmt: skip
+    return split, mixed, extra
 
 
 def sample_sheet(path: Path, x: np.ndarray, y: np.ndarray, per_kind: int = 20) -> None:

@@ -24,7 +24,7 @@ from edgedigit.options import TrainOptions
 from edgedigit.sizes import count_params
 from edgedigit.train import field_mix
 from edgedigit.train.config import TrainConfig
-from edgedigit.train.data import load_mnist, split_train_val
+from edgedigit.train.data import load_mnist
 from edgedigit.train.fit import evaluate, fit
 from edgedigit.train.progress import TrainProgress
 from edgedigit.train.run import prepare_folder, versions
@@ -45,19 +45,7 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
                      distill=opts.distill_share, distill_temperature=opts.distill_temperature)  # fmt: skip
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
     data = load_mnist(opts.data)
-    split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
-    extra = field_mix.load_extra(opts.extra) if opts.extra else None
-    split, mixed = field_mix.mix(
-        split,
-        opts.seed,
-        opts.fonts,
-        opts.flag_ones,
-        opts.non_digits,
-        opts.box_fill,
-        opts.written,
-        extra,
-        opts.extra_repeat,
-    )
+    split, mixed, extra = field_mix.training_split(opts, data)
     model = keras.models.load_model(source / "model.keras", safe_mode=True)
     before = evaluate(model, *extra)[0] if extra is not None else None
     yours = f"{len(extra[1])} of your digits (x{opts.extra_repeat}) read {before:.1%} before; " if extra else ""

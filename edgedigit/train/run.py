@@ -33,7 +33,7 @@ from edgedigit.options import TrainOptions, redact
 from edgedigit.sizes import BYTES_PER_KIB, count_params, int8_kib
 from edgedigit.train import field_mix, interrupts, report, synth
 from edgedigit.train.config import TrainConfig
-from edgedigit.train.data import Mnist, Split, load_mnist, split_train_val
+from edgedigit.train.data import Mnist, Split, load_mnist
 from edgedigit.train.fit import FitResult, evaluate, fit
 from edgedigit.train.progress import Phases, TrainProgress
 from edgedigit.train.search import (
@@ -67,19 +67,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     opts = own_options(opts, folder)
     phases.mark("data")
     data = load_mnist(opts.data)
-    split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
-    extra = field_mix.load_extra(opts.extra) if opts.extra else None
-    split, mixed = field_mix.mix(
-        split,
-        opts.seed,
-        opts.fonts,
-        opts.flag_ones,
-        opts.non_digits,
-        opts.box_fill,
-        opts.written,
-        extra,
-        opts.extra_repeat,
-    )
+    split, mixed, extra = field_mix.training_split(opts, data)
     if opts.fonts > 0 and mixed["fonts_found"] < synth.FEW_FONTS:
         console.print(f"[yellow]only {mixed['fonts_found']} fonts found[/]: font digits lack handwriting styles; "
                       f"for them: apt-get install {synth.FONT_PACKAGES}")  # fmt: skip
