@@ -100,6 +100,18 @@ def test_two_blobs_of_digits_written_into_each_other_are_each_others_number(mnis
     assert six >= 8  # 9 of 40 here; 5 when only a group read whole as one sure digit made a number
 
 
+def test_pieces_of_one_cut_component_are_joined_across_a_leaning_seam():
+    """A component cut along a leaning seam leaves pieces whose boxes stand apart though their ink meets (an
+    open-top 4 cut between its strokes): they may still be one digit. Ink of two components with the same gap
+    between them is two digits."""
+    height = 80  # the gap below is 8 px, above MAX_GAP (6.4 px) of this line
+    left = segment.Atom(0, 0, 30, 60, (5,), np.ones((60, 30), bool))
+    right = segment.Atom(38, 10, 60, 70, (5,), np.ones((60, 22), bool))
+    apart = segment.Atom(38, 10, 60, 70, (6,))
+    assert 8 > segment.MAX_GAP * height
+    assert segment._joined([left, right], height) and not segment._joined([left, apart], height)
+
+
 def test_a_long_number_keeps_the_gaps_between_its_digits(mnist, clf):
     """An 8-digit strip is reduced by its area, as a square picture would be, not by its width: reduced by
     its width, a narrow 1 written close to its neighbour merged into it and was lost (5 of these 10 read)."""

@@ -318,11 +318,13 @@ def _joined(atoms: list[Atom], height: int) -> bool:
     """Atoms that may be one digit: not too wide, and no clear gap between them."""
     if _width(atoms) > MAX_WIDTH * height:
         return False
-    reach = min(a.x0 for a in atoms)
+    reach, seen = min(a.x0 for a in atoms), set()
     for a in sorted(atoms, key=lambda a: a.x0):
-        if a.x0 - reach > MAX_GAP * height:
+        # pieces of one cut component meet along their seam, however far apart their boxes lean
+        if a.x0 - reach > MAX_GAP * height and not seen.intersection(a.labels):
             return False
         reach = max(reach, a.x1)
+        seen.update(a.labels)
     return True
 
 
