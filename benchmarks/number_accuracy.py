@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from number_sets import SPACINGS, number, numbers  # noqa: E402
+from number_sets import SPACINGS, number, numbers, underlined  # noqa: E402
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import read_digits  # noqa: E402
@@ -65,6 +65,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/mnist/mnist.npz"))
     # 150 a cell: a headline target's share is then measured on 150-300 numbers (± 3-4 pp), not 60 (± 5-8 pp)
     ap.add_argument("--per-cell", type=int, default=150, help="numbers per length, spacing and separator cell")
+    ap.add_argument("--underlined", type=int, default=300, help="underlined numbers to read")
     ap.add_argument("--out", default=None, help="also write the markdown report here")
     args = ap.parse_args()
     with np.load(args.data) as d:
@@ -79,6 +80,7 @@ def main() -> None:
         exact[key].append(read == n.digits)
         per_digit[key].append(max(0.0, 1 - edit_distance(read, n.digits) / len(n.digits)))
     elapsed = time.perf_counter() - started
+    lined = [read_digits(n.image, classifier).number == n.digits for n in underlined(x, y, args.underlined)]
 
     def cells(table: dict, length=None, spacings=None, separator=None) -> list[float]:
         """The values of the cells matching a length, spacings and with(out) a separator (None: any)."""
@@ -119,6 +121,8 @@ def main() -> None:
         f"- 5 digits with a separator: {headline(5, None, True)}",
         f"- well apart, 5 digits, no separator: {headline(5, ('apart',), False)}",
         f"- all: **{share(exact)}** exact, **{share(per_digit)}** per digit",
+        f"- underlined, 3 to 6 digits apart or close (a line drawn under them, touching their feet or below "
+        f"them): **{100 * sum(lined) / max(len(lined), 1):.1f}%** of {len(lined)} numbers",
         "",
         f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",
     ]

@@ -22,6 +22,7 @@ BASELINE_JITTER = 0.08  # ...and its baseline by up to this share of the height
 # gap between neighbours, as a share of the left digit's ink width (negative: they overlap)
 SPACINGS = {"apart": (0.2, 0.5), "close": (0.02, 0.15), "touching": (-0.12, 0.0), "overlapping": (-0.33, -0.12)}
 SEPARATORS = (".", ",", "-")
+UNDERLINE_GAP = (-0.05, 0.2)  # an underline's distance below the digits' feet, a share of their height
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,15 @@ def _separator(kind: str, height: int, rng: np.random.Generator) -> tuple[np.nda
 
 
 def number(
-    digits: list[np.ndarray], labels: list[int], spacing: str, separator: str | None, rng: np.random.Generator
+    digits: list[np.ndarray],
+    labels: list[int],
+    spacing: str,
+    separator: str | None,
+    rng: np.random.Generator,
+    underline: bool = False,
 ) -> Number:
-    """Write `digits` (MNIST 28x28) as one number at `spacing`, with `separator` after a random digit."""
+    """Write `digits` (MNIST 28x28) as one number at `spacing`, with `separator` after a random digit, and
+    a line drawn under it by hand when `underline` (touching the digits' feet or a little below them)."""
     height = int(rng.integers(*HEIGHT))
     inks = [_ink(d, max(8, round(height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER))))) for d in digits]
     after = int(rng.integers(0, len(digits) - 1)) if separator else -1
@@ -89,10 +96,37 @@ def number(
     for ink, px, y in placed:
         region = canvas[y - top + margin : y - top + margin + ink.shape[0], px + margin : px + margin + ink.shape[1]]
         np.maximum(region, ink, out=region)
+    if underline:
+        _underline(canvas, margin, width, bottom - top + margin, height, rng)
     img = _on_paper(canvas, rng)
     if rng.random() < 0.3:
         img = _jpeg(img, int(rng.integers(40, 90)))
     return Number(img, "".join(map(str, labels)), text, spacing)
+
+
+def _underline(canvas: np.ndarray, left: int, width: int, feet: int, height: int, rng: np.random.Generator) -> None:
+    """A line drawn by hand under a number whose digits' feet are at row `feet`: from a little before its
+    first digit to a little past its last, touching the feet or up to a fifth of a digit's height below
+    them, rising or falling a little and bowing a little, in a pen like the digits'."""
+    x0 = left - round(height * rng.uniform(0.0, 0.3))
+    x1 = min(canvas.shape[1] - 2, left + width + round(height * rng.uniform(0.0, 0.3)))
+    y = feet + height * rng.uniform(*UNDERLINE_GAP)
+    t = np.linspace(0, 1, 40)
+    ys = y + rng.uniform(-0.03, 0.03) * (x1 - x0) * t + rng.uniform(-0.02, 0.02) * height * np.sin(np.pi * t)
+    pts = np.stack([x0 + (x1 - x0) * t, np.clip(ys, 1, canvas.shape[0] - 2)], axis=1)
+    pen = max(2, round(height * rng.uniform(0.04, 0.09)))
+    cv2.polylines(canvas, [np.int32(np.round(pts))], False, 1.0, pen, cv2.LINE_AA)
+
+
+def underlined(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` underlined numbers of 3 to 6 digits, apart or close (a form's amount on its line), from MNIST
+    test digits; seeded."""
+    rng = np.random.default_rng(seed + 1)
+    out = []
+    for k in range(count):
+        pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
+        out.append(number(list(x[pick]), [int(v) for v in y[pick]], ("apart", "close")[k % 2], None, rng, True))
+    return out
 
 
 def numbers(x: np.ndarray, y: np.ndarray, per_cell: int, seed: int = 0) -> list[Number]:

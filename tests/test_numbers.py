@@ -4,6 +4,7 @@ separators from digits and reads several lines (issue 13)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -110,6 +111,38 @@ def test_pieces_of_one_cut_component_are_joined_across_a_leaning_seam():
     apart = segment.Atom(38, 10, 60, 70, (6,))
     assert 8 > segment.MAX_GAP * height
     assert segment._joined([left, right], height) and not segment._joined([left, apart], height)
+
+
+def test_an_underlined_number_is_read_and_its_line_is_a_separator(mnist, clf, monkeypatch):
+    """A line drawn under a number (touching the digits' feet or below them) is taken out and reported as a
+    separator, never part of the number: left in, it joined the digits into one group."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))  # as the scripts run
+    from number_sets import underlined
+
+    lined = underlined(mnist.x_test, mnist.y_test, 20)
+    readings = [read_digits(n.image, clf, keep_separators=True) for n in lined]
+    assert sum(r.number == n.digits for r, n in zip(readings, lined)) >= 16  # 19 of 20 here
+    assert all(
+        any(e["kind"] == "separator" and e["char"] == "_" for e in r.to_json()["digits"])
+        for r, n in zip(readings, lined)
+        if r.number == n.digits
+    )
+    monkeypatch.setattr(preprocess, "_rules", lambda mask: [])  # the line left in
+    assert sum(read_digits(n.image, clf).number == n.digits for n in lined) <= 4  # 1 of 20
+
+
+def test_a_wide_digit_reads_as_it_did_before_rules_were_taken_out(mnist, clf, monkeypatch):
+    """A 2, 0 or 4 stretched wide has a long straight bar (a 2's foot, a flat 0's top and bottom, a 4's cross
+    bar), which may pass for a line drawn under writing: it is read as before lines were taken out (a 4 is not
+    "11" once its bar is gone), in all but at most two of 90."""
+    wide = [
+        cv2.resize(255 - d, None, fx=2.0, fy=1.0, interpolation=cv2.INTER_CUBIC)
+        for label in (2, 0, 4)
+        for d in mnist.x_test[mnist.y_test == label][:30]
+    ]
+    now = [read_digits(w, clf).number for w in wide]
+    monkeypatch.setattr(preprocess, "_rules", lambda mask: [])
+    assert sum(a != read_digits(w, clf).number for a, w in zip(now, wide)) <= 2  # 1 of 90 here
 
 
 def test_a_long_number_keeps_the_gaps_between_its_digits(mnist, clf):

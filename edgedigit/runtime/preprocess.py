@@ -17,7 +17,7 @@ import functools
 import io
 import math
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -59,6 +59,16 @@ SHORT = 0.25  # ...as is one lower than this share of the tallest, unless it has
 FAIR_SHARE = 0.3  # ...(this share of the largest component's ink)
 MERGE_OVERLAP = 0.3  # components overlapping horizontally by this share of the narrower are one digit...
 KEEP_SHARE = 0.15  # ...and a group with less ink than this share of the inkiest is left out
+RULE_LENGTH = 1.3  # a straight run of ink this many times as long as the ink is high...
+RULE_SPAN = 0.8  # ...and across this share of its width is a rule drawn along the writing (an underline, a
+# form's printed line)...
+RULE_THICKNESS = 0.15  # ...no thicker than this share of the ink's height...
+RULE_SLOPE = 0.05  # ...rising or falling by at most this share of its length (a line drawn by hand)...
+RULE_STRAIGHT = 0.9  # ...straight: the core of the fitted line is ink in this share of its columns (the bases
+# of digits written touching on one line: 0.54 / 0.76 / 0.99 at the 10th / 50th / 90th percentile, ruled lines 1.0)...
+RULE_ACROSS = 0.1  # ...with no more than this share of the other ink on its far side (descenders crossing it)...
+RULE_DIGITS = 2  # ...with at least this many digits side by side along it (a wide 2's base is no rule: what
+RULE_DIGIT_HEIGHT = 0.5  # is left of the 2 is its curve and a tail, and a digit is this share of the tallest)
 BOX = 20
 FRAME = 28
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -159,6 +169,8 @@ class Page:
     offset: tuple[int, int]
     full: tuple[int, int]  # the input's height and width
     photo: bool  # a photo (pen skips bridged), not a crop
+    rules: tuple[tuple[int, int, int, int], ...] = ()  # lines drawn along the writing, taken out (work pixels)
+    with_rules: Page | None = None  # the page as it was before they were taken out: a reader may prefer it
 
     def box(self, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
         """(x, y, w, h) in the input's pixels of the work-size box (x0, y0, x1, y1)."""
@@ -205,7 +217,16 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     mask = _mask(ink)
     if photo:
         ink, mask = _without_ruling(ink, mask)
-    return Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo)
+    page = Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo)
+    rules = _rules(mask)
+    if not rules:
+        return page
+    taken = np.zeros_like(mask)
+    for rule in rules:
+        taken |= rule
+    boxes = tuple(_box_of(rule) for rule in rules)
+    unruled = cv2.subtract(ink, ink, mask=taken, dst=ink.copy()), cv2.subtract(mask, taken)
+    return replace(page, ink=unruled[0], mask=unruled[1], rules=boxes, with_rules=page)
 
 
 def work_reduction(height: int, width: int) -> int:
@@ -484,6 +505,75 @@ def _without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.n
     level = int(np.median(ink[cv2.bitwise_and(lines, mask) > 0]))  # how bright the ruling's own ink is
     cleaned = cv2.subtract(ink, level, dst=ink.copy(), mask=lines)
     return cleaned, _mask(cleaned)
+
+
+def _rules(mask: np.ndarray) -> list[np.ndarray]:
+    """Lines drawn under or along a number (an underline, a form's printed line), each as a mask of its ink:
+    touching the digits, such a line joins the number into one component; apart, it merges them into one
+    group by overlapping them all. A rule is a straight, thin run of ink RULE_LENGTH times as long as all the
+    ink is high (a number is wider than high, a digit seldom is, so most single digits are never looked at)
+    and across RULE_SPAN of its width, with RULE_DIGITS groups of ink side by side once it is gone. Digits
+    written touching along a line (the bases of "222") can pass for one: the reader reads both pages."""
+    _, _, width, height = cv2.boundingRect(mask)
+    if width < RULE_LENGTH * height or height == 0:
+        return []  # the common case, checked in one call: one digit, or digits no wider than high
+    length = max(int(RULE_LENGTH * height), int(RULE_SPAN * width))
+    drift = max(1, round(RULE_SLOPE * length))  # a hand-drawn line wanders this much over `length`
+    tall = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * drift + 1))
+    runs = cv2.morphologyEx(cv2.dilate(mask, tall), cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs)
+    thin = [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] <= RULE_THICKNESS * height + 4 * drift]
+    rules = []
+    for i in thin:
+        fit = _fit_line((labels == i) & (mask > 0))
+        if fit is None:
+            continue
+        ends, thickness = fit
+        rule, core = np.zeros_like(mask), np.zeros_like(mask)
+        cv2.line(rule, *ends, 255, thickness + 2)  # with its anti-aliased edge
+        cv2.line(core, *ends, 255, max(1, thickness - 2))
+        if np.count_nonzero(cv2.reduce(core & mask, 0, cv2.REDUCE_MAX)) < RULE_STRAIGHT * (ends[1][0] + 1 - ends[0][0]):
+            continue  # ink that bends away from a straight line: digits' strokes written into each other
+        rule &= mask
+        rest = cv2.subtract(mask, rule)
+        ys, xs = np.nonzero(rest)
+        (x0, y0), (x1, y1) = ends
+        below = (ys - y0) * (x1 - x0) > (y1 - y0) * (xs - x0)
+        if min(np.count_nonzero(below), np.count_nonzero(~below)) > RULE_ACROSS * len(ys):
+            continue  # the writing lies on both sides: a digit's bar (a wide 4's), not a line under or over it
+        if _digits_along(rest) >= RULE_DIGITS:  # each run alone: a flat 0's top and bottom, taken out
+            rules.append(rule)  # together, would leave its two sides as two digits
+    return rules
+
+
+def _fit_line(band: np.ndarray) -> tuple[tuple[tuple[int, int], tuple[int, int]], int] | None:
+    """The straight line through a run's ink (`band`), fitted where no digit's stroke meets it, and its
+    thickness in most of its columns; None when there is no line to fit."""
+    counts = np.count_nonzero(band, axis=0)
+    if not counts.any():
+        return None  # the run lies in the thickened band only
+    x0, x1 = int(np.flatnonzero(counts)[0]), int(np.flatnonzero(counts)[-1])
+    thickness = int(np.median(counts[x0 : x1 + 1]))
+    ys, xs = np.nonzero(band & (counts <= thickness))
+    if len(np.unique(xs)) < 2:
+        return None  # a run broken into pieces
+    slope, offset = np.polyfit(xs, ys, 1)
+    return ((x0, round(offset + slope * x0)), (x1, round(offset + slope * x1))), thickness
+
+
+def _box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) of a mask's ink."""
+    x, y, w, h = cv2.boundingRect(mask)
+    return x, y, x + w, y + h
+
+
+def _digits_along(mask: np.ndarray) -> int:
+    """How many groups of ink at least RULE_DIGIT_HEIGHT of the tallest high stand side by side in `mask`."""
+    _, boxes = components(mask, bridge=False)
+    largest = max((b[4] for b in boxes), default=0)
+    groups = [group_box(g) for g in merge_by_overlap([b for b in boxes if b[4] >= SPECK_AREA * largest])]
+    tallest = max((y1 - y0 for _, y0, _, y1 in groups), default=0)
+    return sum(y1 - y0 >= RULE_DIGIT_HEIGHT * tallest for _, y0, _, y1 in groups)
 
 
 def _holes(component: np.ndarray) -> int:

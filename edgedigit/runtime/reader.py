@@ -6,7 +6,7 @@ Shared by `classify` on files and by the camera loop, so both read digits the sa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ IN_NUMBER_SHARE = 0.5
 # a letter or a scribble, is never read this way: non-digit pictures unchanged)
 NUMBER_CONTEXT = 0.9
 IN_NUMBER_CUT_SURE = 0.5
+RULE = "_"  # the separator a line drawn under or along a number is reported as (never part of its number)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Reading:
         for line in sorted(set(self.lines)):
             marks = [(b[0], str(d)) for d, b, n in zip(self.digits, self.boxes, self.lines) if n == line]
             if self.keep_separators:
-                marks += [(b[0], char) for n, char, b in self.separators if n == line]
+                marks += [(b[0], char) for n, char, b in self.separators if n == line and char != RULE]
             out.append("".join(text for _, text in sorted(marks)).strip(".,-"))
         return out
 
@@ -116,7 +117,38 @@ def read_digits(
     model reads with less than `min_confidence` is reported as not a digit, or, on a line that holds
     NUMBER_DIGITS sure digits, with less than IN_NUMBER_SHARE of it."""
     page = prepare(img, roi)
-    labels, found = segment.lines(page) if page is not None else (None, [])
+    if page is None:
+        return Reading()
+    reading = _read(page, classifier, top_k, min_confidence, keep_separators)
+    if page.with_rules is None:
+        return reading
+    # a line drawn along the writing was taken out: read the page with it too. The bases of digits written
+    # touching along one line are no underline: without them the digits read worse, so the reading that is
+    # surer in all is kept, unless the line read as more digits (an underline cut into 2s and 1s). A page
+    # read as one sure digit with its line was one digit (a wide 4's bar is no underline: "4", not "11")
+    ruled = _read(page.with_rules, classifier, top_k, min_confidence, keep_separators)
+    sure = bool(reading.digits) and min(reading.confidences) >= DOUBTFUL
+    one_digit = len(ruled.digits) == 1 and ruled.confidences[0] >= DOUBTFUL
+    if one_digit or (
+        not (sure and len(ruled.digits) > len(reading.digits)) and sum(ruled.confidences) > sum(reading.confidences)
+    ):
+        return ruled
+    if not reading.digits:
+        return reading
+    rules = [(_nearest(reading, page.box(*box)), RULE, page.box(*box)) for box in page.rules]
+    return replace(reading, separators=reading.separators + rules)
+
+
+def _nearest(reading: Reading, box: tuple[int, int, int, int]) -> int:
+    """The line of the digit whose middle is nearest to that of a rule drawn at `box` (x, y, w, h)."""
+    middle = box[1] + box[3] / 2
+    distances = [abs(b[1] + b[3] / 2 - middle) for b in reading.boxes]
+    return reading.lines[int(np.argmin(distances))]
+
+
+def _read(page: Page, classifier: Classifier, top_k: int, min_confidence: float, keep_separators: bool) -> Reading:
+    """`read_digits` on one prepared page."""
+    labels, found = segment.lines(page)
     groups = [(n, line, group) for n, line in enumerate(found) for group in line.groups]
     if not groups:
         return Reading()
