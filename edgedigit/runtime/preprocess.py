@@ -520,8 +520,14 @@ def _rules(mask: np.ndarray) -> list[np.ndarray]:
     length = max(int(RULE_LENGTH * height), int(RULE_SPAN * width))
     drift = max(1, round(RULE_SLOPE * length))  # a hand-drawn line wanders this much over `length`
     tall = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * drift + 1))
-    runs = cv2.morphologyEx(cv2.dilate(mask, tall), cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs)
+    band = cv2.dilate(mask, tall)
+    if cv2.reduce(band, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max() < 255 * length:
+        return []  # no row holds `length` ink pixels, let alone a run of them (a number on a camera frame)
+    wide = np.ones((1, length), np.uint8)
+    cores = cv2.erode(band, wide)
+    if not cores.any():
+        return []
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(cores, wide))
     thin = [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] <= RULE_THICKNESS * height + 4 * drift]
     rules = []
     for i in thin:
