@@ -115,28 +115,35 @@ def read_digits(
     each group of ink whole (one batch); a group that may be digits written touching each other is cut
     into candidate digits, scored (one more batch) and read along its best-scoring sequence. A digit the
     model reads with less than `min_confidence` is reported as not a digit, or, on a line that holds
-    NUMBER_DIGITS sure digits, with less than IN_NUMBER_SHARE of it."""
+    NUMBER_DIGITS sure digits, with less than IN_NUMBER_SHARE of it. A line drawn under the writing, which
+    `prepare` took out, is reported as a RULE separator, unless the page reads better with it left in."""
     page = prepare(img, roi)
     if page is None:
         return Reading()
     reading = _read(page, classifier, top_k, min_confidence, keep_separators)
     if page.with_rules is None:
         return reading
-    # a line drawn along the writing was taken out: read the page with it too. The bases of digits written
-    # touching along one line are no underline: without them the digits read worse, so the reading that is
-    # surer in all is kept, unless the line read as more digits (an underline cut into 2s and 1s). A page
-    # read as one sure digit with its line was one digit (a wide 4's bar is no underline: "4", not "11")
     ruled = _read(page.with_rules, classifier, top_k, min_confidence, keep_separators)
-    sure = bool(reading.digits) and min(reading.confidences) >= DOUBTFUL
-    one_digit = len(ruled.digits) == 1 and ruled.confidences[0] >= DOUBTFUL
-    if one_digit or (
-        not (sure and len(ruled.digits) > len(reading.digits)) and sum(ruled.confidences) > sum(reading.confidences)
-    ):
+    if _line_was_writing(reading, ruled):
         return ruled
     if not reading.digits:
         return reading
     rules = [(_nearest(reading, page.box(*box)), RULE, page.box(*box)) for box in page.rules]
     return replace(reading, separators=reading.separators + rules)
+
+
+def _line_was_writing(unruled: Reading, ruled: Reading) -> bool:
+    """Whether the line `prepare` took out was part of the digits, judged by the page read without it
+    (`unruled`) and with it (`ruled`): the feet of digits written touching along one line are no underline,
+    and without them the digits read worse, so the surer reading in all is kept, unless the line read as
+    more digits than the page without it (an underline cut into 2s and 1s). A page read as one sure digit
+    with its line was one digit (a wide 4's bar is no underline: "4", not "11")."""
+    if len(ruled.digits) == 1 and ruled.confidences[0] >= DOUBTFUL:
+        return True
+    sure = bool(unruled.digits) and min(unruled.confidences) >= DOUBTFUL
+    if sure and len(ruled.digits) > len(unruled.digits):
+        return False
+    return sum(ruled.confidences) > sum(unruled.confidences)
 
 
 def _nearest(reading: Reading, box: tuple[int, int, int, int]) -> int:
