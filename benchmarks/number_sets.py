@@ -5,7 +5,8 @@ A number is 2 to 8 digits written on one line: each digit cut to its ink, scaled
 height, set on a wavering baseline, at a spacing from well apart to overlapping its neighbour by a third
 of its width (touching and overlapping digits are the ones a fast writer joins); a dot, comma or dash is
 put between two digits of some of them. The ink goes on unevenly lit, noisy paper, and some pictures are
-saved as JPEG, as a phone or a scanner would.
+saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
+amount is written on a form's line.
 """
 
 from __future__ import annotations
