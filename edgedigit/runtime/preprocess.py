@@ -221,9 +221,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     rules = _rules(mask)
     if not rules:
         return page
-    taken = np.zeros_like(mask)
-    for rule in rules:
-        taken |= rule
+    taken = np.bitwise_or.reduce(rules)
     boxes = tuple(_box_of(rule) for rule in rules)
     unruled = cv2.subtract(ink, ink, mask=taken, dst=ink.copy()), cv2.subtract(mask, taken)
     return replace(page, ink=unruled[0], mask=unruled[1], rules=boxes, with_rules=page)

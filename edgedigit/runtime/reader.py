@@ -128,8 +128,8 @@ def read_digits(
         return ruled
     if not reading.digits:
         return reading
-    rules = [(_nearest(reading, page.box(*box)), RULE, page.box(*box)) for box in page.rules]
-    return replace(reading, separators=reading.separators + rules)
+    boxes = [page.box(*box) for box in page.rules]
+    return replace(reading, separators=reading.separators + [(_nearest(reading, b), RULE, b) for b in boxes])
 
 
 def _line_was_writing(unruled: Reading, ruled: Reading) -> bool:
