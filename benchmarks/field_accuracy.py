@@ -13,7 +13,8 @@ A digit picture counts as read only when the reading is exactly its one digit.
 - MNIST *test* digits rendered as users send them (benchmarks/field_sets.py): tight crops, thick and
   thin pens, faint grey, blur, JPEG, a 2000 px phone photo, overwritten strokes, bold white on black.
 - Digits drawn by code in styles MNIST barely holds (flagged 1s, closed 4s, two-stroke 4s, detached
-  bars, straight tails) and digits in OpenCV's Hershey fonts.
+  bars, straight tails), also stretched to fill a 16x16 binary bitmap as digit collections store them
+  (a flagged 1 then has a flag as wide as a 7's bar), and digits in OpenCV's Hershey fonts.
 - Non-digits: Hershey letters, scribbles, textures, smudges, blank paper: the share read as a digit.
 """
 
@@ -31,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from field_sets import DRAWN, MNIST_SCENES, NON_DIGIT_KINDS, drawn, hershey, non_digit  # noqa: E402
+from field_sets import DRAWN, MNIST_SCENES, NON_DIGIT_KINDS, drawn, drawn_filled, hershey, non_digit  # noqa: E402
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import MIN_CONFIDENCE, read_digits  # noqa: E402
@@ -83,6 +84,11 @@ class Tally:
         self.none += not digits
         self.several += len(digits) > 1
         self.confusions[(label, "".join(map(str, digits)) or "none")] += 1
+
+    def merge(self, other: Tally) -> None:
+        """Count `other`'s pictures in this total (per-class figures are kept per set)."""
+        self.right, self.none = self.right + other.right, self.none + other.none
+        self.several, self.n = self.several + other.several, self.n + other.n
 
     @property
     def accuracy(self) -> float:
@@ -160,21 +166,30 @@ def main() -> None:
         digit_readings += readings
         t = tally(readings, list(labels), args.min_confidence)
         table.append(t.row(f"MNIST test: {name}"))
-        field.right, field.n, field.none = field.right + t.right, field.n + t.n, field.none + t.none
+        field.merge(t)
     for name, (label, strokes) in DRAWN.items():
         readings = read_all(clf, [drawn(strokes, rng) for _ in range(args.n // 3)])
         digit_readings += readings
         t = tally(readings, [label] * (args.n // 3), args.min_confidence)
         table.append(t.row(f"drawn: {name}"))
-        field.right, field.n, field.none = field.right + t.right, field.n + t.n, field.none + t.none
+        field.merge(t)
+    bitmaps, filled_rng = Tally(), np.random.default_rng(13)  # its own generator: the rows below stay as before
+    for name, (label, strokes) in DRAWN.items():
+        readings = read_all(clf, [drawn_filled(strokes, filled_rng) for _ in range(args.n // 3)])
+        digit_readings += readings
+        t = tally(readings, [label] * (args.n // 3), args.min_confidence)
+        table.append(t.row(f"drawn, bitmap filling 16x16: {name}"))
+        bitmaps.merge(t)
+    rejected, total = rejected + bitmaps.none, total + bitmaps.n
     hl = list(rng.integers(0, 10, args.n))
     readings = read_all(clf, [hershey(str(y), rng) for y in hl])
     digit_readings += readings
     t = tally(readings, hl, args.min_confidence)
     table.append(t.row("Hershey-font digits"))
-    field.right, field.n, field.none = field.right + t.right, field.n + t.n, field.none + t.none
+    field.merge(t)
     rejected, total = rejected + field.none, total + field.n
-    table.append(field.row("**all synthetic field sets**"))
+    table.append(field.row("**all synthetic field sets** (but the drawn bitmaps)"))
+    table.append(bitmaps.row("**all drawn styles filling a 16x16 bitmap**"))
 
     lines += table + ["", "| non-digit pictures | pictures | read as a digit |", "|---|---|---|"]
     accepted_all = n_all = 0

@@ -102,6 +102,8 @@ def _traced(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 DRAWN: dict[str, tuple[int, list[list[tuple[float, float]]]]] = {
     "1 with flag": (1, [[(0.2, 0.3), (0.6, 0.0), (0.6, 1.0)]]),
     "1 with flag and foot": (1, [[(0.25, 0.3), (0.6, 0.0), (0.6, 1.0)], [(0.3, 1.0), (0.9, 1.0)]]),
+    "1 with long flag": (1, [[(0.0, 0.45), (0.6, 0.0), (0.6, 1.0)]]),
+    "1 with long flag, leaning": (1, [[(0.1, 0.35), (0.8, 0.0), (0.45, 1.0)]]),
     "1 plain stroke": (1, [[(0.55, 0.0), (0.45, 1.0)]]),
     "7 crossed": (7, [[(0.1, 0.0), (0.9, 0.0), (0.4, 1.0)], [(0.35, 0.5), (0.85, 0.5)]]),
     "4 closed top": (4, [[(0.65, 1.0), (0.65, 0.0), (0.05, 0.65), (0.95, 0.65)]]),
@@ -126,6 +128,16 @@ DRAWN: dict[str, tuple[int, list[list[tuple[float, float]]]]] = {
 
 def drawn(strokes: list[list[tuple[float, float]]], rng: np.random.Generator, size: int = 120) -> np.ndarray:
     """The strokes drawn by a pen of random width, slant and proportions, dark on paper, with a margin."""
+    return _on_paper(_drawn_ink(strokes, rng, size), rng)
+
+
+def drawn_filled(strokes: list[list[tuple[float, float]]], rng: np.random.Generator, side: int = 16) -> np.ndarray:
+    """The strokes drawn as by `drawn`, then stretched to fill a binary `side`-pixel bitmap, white on black."""
+    return _filled(np.uint8(255 * _drawn_ink(strokes, rng, 120)), side, binary=True)
+
+
+def _drawn_ink(strokes: list[list[tuple[float, float]]], rng: np.random.Generator, size: int) -> np.ndarray:
+    """The strokes' ink (0..1 on black) on a canvas with a margin."""
     h, w = size, int(size * rng.uniform(0.55, 0.8))
     slant, jitter = rng.uniform(-0.25, 0.25), 0.03 * size
     canvas = np.zeros((int(size * 1.5), int(size * 1.5)), np.float32)
@@ -135,7 +147,7 @@ def drawn(strokes: list[list[tuple[float, float]]], rng: np.random.Generator, si
         pts = [(ox + x * w + slant * (1 - y) * h + rng.normal(0, jitter), oy + y * h + rng.normal(0, jitter))
                for x, y in stroke]  # fmt: skip
         cv2.polylines(canvas, [np.int32(np.round(pts))], False, 1.0, width, cv2.LINE_AA)
-    return _on_paper(canvas, rng)
+    return canvas
 
 
 HERSHEY = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,

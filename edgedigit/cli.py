@@ -202,7 +202,10 @@ def train(
     ] = TrainOptions.non_digits,
     box_fill: Annotated[
         float,
-        typer.Option(help="Digits stretched to fill a square bitmap, as a share of the training images (0: off)."),
+        typer.Option(
+            help="MNIST digits stretched to fill a square bitmap, as a share of the training images; font digits and "
+            "flagged 1s at 5x that share of theirs (0: off)."
+        ),
     ] = TrainOptions.box_fill,
     written: Annotated[
         float,

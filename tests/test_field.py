@@ -209,6 +209,27 @@ def test_the_training_mix_is_what_the_device_would_see(mnist):
     assert flagged[:, 4:12, 4:13].mean() > 1.5 * ones[:, 4:12, 4:13].mean()
 
 
+def test_flagged_ones_are_also_stretched_to_fill_a_bitmap(mnist):
+    """--box-fill covers the styles MNIST lacks: flagged 1s go in stretched to fill their box as well, labelled 1,
+    as wide as they are tall once the device has read them (a flag as wide as a 7's bar)."""
+    from edgedigit.train import field_mix
+    from edgedigit.train.data import split_train_val
+
+    split = split_train_val(mnist, 0.1, seed=0, limit=1000)
+    mixed, counts = field_mix.mix(split, 0, fonts=0, flag_ones=1.0, non_digits=0, box_fill=0.5)
+    styles = counts["box_filled_styles"]
+    assert 0.8 * counts["flagged_ones"] < styles <= counts["flagged_ones"]  # STYLE_FILL x 0.5, at most all
+    assert len(mixed.y_train) == counts["mnist"] + counts["flagged_ones"] + counts["box_filled"] + styles
+    assert (mixed.y_train[-styles:] == 1).all()
+
+    def width(images: np.ndarray) -> float:
+        return float(np.mean([np.ptp(np.nonzero(im.max(axis=0) > 60)[0]) for im in images]))
+
+    start = counts["mnist"]
+    flagged = mixed.x_train[start : start + counts["flagged_ones"]]
+    assert width(mixed.x_train[-styles:]) > 16 > width(flagged)
+
+
 def test_written_digits_are_mnist_digits_as_the_device_reads_them_off_paper(mnist, small_model_path):
     """--written: MNIST training digits put on paper (pens, light, crops, JPEG) and read back by find_digits keep
     their labels, come out in MNIST form, differ from the MNIST frames they came from, and join the mix."""

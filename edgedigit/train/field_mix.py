@@ -22,6 +22,8 @@ from edgedigit.train import synth
 from edgedigit.train.data import Mnist, Split, split_train_val
 
 NOT_A_DIGIT = -1
+STYLE_FILL = 5  # font digits and flagged 1s are box-filled at this many times --box-fill's share: at the same
+# share too few box-filled flagged 1s go in to part them from box-filled 7s (drawn 16x16 bitmaps: 7 -> 10%)
 EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
 
 
@@ -79,11 +81,17 @@ def mix(
     filled, filled_y = synth.box_filled(split.x_train[pick], split.y_train[pick], rng)
     pick = np.flatnonzero(rng.random(n) < written)  # drawn after the others: earlier runs' mixes stay the same
     on_paper, on_paper_y = synth.written(split.x_train[pick], split.y_train[pick], rng)
-    parts_x += [fx, flagged, others, filled, on_paper]
+    # the styles MNIST lacks stretched to fill a bitmap too: a box-filled flagged 1 has a flag as wide as a 7's
+    # bar, and MNIST's box-filled 1s are plain bars (benchmarks/field_accuracy.py's drawn bitmaps)
+    styles_x, styles_y = np.concatenate([fx, flagged]), np.concatenate([fy, np.ones(len(flagged), np.int64)])
+    pick = np.flatnonzero(rng.random(len(styles_y)) < min(1.0, STYLE_FILL * box_fill))
+    filled_styles, filled_styles_y = synth.box_filled(styles_x[pick], styles_y[pick], rng)
+    parts_x += [fx, flagged, others, filled, on_paper, filled_styles]
     parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64), filled_y,
-                on_paper_y]  # fmt: skip
+                on_paper_y, filled_styles_y]  # fmt: skip
     counts = {"mnist": n, "font_digits": len(fy), "flagged_ones": len(flagged), "non_digits": len(others),
-              "box_filled": len(filled), "written": len(on_paper), "fonts_found": len(font_paths)}  # fmt: skip
+              "box_filled": len(filled), "written": len(on_paper), "box_filled_styles": len(filled_styles),
+              "fonts_found": len(font_paths)}  # fmt: skip
     if extra is not None:
         ex, ey = extra
         parts_x.append(np.repeat(ex, extra_repeat, axis=0))

@@ -30,6 +30,9 @@ LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if 
 SYMBOL_FONTS = ("cmex", "cmsy", "cmmi", "STIXSize", "STIXNonUni", "DejaVuMath")  # matplotlib's maths fonts
 # draw symbols or old-style figures in place of digits
 FLAG_FOOT = 0.35  # share of flagged 1s that also get a foot
+FLAG_LENGTH = (0.2, 0.6)  # a flag's length in the 1's heights: a short tick to a long European flag
+FLAG_ANGLE = (25, 60)  # degrees below the horizontal, from the 1's top down to its left
+UPRIGHT = 0.5  # share of flagged 1s first stood upright: a box-filled upright 1 keeps a vertical stem, a 7 never
 # MNIST digits written on paper (`written`): how users' pictures differ from MNIST's own 28x28 frames
 WRITTEN_SIDE = (24, 121)  # px: from a form's small cell to a digit in a phone photo
 BOLDER, FINER = 0.3, 0.25  # shares of digits drawn with a bolder (dilated) or a finer (eroded) pen...
@@ -126,7 +129,8 @@ def flagged_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """MNIST 1s given the flag (and sometimes the foot) with which most of the world writes a 1."""
     out = []
     for one in ones:
-        big = cv2.resize(one, (CANVAS, CANVAS), interpolation=cv2.INTER_CUBIC)
+        big = cv2.resize(_upright(one) if rng.random() < UPRIGHT else one, (CANVAS, CANVAS),
+                         interpolation=cv2.INTER_CUBIC)  # fmt: skip
         mask = big > 128
         ys, xs = np.nonzero(mask)
         if len(ys) < 20:
@@ -135,7 +139,7 @@ def flagged_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         height = bottom - top
         tx = int(xs[ys <= top + 2].mean())
         width = max(3, int(round(mask.sum() / max(height, 1))))  # the pen: ink area over the stroke's length
-        length, angle = rng.uniform(0.2, 0.45) * height, np.deg2rad(rng.uniform(25, 60))
+        length, angle = rng.uniform(*FLAG_LENGTH) * height, np.deg2rad(rng.uniform(*FLAG_ANGLE))
         end = (int(tx - length * np.cos(angle)), int(top + length * np.sin(angle)))
         cv2.line(big, (tx, int(top)), end, 255, width, cv2.LINE_AA)
         if rng.random() < FLAG_FOOT:
@@ -145,6 +149,16 @@ def flagged_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if x is not None:
             out.append(x)
     return _stack(out)
+
+
+def _upright(d: np.ndarray) -> np.ndarray:
+    """A 28x28 digit sheared so that its ink's main axis stands vertical (second-order moments)."""
+    m = cv2.moments(d)
+    if abs(m["mu02"]) < 1e-2:
+        return d
+    skew = m["mu11"] / m["mu02"]
+    shear = np.float32([[1, skew, -0.5 * 28 * skew], [0, 1, 0]])
+    return cv2.warpAffine(d, shear, (28, 28), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
 
 
 def box_filled(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
