@@ -24,6 +24,8 @@ BASELINE_JITTER = 0.08  # ...and its baseline by up to this share of the height
 SPACINGS = {"apart": (0.2, 0.5), "close": (0.02, 0.15), "touching": (-0.12, 0.0), "overlapping": (-0.33, -0.12)}
 SEPARATORS = (".", ",", "-")
 UNDERLINE_GAP = (-0.05, 0.2)  # an underline's distance below the digits' feet, a share of their height
+JOINED_SPACING = (0.05, 0.35)  # digits written fast: gaps a share of a digit's width...
+JOIN_SHARE = 0.7  # ...and this share of neighbouring digits joined by the pen's stroke from one to the next
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,15 @@ def number(
     separator: str | None,
     rng: np.random.Generator,
     underline: bool = False,
+    joined: float = 0.0,
 ) -> Number:
-    """Write `digits` (MNIST 28x28) as one number at `spacing`, with `separator` after a random digit, and
-    a line drawn under it by hand when `underline` (touching the digits' feet or a little below them)."""
+    """Write `digits` (MNIST 28x28) as one number at `spacing`, with `separator` after a random digit, a
+    line drawn under it by hand when `underline` (touching the digits' feet or a little below them), and
+    each digit joined to the next by a connecting stroke with probability `joined`."""
     height = int(rng.integers(*HEIGHT))
     inks = [_ink(d, max(8, round(height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER))))) for d in digits]
     after = int(rng.integers(0, len(digits) - 1)) if separator else -1
-    lo, hi = SPACINGS[spacing]
+    lo, hi = JOINED_SPACING if spacing == "joined" else SPACINGS[spacing]
     slope = rng.uniform(-0.03, 0.03)  # a line that rises or falls a little
     placed, x, text = [], 0, ""
     for i, (ink, label) in enumerate(zip(inks, labels)):
@@ -97,12 +101,40 @@ def number(
     for ink, px, y in placed:
         region = canvas[y - top + margin : y - top + margin + ink.shape[0], px + margin : px + margin + ink.shape[1]]
         np.maximum(region, ink, out=region)
+    for a, b in zip(placed, placed[1:]):
+        if joined and rng.random() < joined:  # no draw otherwise: the other sets stay as they were
+            _join(canvas, (a[0], a[1] + margin, a[2] - top + margin), (b[0], b[1] + margin, b[2] - top + margin), rng)
     if underline:
         _underline(canvas, margin, width, bottom - top + margin, height, rng)
     img = _on_paper(canvas, rng)
     if rng.random() < 0.3:
         img = _jpeg(img, int(rng.integers(40, 90)))
     return Number(img, "".join(map(str, labels)), text, spacing)
+
+
+def _join(
+    canvas: np.ndarray, a: tuple[np.ndarray, int, int], b: tuple[np.ndarray, int, int], rng: np.random.Generator
+) -> None:
+    """The stroke a fast hand draws from digit `a` to digit `b` (ink, x, y on `canvas`) without lifting the pen:
+    from where `a` ends on its right (its lower or upper half) to where `b` starts on its left (its upper or
+    lower half), bowing a little, in a pen a little finer than the digits'."""
+    (ink_a, xa, ya), (ink_b, xb, yb) = a, b
+    ends = []
+    for ink, x, y, side in ((ink_a, xa, ya, np.argmax), (ink_b, xb, yb, np.argmin)):
+        half = ink.shape[0] // 2
+        band = (0, half) if rng.random() < 0.5 else (half, ink.shape[0])
+        rows, cols = np.nonzero(ink[band[0] : band[1]] > 0.5)
+        if len(rows) == 0:
+            return
+        k = side(cols)
+        ends.append((x + cols[k], y + band[0] + rows[k]))
+    (x0, y0), (x1, y1) = ends
+    height = max(ink_a.shape[0], ink_b.shape[0])
+    bow = rng.uniform(-0.15, 0.15) * height
+    t = np.linspace(0, 1, 20)
+    pts = np.stack([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t + bow * 4 * t * (1 - t)], axis=1)
+    pen = max(2, round(height * rng.uniform(0.05, 0.09)))
+    cv2.polylines(canvas, [np.int32(np.round(pts))], False, 1.0, pen, cv2.LINE_AA)
 
 
 def _underline(canvas: np.ndarray, left: int, width: int, feet: int, height: int, rng: np.random.Generator) -> None:
@@ -127,6 +159,17 @@ def underlined(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[
     for k in range(count):
         pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
         out.append(number(list(x[pick]), [int(v) for v in y[pick]], ("apart", "close")[k % 2], None, rng, True))
+    return out
+
+
+def joined(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers of 3 to 6 digits written fast, most digits joined to the next by the pen's stroke, from
+    MNIST test digits; seeded."""
+    rng = np.random.default_rng(seed + 2)
+    out = []
+    for _ in range(count):
+        pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
+        out.append(number(list(x[pick]), [int(v) for v in y[pick]], "joined", None, rng, joined=JOIN_SHARE))
     return out
 
 

@@ -1,0 +1,72 @@
+"""Retrain a run's best configuration from scratch on today's training mix, into a new run folder.
+
+    python tools/retrain.py runs/SOURCE runs/NEW [--seed 1] [--data ../shared/mnist/mnist.npz]
+
+The training mix changes more often than the architecture a search found for a budget: this trains the
+source run's configuration (its summary.json's best_config: layers, learning rate, all its epochs) on the
+mix the current `edgedigit train` defaults build, as a search's final retrain would, without searching
+again (the bundled model was made so). summary.json records the options, the mix and the source, so
+`edgedigit export` fits the temperature on this run's own validation split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from edgedigit import atomic
+from edgedigit.options import TrainOptions
+from edgedigit.sizes import count_params
+from edgedigit.train import field_mix
+from edgedigit.train.config import TrainConfig
+from edgedigit.train.data import load_mnist
+from edgedigit.train.fit import evaluate, fit
+from edgedigit.train.run import versions
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("source", type=Path, help="a run folder of `edgedigit train` (its summary.json)")
+    ap.add_argument("out", type=Path, help="the new run folder (created; must not hold a model yet)")
+    ap.add_argument("--seed", type=int, default=TrainOptions.seed, help="the split's, the mix's and the fit's seed")
+    ap.add_argument("--data", default=None, help="mnist.npz (default: Keras's download)")
+    args = ap.parse_args()
+    if (args.out / "model.keras").exists():
+        raise SystemExit(f"{args.out} already holds a model: pick a new folder")
+    started = time.monotonic()
+    config = TrainConfig.from_dict(json.loads((args.source / "summary.json").read_text())["best_config"])
+    opts = TrainOptions(data=args.data, run=args.out.name, runs_dir=str(args.out.parent), seed=args.seed)
+    data = load_mnist(opts.data)
+    split, mixed, _ = field_mix.training_split(opts, data)
+    print(f"{args.source} -> {args.out}: {config.hidden}, {config.epochs} epochs, seed {opts.seed}; mix {mixed}")
+    result = fit(config, split, opts.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with atomic.atomic_path(args.out / "model.keras") as tmp:
+        result.model.save(tmp)
+    test_acc, _ = evaluate(result.model, data.x_test, data.y_test)
+    atomic.write_json(
+        args.out / "summary.json",
+        {
+            "run": args.out.name,
+            "model": "model.keras",
+            "chosen_from": f"{args.source}'s best configuration retrained from scratch (tools/retrain.py)",
+            "val_accuracy": round(result.val_accuracy, 6),
+            "test_accuracy": round(test_acc, 6),
+            "params": count_params(config.hidden, config.pool, config.crop),
+            "best_config": config.to_dict(),
+            "options": opts.recorded(),
+            "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
+            "training_mix": mixed,
+            "wall_seconds": round(time.monotonic() - started, 1),
+            "versions": versions(),
+            "model_sha256": hashlib.sha256((args.out / "model.keras").read_bytes()).hexdigest(),
+        },
+    )
+    print(f"MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} -> {args.out / 'model.keras'}")
+
+
+if __name__ == "__main__":
+    main()
