@@ -211,8 +211,8 @@ def cuts(
     """`group` over-segmented into atoms (its components, wide ones cut) and every run of them, up to
     MAX_ATOMS side by side, that may be one digit, the whole group first. `whole_prob`: how sure the model
     is of the group read whole (a doubtful wide one is cut deeper); `connectors`: whether low atoms between
-    others may be left out as strokes joining digits (not where a line drawn under the digits was left in,
-    whose pieces between them would be left out as well)."""
+    others may be left out as strokes joining digits, in a number (not where a line drawn under the digits
+    was left in, whose pieces between them would be left out as well)."""
     height = line.height
     atoms = sorted(
         (a for c in group.comps for a in _atoms(page.mask, labels, c, height, whole_prob)), key=lambda a: a.x0 + a.x1
@@ -228,7 +228,9 @@ def cuts(
                 spans.append((i, j))
                 candidates.append(_render(page, labels, atoms[i:j]))
                 costs.append(cut_cost + _shape_cost(_box_of(atoms[i:j]), height))
-    joining = [connectors and 0 < k < len(atoms) - 1 and a.y1 - a.y0 < LOW_HEIGHT * height for k, a in enumerate(atoms)]
+    # only in a number (a line of several groups, or a blob wider than one digit): alone, an H's bar is low too
+    number = connectors and (len(line.groups) > 1 or line.too_wide(group))
+    joining = [number and 0 < k < len(atoms) - 1 and a.y1 - a.y0 < LOW_HEIGHT * height for k, a in enumerate(atoms)]
     return Cuts(atoms, spans, candidates, costs, joining)
 
 
