@@ -232,6 +232,19 @@ def test_a_doubtful_piece_never_hides_a_path_of_sure_ones():
     assert segment.best_path(cut, probs) == [0]
 
 
+def test_a_bitmap_is_one_digit_though_its_strokes_stand_apart():
+    """A 16x16 bitmap smaller than the model's input holds one digit: an open 4 whose first stroke the coarse
+    grid parted from the rest is one group, not "1" and "4". The same drawing at 64 px is two groups."""
+    bitmap = np.zeros((16, 16), np.uint8)
+    bitmap[1:9, 2:4] = 255  # the 4's first stroke, down from the top
+    bitmap[9:11, 6:16] = 255  # its bar, which the stroke does not reach
+    bitmap[3:16, 11:13] = 255  # and its stem
+    (line,) = segment.lines(preprocess.prepare(bitmap))[1]
+    assert len(line.groups) == 1
+    large = cv2.resize(bitmap, (64, 64), interpolation=cv2.INTER_NEAREST)
+    assert sum(len(line.groups) for line in segment.lines(preprocess.prepare(large))[1]) == 2
+
+
 def test_a_stroke_joining_two_digits_may_be_left_out():
     """Two sure digits joined by a connecting stroke (a low atom between them, doubtful alone and with either
     digit): read as the two digits, the stroke left out; with no connector allowed the group stays whole."""

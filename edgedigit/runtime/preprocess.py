@@ -179,6 +179,11 @@ class Page:
         bx1, by1 = min(full_w, int((x1 - self.pad) / self.scale)), min(full_h, int((y1 - self.pad) / self.scale))
         return (self.offset[0] + bx0, self.offset[1] + by0, bx1 - bx0, by1 - by0)
 
+    @property
+    def bitmap(self) -> bool:
+        """Whether the input is smaller than the model's input (a 16x16 bitmap): it holds one digit."""
+        return max(self.full) < SMALL_SIDE
+
     def digit(self, x0: int, y0: int, x1: int, y1: int) -> Digit:
         """All the ink in the box, in MNIST form."""
         return Digit(to_mnist(self.ink[y0:y1, x0:x1], self.mask[y0:y1, x0:x1]), self.box(x0, y0, x1, y1))

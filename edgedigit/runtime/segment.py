@@ -149,6 +149,10 @@ def lines(page: Page) -> tuple[np.ndarray, list[Line]]:
     found = []
     # specks are judged against the whole picture, as find_digits judges them, but by one digit's worth of ink
     largest, tallest = max(map(_ink_per_digit, comps), default=0), max((c[3] - c[1] for c in comps), default=0)
+    if page.bitmap and comps:  # one digit whose strokes a coarse grid parted (an open 4's, a 5's bar)
+        kept = [c for c in comps if is_writing(c, largest, tallest)]
+        x0, y0, x1, y1 = box = group_box(kept)
+        return labels, [Line(y1 - y0, [Group(kept, box, page.digit(*box))], [])] if y1 - y0 >= lowest else []
     for top, bottom, members in _by_line(comps) if comps else []:
         if bottom - top < lowest:
             continue  # specks and dust on a line of their own
