@@ -34,8 +34,8 @@ IN_NUMBER_SHARE = 0.5
 # part of a number, and read whole it would be no digit at all (number_accuracy.py +0.9 pp exact; a blob alone,
 # a letter or a scribble, is never read this way: non-digit pictures unchanged) -- nor would a blob alone wider
 # than any one digit (segment.MAX_WIDTH), such as a whole number written fast, its digits joined by the pen
-# (number_accuracy.py: joined numbers 51.7 -> 57.3%, per digit on the main set 86.7 -> 88.5%; non-digit
-# pictures read as a digit 15.1 -> 15.3%)
+# (number_accuracy.py: joined numbers 51.7 -> 57.7%, 63.0% with segment.CONNECTOR_COST; per digit on the main
+# set 86.7 -> 88.8% and non-digit pictures read as a digit 15.1 -> 15.4% with both)
 NUMBER_CONTEXT = 0.9
 IN_NUMBER_CUT_SURE = 0.5
 RULE = "_"  # the separator a line drawn under or along a number is reported as (never part of its number)

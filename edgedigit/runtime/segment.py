@@ -61,7 +61,7 @@ NUMBER_CUT_COST = 0.0
 LOW_COST = 4.0  # per digit lower than LOW_HEIGHT of the line: part of a digit, not a digit
 LOW_HEIGHT = 0.55  # (a share of the line's height)
 # an atom that low between two others may be the stroke a fast hand draws from one digit to the next: a path
-# may leave it out for this (number_accuracy.py: joined numbers 57.7 -> 63.0%, per digit 88.5 -> 88.8%)
+# may leave it out for this (number_accuracy.py: joined numbers 57.7 -> 63.0%; 0.5 and 2.0 gave 63.3 and 62.7%)
 CONNECTOR_COST = 1.0
 WIDE_COST = 3.0  # per line height of width beyond WIDE: two digits read as one
 WIDE = 1.1

@@ -23,7 +23,7 @@ from edgedigit.train.data import Mnist, Split, split_train_val
 
 NOT_A_DIGIT = -1
 STYLE_FILL = 5  # font digits and flagged 1s are box-filled at this many times --box-fill's share: at the same
-# share too few box-filled flagged 1s go in to part them from box-filled 7s (drawn 16x16 bitmaps: 7 -> 10%)
+# share too few go in to tell a stretched flagged 1 from a 7 (field_accuracy.py's 16x16 flagged 1s: 7 -> 10%)
 EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
 
 
