@@ -234,7 +234,8 @@ def test_a_doubtful_piece_never_hides_a_path_of_sure_ones():
 
 def test_a_bitmap_is_one_digit_though_its_strokes_stand_apart():
     """A 16x16 bitmap smaller than the model's input holds one digit: an open 4 whose first stroke the coarse
-    grid parted from the rest is one group, not "1" and "4". The same drawing at 64 px is two groups."""
+    grid parted from the rest is one group, not "1" and "4". The same drawing at 64 px is two groups, and so
+    is a small strip wider than a digit's box."""
     bitmap = np.zeros((16, 16), np.uint8)
     bitmap[1:9, 2:4] = 255  # the 4's first stroke, down from the top
     bitmap[9:11, 6:16] = 255  # its bar, which the stroke does not reach
@@ -243,6 +244,9 @@ def test_a_bitmap_is_one_digit_though_its_strokes_stand_apart():
     assert len(line.groups) == 1
     large = cv2.resize(bitmap, (64, 64), interpolation=cv2.INTER_NEAREST)
     assert sum(len(line.groups) for line in segment.lines(preprocess.prepare(large))[1]) == 2
+    strip = np.zeros((12, 26), np.uint8)  # a small strip wider than a digit's box may hold two: "11"
+    strip[1:11, 5:7] = strip[1:11, 18:20] = 255
+    assert sum(len(line.groups) for line in segment.lines(preprocess.prepare(strip))[1]) == 2
 
 
 def test_a_stroke_joining_two_digits_may_be_left_out():

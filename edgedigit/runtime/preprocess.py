@@ -34,6 +34,7 @@ WORK_SIDE = 256  # larger images are reduced to about this squared before any an
 WORK_LONGEST = 4 * WORK_SIDE  # ...and to at most this on their longer side (a long strip stays cheap)
 SMALL_SIDE = 28  # pictures smaller than the model's input on both sides (a 16x16 bitmap) are first enlarged...
 ENLARGE_TO = 64  # ...by an integer factor to about this on their longer side (cubic), as a user's crop would be
+BITMAP_WIDTH = 1.25  # such a picture at most this many times as wide as high is one digit's bitmap (square ones are)
 MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (grey pencil on grey paper: ~35)
 MAX_HOLES = 6  # more loops than this is squared paper, not a digit...
 GRID_SPAN = 0.8  # ...when the ink spans at least this share of the picture's width and of its height
@@ -181,8 +182,10 @@ class Page:
 
     @property
     def bitmap(self) -> bool:
-        """Whether the input is smaller than the model's input (a 16x16 bitmap): it holds one digit."""
-        return max(self.full) < SMALL_SIDE
+        """Whether the input is a bitmap of one digit: smaller than the model's input (a 16x16 bitmap), and no
+        wider than a digit's box (a small strip may hold several digits)."""
+        height, width = self.full
+        return max(height, width) < SMALL_SIDE and width <= BITMAP_WIDTH * height
 
     def digit(self, x0: int, y0: int, x1: int, y1: int) -> Digit:
         """All the ink in the box, in MNIST form."""
