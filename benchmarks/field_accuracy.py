@@ -167,19 +167,15 @@ def main() -> None:
         t = tally(readings, list(labels), args.min_confidence)
         table.append(t.row(f"MNIST test: {name}"))
         field.merge(t)
-    for name, (label, strokes) in DRAWN.items():
-        readings = read_all(clf, [drawn(strokes, rng) for _ in range(args.n // 3)])
-        digit_readings += readings
-        t = tally(readings, [label] * (args.n // 3), args.min_confidence)
-        table.append(t.row(f"drawn: {name}"))
-        field.merge(t)
     bitmaps, filled_rng = Tally(), np.random.default_rng(13)  # its own generator: the rows below stay as before
-    for name, (label, strokes) in DRAWN.items():
-        readings = read_all(clf, [drawn_filled(strokes, filled_rng) for _ in range(args.n // 3)])
-        digit_readings += readings
-        t = tally(readings, [label] * (args.n // 3), args.min_confidence)
-        table.append(t.row(f"drawn, bitmap filling 16x16: {name}"))
-        bitmaps.merge(t)
+    for render, gen, kind, into in ((drawn, rng, "drawn", field),
+                                    (drawn_filled, filled_rng, "drawn, bitmap filling 16x16", bitmaps)):  # fmt: skip
+        for name, (label, strokes) in DRAWN.items():
+            readings = read_all(clf, [render(strokes, gen) for _ in range(args.n // 3)])
+            digit_readings += readings
+            t = tally(readings, [label] * (args.n // 3), args.min_confidence)
+            table.append(t.row(f"{kind}: {name}"))
+            into.merge(t)
     rejected, total = rejected + bitmaps.none, total + bitmaps.n
     hl = list(rng.integers(0, 10, args.n))
     readings = read_all(clf, [hershey(str(y), rng) for y in hl])

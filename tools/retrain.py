@@ -12,19 +12,16 @@ again (the bundled model was made so). summary.json records the options, the mix
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
 
-from edgedigit import atomic
 from edgedigit.options import TrainOptions
-from edgedigit.sizes import count_params
 from edgedigit.train import field_mix
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import load_mnist
+from edgedigit.train.finetune import write_fitted_run
 from edgedigit.train.fit import evaluate, fit
-from edgedigit.train.run import versions
 
 
 def main() -> None:
@@ -44,27 +41,9 @@ def main() -> None:
     print(f"{args.source} -> {args.out}: {config.hidden}, {config.epochs} epochs, seed {opts.seed}; mix {mixed}")
     result = fit(config, split, opts.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    with atomic.atomic_path(args.out / "model.keras") as tmp:
-        result.model.save(tmp)
     test_acc, _ = evaluate(result.model, data.x_test, data.y_test)
-    atomic.write_json(
-        args.out / "summary.json",
-        {
-            "run": args.out.name,
-            "model": "model.keras",
-            "chosen_from": f"{args.source}'s best configuration retrained from scratch (tools/retrain.py)",
-            "val_accuracy": round(result.val_accuracy, 6),
-            "test_accuracy": round(test_acc, 6),
-            "params": count_params(config.hidden, config.pool, config.crop),
-            "best_config": config.to_dict(),
-            "options": opts.recorded(),
-            "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
-            "training_mix": mixed,
-            "wall_seconds": round(time.monotonic() - started, 1),
-            "versions": versions(),
-            "model_sha256": hashlib.sha256((args.out / "model.keras").read_bytes()).hexdigest(),
-        },
-    )
+    chosen_from = f"{args.source}'s best configuration retrained from scratch (tools/retrain.py)"
+    write_fitted_run(args.out, result, config, opts, mixed, test_acc, chosen_from, started)
     print(f"MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} -> {args.out / 'model.keras'}")
 
 

@@ -25,11 +25,44 @@ from edgedigit.sizes import count_params
 from edgedigit.train import field_mix
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import load_mnist
-from edgedigit.train.fit import evaluate, fit
+from edgedigit.train.fit import FitResult, evaluate, fit
 from edgedigit.train.progress import TrainProgress
 from edgedigit.train.run import prepare_folder, versions
 
 LR_SHARE = 0.1  # fine-tuning starts at a tenth of the run's learning rate: nudge the model, do not retrain it
+
+
+def write_fitted_run(
+    folder: Path,
+    result: FitResult,
+    config: TrainConfig,
+    opts: TrainOptions,
+    mixed: dict[str, Any],
+    test_acc: float,
+    chosen_from: str,
+    started: float,
+) -> dict[str, Any]:
+    """Save a model trained outside a search (a fine-tune, a retrain) and its summary.json in `folder`,
+    atomically; returns the summary. `started`: the run's time.monotonic() at its start."""
+    with atomic.atomic_path(folder / "model.keras") as tmp:
+        result.model.save(tmp)
+    summary = {
+        "run": folder.name,
+        "model": "model.keras",
+        "chosen_from": chosen_from,
+        "val_accuracy": round(result.val_accuracy, 6),
+        "test_accuracy": round(test_acc, 6),
+        "params": count_params(config.hidden, config.pool, config.crop),
+        "best_config": config.to_dict(),
+        "options": opts.recorded(),
+        "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
+        "training_mix": mixed,
+        "wall_seconds": round(time.monotonic() - started, 1),
+        "versions": versions(),
+        "model_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
+    }
+    atomic.write_json(folder / "summary.json", summary)
+    return summary
 
 
 def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
@@ -55,28 +88,12 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     )
     with TrainProgress(1, console) as bars:
         result = fit(config, split, opts.seed, [bars.epoch_callback("fine-tune", config)], model, teacher)
-    with atomic.atomic_path(folder / "model.keras") as tmp:
-        result.model.save(tmp)
     after = evaluate(result.model, *extra)[0] if extra is not None else None
     test_acc, _ = evaluate(result.model, data.x_test, data.y_test)
-    summary = {
-        "run": folder.name,
-        "model": "model.keras",
-        "chosen_from": f"fine-tuned from {source} ({opts.epochs} epochs, best validation epoch kept)",
-        "val_accuracy": round(result.val_accuracy, 6),
-        "test_accuracy": round(test_acc, 6),
-        "params": count_params(config.hidden, config.pool, config.crop),
-        "best_config": config.to_dict(),
-        "options": opts.recorded(),
-        "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
-        "training_mix": mixed
-        if extra is None
-        else {**mixed, "extra_accuracy": {"before": round(before, 4), "after": round(after, 4)}},
-        "wall_seconds": round(time.monotonic() - started, 1),
-        "versions": versions(),
-        "model_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest(),
-    }
-    atomic.write_json(folder / "summary.json", summary)
+    if extra is not None:
+        mixed = {**mixed, "extra_accuracy": {"before": round(before, 4), "after": round(after, 4)}}
+    chosen_from = f"fine-tuned from {source} ({opts.epochs} epochs, best validation epoch kept)"
+    summary = write_fitted_run(folder, result, config, opts, mixed, test_acc, chosen_from, started)
     yours = f"your digits: {before:.1%} -> {after:.1%}; " if extra is not None else ""
     console.print(f"{yours}MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} -> {folder / 'model.keras'}")
     return summary
