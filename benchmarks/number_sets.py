@@ -6,7 +6,7 @@ height, set on a wavering baseline, at a spacing from well apart to overlapping 
 of its width (touching and overlapping digits are the ones a fast writer joins); a dot, comma or dash is
 put between two digits of some of them. The ink goes on unevenly lit, noisy paper, and some pictures are
 saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
-amount is written on a form's line.
+amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen.
 """
 
 from __future__ import annotations
