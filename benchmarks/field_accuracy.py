@@ -11,7 +11,8 @@ A digit picture counts as read only when the reading is exactly its one digit.
   64x64 crop, dark ink on white with the digit touching the frame (a cell cut from a form); the same
   with a 4 px white margin; and the native 16x16 (white on black).
 - MNIST *test* digits rendered as users send them (benchmarks/field_sets.py): tight crops, thick and
-  thin pens, faint grey, blur, JPEG, a 2000 px phone photo, overwritten strokes, bold white on black.
+  thin pens, faint grey, blur, JPEG, a 2000 px phone photo, overwritten strokes, bold white on black,
+  and stretched to fill a 16x16 or 32x32 bitmap, also from a bold pen (strokes a quarter of the box).
 - Digits drawn by code in styles MNIST barely holds (flagged 1s, closed 4s, two-stroke 4s, detached
   bars, straight tails), also stretched to fill a 16x16 binary bitmap as digit collections store them
   (a flagged 1 then has a flag as wide as a 7's bar), and digits in OpenCV's Hershey fonts.

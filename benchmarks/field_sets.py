@@ -67,6 +67,7 @@ MNIST_SCENES: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
     "white on black, bold": lambda d, r: 255 - _on_paper(_stroke(_big(d, 80), 9), r),
     "bitmap filling 16x16, binary": lambda d, r: _filled(d, 16, binary=True),
     "bitmap filling 32x32, grey": lambda d, r: _filled(d, 32, binary=False),
+    "bitmap filling 16x16, bold pen": lambda d, r: _filled(_stroke(d, 3), 16, binary=True),
 }
 
 
