@@ -12,7 +12,8 @@ A digit picture counts as read only when the reading is exactly its one digit.
   with a 4 px white margin; and the native 16x16 (white on black).
 - MNIST *test* digits rendered as users send them (benchmarks/field_sets.py): tight crops, thick and
   thin pens, faint grey, blur, JPEG, a 2000 px phone photo, overwritten strokes, bold white on black,
-  and stretched to fill a 16x16 or 32x32 bitmap, also from a bold pen (strokes a quarter of the box).
+  and stretched to fill a 16x16 or 32x32 bitmap, also from a bold pen (strokes a quarter of the box);
+  and in a cell cut from a form with some or all of its printed frame (totalled apart).
 - Digits drawn by code in styles MNIST barely holds (flagged 1s, closed 4s, two-stroke 4s, detached
   bars, straight tails), also stretched to fill a 16x16 binary bitmap as digit collections store them
   (a flagged 1 then has a flag as wide as a 7's bar), and digits in OpenCV's Hershey fonts.
@@ -33,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from field_sets import DRAWN, MNIST_SCENES, NON_DIGIT_KINDS, drawn, drawn_filled, hershey, non_digit  # noqa: E402
+from field_sets import CELL_SCENES, DRAWN, MNIST_SCENES, NON_DIGIT_KINDS, cell, drawn, drawn_filled, hershey, non_digit  # noqa: E402
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import MIN_CONFIDENCE, read_digits  # noqa: E402
@@ -168,6 +169,12 @@ def main() -> None:
         t = tally(readings, list(labels), args.min_confidence)
         table.append(t.row(f"MNIST test: {name}"))
         field.merge(t)
+    cells, cell_rng = Tally(), np.random.default_rng(17)  # own generator and totals: the rest stays as before
+    for name, (sides, margin) in CELL_SCENES.items():
+        readings = read_all(clf, [cell(d, sides, margin, cell_rng) for d in digits])  # apart from the bar's sweep
+        t = tally(readings, list(labels), args.min_confidence)
+        table.append(t.row(f"MNIST test: {name}"))
+        cells.merge(t)
     bitmaps, filled_rng = Tally(), np.random.default_rng(13)  # its own generator: the rows below stay as before
     for render, gen, kind, into in ((drawn, rng, "drawn", field),
                                     (drawn_filled, filled_rng, "drawn, bitmap filling 16x16", bitmaps)):  # fmt: skip
@@ -187,6 +194,7 @@ def main() -> None:
     rejected, total = rejected + field.none, total + field.n
     table.append(field.row("**all synthetic field sets** (but the drawn bitmaps)"))
     table.append(bitmaps.row("**all drawn styles filling a 16x16 bitmap**"))
+    table.append(cells.row("**all form cells with their frame**"))
 
     lines += table + ["", "| non-digit pictures | pictures | read as a digit |", "|---|---|---|"]
     accepted_all = n_all = 0

@@ -71,6 +71,30 @@ MNIST_SCENES: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
 }
 
 
+# MNIST test digits in a cell cut from a form with its printed frame (`_cell`): which sides of the frame, and
+# the paper between frame and digit as a share of the digit's height
+CELL_SCENES: dict[str, tuple[str, float]] = {
+    "form cell, frame's left side kept": ("l", 0.02),
+    "form cell, left and right sides (comb)": ("lr", 0.04),
+    "form cell, top and left sides": ("tl", 0.04),
+    "form cell, framed all round": ("tblr", 0.08),
+}
+
+
+def cell(d: np.ndarray, sides: str, margin: float, rng: np.random.Generator) -> np.ndarray:
+    """The digit, 96 px high, cut from a form with `sides` of the cell's printed frame (3 px lines) kept."""
+    ink = np.pad(_tight(_big(d, 96)), int(margin * 96))
+    line = 3
+    canvas = np.pad(ink, line + 2)
+    for side, edge in (("t", np.s_[:line]), ("b", np.s_[-line:])):
+        if side in sides:
+            canvas[edge] = 1
+    for side, edge in (("l", np.s_[:, :line]), ("r", np.s_[:, -line:])):
+        if side in sides:
+            canvas[edge] = 1
+    return _on_paper(canvas, rng)
+
+
 def _filled(d: np.ndarray, side: int, binary: bool) -> np.ndarray:
     """The digit stretched to fill a square bitmap, white on black, as digit collections store them."""
     ys, xs = np.nonzero(d > 30)

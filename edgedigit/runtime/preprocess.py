@@ -25,7 +25,7 @@ import imagesize
 import numpy as np
 
 from edgedigit.errors import UserError
-from edgedigit.runtime import scene
+from edgedigit.runtime import frames, scene
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
@@ -215,6 +215,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     elif small:  # thresholds and stroke widths need more pixels than a 16 px bitmap has
         scale = float(-(-ENLARGE_TO // max(gray.shape)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    gray = frames.painted_out(gray)  # before the paper is looked for: a crop's frame is not its paper
     photo = not small and min(gray.shape) > LARGE and not _a_crop(gray)
     pad, paper = 0, None
     if not photo:
@@ -439,7 +440,7 @@ def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[
     else:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         ink_area = stats[:, cv2.CC_STAT_AREA].tolist()
-    not_digits = scene.clutter(labels, stats) if side > LARGE else set()
+    not_digits = (scene.clutter(labels, stats) if side > LARGE else set()) | frames.frame_lines(labels, stats)
     boxes = []
     for i, (x, y, bw, bh, _) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
         if i in not_digits:

@@ -1,0 +1,93 @@
+"""The printed border of a form's cell, cut out with the digit written in it.
+
+A user who cuts a cell from a scanned form or a meter's window often keeps a side or all of its frame: a
+straight thin line beside the digit (read as a 1 beside it) or an outline round it (read with the digit as
+no digit; its dark border taken for the paper turns the picture's polarity round). `edgedigit.runtime.
+preprocess` paints a frame along the picture's edges out before it looks for the paper (`painted_out`) and
+leaves frame lines further in out of the components (`frame_lines`), in crops and photos alike. A line under
+the writing found further in is left to `preprocess._rules`: it may be an underline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FRAME_THIN = 0.05  # a printed line is at most this thick for its length (a pen's stroke: ~0.09 of a digit's height)
+FRAME_OVERHANG = 0.05  # a line beside the writing reaches past it at both ends by this share of its length...
+FRAME_CONTENT = 0.4  # ...and the writing spans at least this share of it (one speck beside a thin 1 is no cell)
+FRAME_EDGE = 0.9  # a row (or column) at the picture's edge is frame when this share of it is off the paper...
+FRAME_CONTRAST = 40  # ...by this many grey levels, on the same side...
+FRAME_INSIDE = 0.5  # ...and the row inside the frame is off the paper in at most this share (a 7's bar is not)
+FRAME_SIDES = 2  # a frame painted out runs along this many sides: one dark edge may be a tight 7's or 5's bar
+FRAME_BAND = 0.95  # an outline round the writing has this share of its ink within FRAME_THIN of its own box's sides
+
+
+def painted_out(gray: np.ndarray) -> np.ndarray:
+    """`gray` with a printed frame along its edges painted over with the row inside it: rows (or columns)
+    off the paper nearly all along, at most FRAME_THIN of the picture's longer side deep, with paper inside
+    them, along at least FRAME_SIDES of its sides."""
+    paper = float(np.median(gray))
+    depth = max(1, int(FRAME_THIN * max(gray.shape)))
+    found = {}
+    for turn in range(4):  # each side in turn, rotated to the top
+        view = np.rot90(gray, turn)
+        k = 0
+        while k <= depth and _frame_row(view[k], paper):
+            k += 1
+        if 0 < k <= depth and not _frame_row(view[k], paper, FRAME_INSIDE):
+            found[turn] = k
+    if len(found) < FRAME_SIDES:
+        return gray
+    out = gray.copy()
+    for turn, k in found.items():
+        view = np.rot90(out, turn)  # a view: painting it paints `out`
+        view[:k] = view[k]
+    return out
+
+
+def _frame_row(row: np.ndarray, paper: float, share: float = FRAME_EDGE) -> bool:
+    """Whether more than `share` of `row` stands off the paper by FRAME_CONTRAST, all on one side."""
+    diff = row.astype(np.float32) - paper
+    return max(np.mean(diff >= FRAME_CONTRAST), np.mean(diff <= -FRAME_CONTRAST)) > share
+
+
+def frame_lines(labels: np.ndarray, stats: np.ndarray) -> set[int]:
+    """Components (connectedComponentsWithStats labels and stats) that are a cell's printed frame: a thin
+    straight line left of, right of or above the other ink, reaching past it at both ends, or a thin outline
+    (a closed box, or two or three of its sides) with all the other ink inside it."""
+    rows = stats.tolist()[1:]
+    thin = {i for i, (_, _, w, h, _) in enumerate(rows, start=1) if min(w, h) <= FRAME_THIN * max(w, h)}
+    writing = [r for i, r in enumerate(rows, start=1) if i not in thin]
+    if not writing:
+        return set()
+    x0 = min(r[0] for r in writing)
+    y0 = min(r[1] for r in writing)
+    x1 = max(r[0] + r[2] for r in writing)
+    y1 = max(r[1] + r[3] for r in writing)
+    found = set()
+    for i, (x, y, w, h, _) in enumerate(rows, start=1):
+        if i in thin and h > w:  # upright: left or right of the writing, past its top and bottom
+            if (x + w <= x0 or x >= x1) and _past(y, y + h, y0, y1):
+                found.add(i)
+        elif i in thin:  # level: above the writing, past its left and right ends
+            if y + h <= y0 and _past(x, x + w, x0, x1):
+                found.add(i)
+        elif len(writing) > 1 and x <= x0 and y <= y0 and x + w >= x1 and y + h >= y1:
+            if _outline(labels, i, x, y, w, h):
+                found.add(i)
+    return found
+
+
+def _past(start: int, end: int, first: int, last: int) -> bool:
+    """Whether a line from `start` to `end` reaches past the writing's `first`..`last` at both ends, and the
+    writing spans a fair share of it."""
+    reach = FRAME_OVERHANG * (end - start)
+    return start <= first - reach and end >= last + reach and last - first >= FRAME_CONTENT * (end - start)
+
+
+def _outline(labels: np.ndarray, i: int, x: int, y: int, w: int, h: int) -> bool:
+    """Whether component `i` (box x, y, w, h) lies along the sides of its own box, as a drawn frame does."""
+    own = labels[y : y + h, x : x + w] == i
+    depth = max(1, round(FRAME_THIN * min(w, h)))
+    inner = own[depth:-depth, depth:-depth]
+    return inner.sum() <= (1 - FRAME_BAND) * own.sum()

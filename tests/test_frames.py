@@ -1,0 +1,60 @@
+"""A digit cut from a form with its cell's printed frame is read as the digit: the frame is neither a 1 beside
+it nor the paper (edgedigit.runtime.frames)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.field_sets import CELL_SCENES, cell
+from edgedigit.runtime import frames
+from edgedigit.runtime.classifier import Classifier
+from edgedigit.runtime.reader import read_digits
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier(warn=False)  # the bundled int8 model
+
+
+def _read(clf: Classifier, pictures: list[np.ndarray]) -> list[str]:
+    return ["".join(map(str, read_digits(p, clf).digits)) for p in pictures]
+
+
+@pytest.mark.parametrize("scene", list(CELL_SCENES))
+def test_a_digit_in_a_form_cell_is_read_without_its_frame(clf, mnist, scene, monkeypatch):
+    """Every field-benchmark cell kind (one side of the frame kept, a comb, two sides, the whole frame): at
+    least 38 of 40 MNIST test digits read as themselves, and at least two more than with the frame left in."""
+    rng = np.random.default_rng(5)
+    idx = rng.choice(len(mnist.y_test), 40, replace=False)
+    sides, margin = CELL_SCENES[scene]
+    pictures = [cell(mnist.x_test[i], sides, margin, rng) for i in idx]
+    truth = [str(mnist.y_test[i]) for i in idx]
+    right = sum(a == b for a, b in zip(_read(clf, pictures), truth))
+    monkeypatch.setattr(frames, "painted_out", lambda gray: gray)
+    monkeypatch.setattr(frames, "frame_lines", lambda labels, stats: set())
+    assert right >= 38 and sum(a == b for a, b in zip(_read(clf, pictures), truth)) <= right - 2
+
+
+def test_a_tight_seven_keeps_its_bar_and_a_one_beside_a_digit_stays():
+    """What looks like a frame but is writing: a 7's bar along the top of a tight crop is not painted out (the
+    row inside it is not paper), and a thin 1 as tall as the digit beside it is no frame line (it does not
+    reach past the digit at both ends)."""
+    seven = np.full((120, 80), 230, np.uint8)
+    cv2.line(seven, (0, 1), (79, 1), 20, 3)  # a thin bar along the whole top edge...
+    cv2.line(seven, (79, 1), (25, 119), 20, 3)  # ...and the stem from its right end
+    assert np.array_equal(frames.painted_out(seven), seven)
+    framed = seven.copy()
+    framed[:, :3] = 20  # the same with the cell's left side: a frame, painted out along both sides
+    painted = frames.painted_out(framed)
+    assert (painted[:4, :40] > 200).all() and (painted[:, :3] > 200).all()
+    assert np.array_equal(painted[10:, 5:], seven[10:, 5:])  # the stem stays
+    mask = np.zeros((60, 80), np.uint8)
+    mask[5:55, 5:7] = 255  # a hairline 1...
+    cv2.circle(mask, (50, 30), 22, 255, 5)  # ...beside a 0 of its height
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    assert frames.frame_lines(labels, stats) == set()
+    mask[0:60, 0:2] = 255  # the cell's edge, past the 0 at both ends
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    assert frames.frame_lines(labels, stats) == {int(labels[30, 0])}
