@@ -58,3 +58,18 @@ def test_a_tight_seven_keeps_its_bar_and_a_one_beside_a_digit_stays():
     mask[0:60, 0:2] = 255  # the cell's edge, past the 0 at both ends
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
     assert frames.frame_lines(labels, stats) == {int(labels[30, 0])}
+
+
+def test_a_thin_margin_of_paper_round_a_bold_digit_is_not_a_frame():
+    """A bold 7 whose bar and stem run 3 px inside the top and right edges: the strips of paper outside them
+    look like frame lines (one level, with another inside), but most of the picture is at their level, so
+    nothing is painted over."""
+    seven = np.full((120, 80), 230, np.uint8)
+    seven[3:20, 3:77] = 20  # the bar
+    seven[3:117, 60:77] = 20  # the stem, straight down the right
+    assert frames.painted_out(seven) is seven
+    framed = seven.copy()
+    framed[:3], framed[:, -3:] = 20, 20  # now printed lines along those edges instead of paper
+    framed[3:117, 3:77] = 230
+    framed[40:80, 30:40] = 20  # and a digit's stroke inside
+    assert (frames.painted_out(framed)[:3, :70] == 230).all()

@@ -16,36 +16,30 @@ FRAME_THIN = 0.05  # a printed line is at most this thick for its length (a pen'
 FRAME_OVERHANG = 0.05  # a line beside the writing reaches past it at both ends by this share of its length...
 FRAME_CONTENT = 0.4  # ...and the writing spans at least this share of it (one speck beside a thin 1 is no cell)
 FRAME_MIN_SIDE = 28  # a picture no larger is in the model's own form, framed by a machine (and read in ~0.1 ms)
-PAPER_SAMPLE = 32  # the paper level is the median of about this many pixels a side
-FRAME_EDGE = 0.9  # a row (or column) at the picture's edge is frame when this share of it is off the paper...
-FRAME_CONTRAST = 40  # ...by this many grey levels, on the same side...
-FRAME_INSIDE = 0.5  # ...and the row inside the frame is off the paper in at most this share (a 7's bar is not)
+FRAME_EDGE = 0.9  # a row (or column) at the picture's edge is frame when this share of it is at one level...
+FRAME_LEVEL = 20  # ...within this many grey levels of the outermost row's median (a printed line is even)...
+FRAME_INSIDE = 0.5  # ...and the row inside the frame is at that level in at most this share
+FRAME_INTERIOR = 0.5  # a frame has the ink's level, and ink covers less of the inside than the paper does
 FRAME_SIDES = 2  # a frame painted out runs along this many sides: one dark edge may be a tight 7's or 5's bar
 FRAME_BAND = 0.95  # an outline round the writing has this share of its ink within FRAME_THIN of its own box's sides
 
 
 def painted_out(gray: np.ndarray) -> np.ndarray:
-    """`gray` with a printed frame along its edges painted over with the row inside it: rows (or columns)
-    off the paper nearly all along, at most FRAME_THIN of the picture's longer side deep, with paper inside
-    them, along at least FRAME_SIDES of its sides."""
+    """`gray` with a printed frame along its edges painted over with the row inside it: rows (or columns) at
+    one level nearly all along, at most FRAME_THIN of the picture's longer side deep, with other levels inside
+    them (`_frame_depth`), along at least FRAME_SIDES of its sides."""
     if max(gray.shape) <= FRAME_MIN_SIDE:
         return gray
-    step = max(1, min(gray.shape) // PAPER_SAMPLE)
-    sample = gray[::step, ::step].ravel()  # most of a cell is paper: the median of a coarse grid finds it
-    paper = int(np.partition(sample, sample.size // 2)[sample.size // 2])
     depth = max(1, int(FRAME_THIN * max(gray.shape)))
     band = min(depth + 2, min(gray.shape))
     sides = (gray[:band], gray[:, ::-1][:, :band].T, gray[::-1][:band], gray[:, :band].T)  # as rot90 turns them
-    found = {}
-    for turn, side in enumerate(sides):  # top, right, bottom, left: each with its outermost row first
-        share = _off_paper(side, paper)
-        k = 0
-        while k <= depth and k < len(share) - 1 and share[k] > FRAME_EDGE:
-            k += 1
-        if 0 < k <= depth and share[k] <= FRAME_INSIDE:
-            found[turn] = k
+    found = {turn: k for turn, side in enumerate(sides) if (k := _frame_depth(side, depth))}
     if len(found) < FRAME_SIDES:
         return gray
+    level = int(np.median(gray[0] if 0 in found else gray[-1] if 2 in found else gray[:, 0]))
+    inner = gray[depth + 1 : -depth - 1, depth + 1 : -depth - 1]
+    if inner.size == 0 or np.mean(np.abs(inner.astype(np.int16) - level) < FRAME_LEVEL) >= FRAME_INTERIOR:
+        return gray  # most of the inside is at the "frame's" level: that was a thin margin of paper
     out = gray.copy()
     for turn, k in found.items():
         view = np.rot90(out, turn)  # a view, this side on top: painting it paints `out`
@@ -53,10 +47,16 @@ def painted_out(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-def _off_paper(rows: np.ndarray, paper: int) -> list[float]:
-    """Per row, the share of its pixels off the paper by FRAME_CONTRAST, on whichever side has more."""
-    off = rows.astype(np.int16) - paper
-    return np.maximum((off <= -FRAME_CONTRAST).mean(axis=1), (off >= FRAME_CONTRAST).mean(axis=1)).tolist()
+def _frame_depth(rows: np.ndarray, depth: int) -> int:
+    """How many of `rows` (the outermost first) are a printed line: each nearly all at the outermost row's
+    level, at most `depth` of them, with a row inside that mostly is not; 0 when there is no such line. Judged
+    against the line's own level, not the paper's: a bold digit filling a cell hides where the paper is."""
+    level = int(np.median(rows[0]))
+    near = (np.abs(rows.astype(np.int16) - level) < FRAME_LEVEL).mean(axis=1).tolist()
+    k = 0
+    while k <= depth and k < len(near) - 1 and near[k] > FRAME_EDGE:
+        k += 1
+    return k if 0 < k <= depth and near[k] <= FRAME_INSIDE else 0
 
 
 def frame_lines(labels: np.ndarray, stats: np.ndarray) -> set[int]:
