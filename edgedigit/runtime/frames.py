@@ -48,15 +48,22 @@ def painted_out(gray: np.ndarray) -> np.ndarray:
 
 
 def _frame_depth(rows: np.ndarray, depth: int) -> int:
-    """How many of `rows` (the outermost first) are a printed line: each nearly all at the outermost row's
-    level, at most `depth` of them, with a row inside that mostly is not; 0 when there is no such line. Judged
-    against the line's own level, not the paper's: a bold digit filling a cell hides where the paper is."""
-    level = int(np.median(rows[0]))
-    near = (np.abs(rows.astype(np.int16) - level) < FRAME_LEVEL).mean(axis=1).tolist()
-    k = 0
-    while k <= depth and k < len(near) - 1 and near[k] > FRAME_EDGE:
+    """How many of `rows` (the outermost first, `depth` + 2 of them) are a printed line: each nearly all at
+    the outermost row's level, at most `depth` of them, with a row inside that mostly is not; 0 when there is
+    no such line. Judged against the line's own level, not the paper's: a bold digit filling a cell hides
+    where the paper is. The last row is looked at first: paper there too is no line (every camera frame)."""
+    level = int(np.partition(rows[0], rows.shape[1] // 2)[rows.shape[1] // 2])
+    lo, hi = max(level - FRAME_LEVEL + 1, 0), min(level + FRAME_LEVEL - 1, 255)
+
+    def at_level(i: int) -> float:
+        return np.count_nonzero((rows[i] >= lo) & (rows[i] <= hi)) / rows.shape[1]
+
+    if at_level(len(rows) - 1) > FRAME_INSIDE or at_level(0) <= FRAME_EDGE:
+        return 0
+    k = 1
+    while k <= depth and at_level(k) > FRAME_EDGE:
         k += 1
-    return k if 0 < k <= depth and near[k] <= FRAME_INSIDE else 0
+    return k if k <= depth and at_level(k) <= FRAME_INSIDE else 0
 
 
 def frame_lines(labels: np.ndarray, stats: np.ndarray) -> set[int]:
