@@ -71,7 +71,7 @@ MNIST_SCENES: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
 }
 
 
-# MNIST test digits in a cell cut from a form with its printed frame (`_cell`): which sides of the frame, and
+# MNIST test digits in a cell cut from a form with its printed frame (`cell`): which sides of the frame, and
 # the paper between frame and digit as a share of the digit's height
 CELL_SCENES: dict[str, tuple[str, float]] = {
     "form cell, frame's left side kept": ("l", 0.02),

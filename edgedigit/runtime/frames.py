@@ -36,7 +36,7 @@ def painted_out(gray: np.ndarray) -> np.ndarray:
     found = {turn: k for turn, side in enumerate(sides) if (k := _frame_depth(side, depth))}
     if len(found) < FRAME_SIDES:
         return gray
-    level = int(np.median(gray[0] if 0 in found else gray[-1] if 2 in found else gray[:, 0]))
+    level = int(np.median(sides[next(iter(found))][0]))  # the frame's, from its outermost row
     inner = gray[depth + 1 : -depth - 1, depth + 1 : -depth - 1]
     if inner.size == 0 or np.mean(np.abs(inner.astype(np.int16) - level) < FRAME_LEVEL) >= FRAME_INTERIOR:
         return gray  # most of the inside is at the "frame's" level: that was a thin margin of paper
