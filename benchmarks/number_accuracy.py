@@ -8,7 +8,8 @@ Every picture goes through `read_digits` with the runtime's defaults, as `edgedi
 decoded file. A number counts as read only when the digits read are exactly the digits written (the
 separator left out, as `number` leaves it out). Per-digit accuracy is 1 - edit distance / length.
 Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) and numbers written fast
-(`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke) are counted apart.
+(`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke) and numbers written in a
+printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart.
 Speed: a 640x480 picture holding a 6-digit number, p50 of `read_digits` over repeated calls.
 """
 
@@ -27,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from number_sets import JOIN_SHARE, SPACINGS, joined, number, numbers, underlined  # noqa: E402
+from number_sets import JOIN_SHARE, SPACINGS, combed, joined, number, numbers, underlined  # noqa: E402
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import read_digits  # noqa: E402
@@ -69,6 +70,7 @@ def main() -> None:
     ap.add_argument("--per-cell", type=int, default=150, help="numbers per length, spacing and separator cell")
     ap.add_argument("--underlined", type=int, default=300, help="underlined numbers to read")
     ap.add_argument("--joined", type=int, default=300, help="numbers written fast, digits joined, to read")
+    ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
     ap.add_argument("--out", default=None, help="also write the markdown report here")
     args = ap.parse_args()
     with np.load(args.data) as d:
@@ -85,6 +87,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     lined = [read_digits(n.image, classifier).number == n.digits for n in underlined(x, y, args.underlined)]
     fast = [read_digits(n.image, classifier).number == n.digits for n in joined(x, y, args.joined)]
+    boxed = [read_digits(n.image, classifier).number == n.digits for n in combed(x, y, args.combed)]
 
     def cells(table: dict, length=None, spacings=None, separator=None) -> list[float]:
         """The values of the cells matching a length, spacings and with(out) a separator (None: any)."""
@@ -129,6 +132,8 @@ def main() -> None:
         f"them): **{100 * sum(lined) / max(len(lined), 1):.1f}%** of {len(lined)} numbers",
         f"- written fast, 3 to 6 digits, {JOIN_SHARE:.0%} of neighbours joined by a stroke from one to the next: "
         f"**{100 * sum(fast) / max(len(fast), 1):.1f}%** of {len(fast)} numbers",
+        f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: "
+        f"**{100 * sum(boxed) / max(len(boxed), 1):.1f}%** of {len(boxed)} numbers",
         "",
         f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",
     ]

@@ -6,7 +6,8 @@ height, set on a wavering baseline, at a spacing from well apart to overlapping 
 of its width (touching and overlapping digits are the ones a fast writer joins); a dot, comma or dash is
 put between two digits of some of them. The ink goes on unevenly lit, noisy paper, and some pictures are
 saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
-amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen.
+amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
+`combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ SEPARATORS = (".", ",", "-")
 UNDERLINE_GAP = (-0.05, 0.2)  # an underline's distance below the digits' feet, a share of their height
 JOINED_SPACING = (0.05, 0.35)  # digits written fast: gaps a share of a digit's width...
 JOIN_SHARE = 0.7  # ...and this share of neighbouring digits joined by the pen's stroke from one to the next
+COMB_BOX = (0.7, 1.0)  # a comb box's width as a share of its height...
+COMB_FILL = (0.55, 0.85)  # ...the digit's height as a share of the box's...
+COMB_LINE = (0.02, 0.04)  # ...and the printed lines' width as a share of the box's height
 
 
 @dataclass(frozen=True)
@@ -185,4 +189,35 @@ def numbers(x: np.ndarray, y: np.ndarray, per_cell: int, seed: int = 0) -> list[
                     pick = rng.integers(0, len(x), length)
                     separator = SEPARATORS[rng.integers(len(SEPARATORS))] if with_separator else None
                     out.append(number(list(x[pick]), [int(v) for v in y[pick]], spacing, separator, rng))
+    return out
+
+
+def combed(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers of 3 to 6 digits, one digit to a box of a printed row of comb boxes (closed boxes, or
+    the dividers with a line under them), cut out with a margin of paper, from MNIST test digits; seeded."""
+    rng = np.random.default_rng(seed + 3)
+    out = []
+    for _ in range(count):
+        pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
+        height = int(rng.integers(60, 121))
+        width, line = int(height * rng.uniform(*COMB_BOX)), max(2, round(height * rng.uniform(*COMB_LINE)))
+        canvas = np.zeros((height + 2 * line, len(pick) * width + line), np.float32)
+        for j, d in enumerate(x[pick]):
+            ys, xs = np.nonzero(d > 30)
+            ink = d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255.0
+            scale = min(height * rng.uniform(*COMB_FILL) / ink.shape[0], 0.9 * (width - line) / ink.shape[1])
+            ink = cv2.resize(ink, (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale))))
+            h, w = ink.shape
+            top = line + int(rng.integers(0, height - h + 1))
+            left = line + j * width + (width - line - w) // 2
+            canvas[top : top + h, left : left + w] = np.maximum(canvas[top : top + h, left : left + w], ink)
+        for j in range(len(pick) + 1):
+            canvas[:, j * width : j * width + line] = 1
+        canvas[-line:] = 1
+        if rng.random() < 0.5:  # closed boxes; else open at the top, as many forms print them
+            canvas[:line] = 1
+        margin = int(height * rng.uniform(0.05, 0.3))
+        canvas = cv2.copyMakeBorder(canvas, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+        text = "".join(str(int(v)) for v in y[pick])
+        out.append(Number(_on_paper(canvas, rng), text, text, "combed"))
     return out

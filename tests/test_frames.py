@@ -33,7 +33,7 @@ def test_a_digit_in_a_form_cell_is_read_without_its_frame(clf, mnist, scene, mon
     truth = [str(mnist.y_test[i]) for i in idx]
     right = sum(a == b for a, b in zip(_read(clf, pictures), truth))
     monkeypatch.setattr(frames, "painted_out", lambda gray: gray)
-    monkeypatch.setattr(frames, "frame_lines", lambda labels, stats: set())
+    monkeypatch.setattr(frames, "frame_lines", lambda labels, stats, ink: set())
     assert right >= 38 and sum(a == b for a, b in zip(_read(clf, pictures), truth)) <= right - 2
 
 
@@ -54,10 +54,10 @@ def test_a_tight_seven_keeps_its_bar_and_a_one_beside_a_digit_stays():
     mask[5:55, 5:7] = 255  # a hairline 1...
     cv2.circle(mask, (50, 30), 22, 255, 5)  # ...beside a 0 of its height
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
-    assert frames.frame_lines(labels, stats) == set()
+    assert frames.frame_lines(labels, stats, stats[:, cv2.CC_STAT_AREA].tolist()) == set()
     mask[0:60, 0:2] = 255  # the cell's edge, past the 0 at both ends
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
-    assert frames.frame_lines(labels, stats) == {int(labels[30, 0])}
+    assert frames.frame_lines(labels, stats, stats[:, cv2.CC_STAT_AREA].tolist()) == {int(labels[30, 0])}
 
 
 def test_a_thin_margin_of_paper_round_a_bold_digit_is_not_a_frame():
@@ -73,3 +73,19 @@ def test_a_thin_margin_of_paper_round_a_bold_digit_is_not_a_frame():
     framed[3:117, 3:77] = 230
     framed[40:80, 30:40] = 20  # and a digit's stroke inside
     assert (frames.painted_out(framed)[:3, :70] == 230).all()
+
+
+def test_the_lines_of_comb_boxes_are_no_digits():
+    """A row of comb boxes round three digits is printed lines only (`_outline`), whether its dividers hang from
+    one top and bottom line or stand apart, reaching past the digits at both ends; a digit's own ink is kept."""
+    mask = np.zeros((80, 190), np.uint8)
+    for j in range(3):
+        cv2.circle(mask, (35 + 60 * j, 40), 18, 255, 6)  # three 0s, one to a box
+    mask[5:75, 2:4] = mask[5:75, 62:64] = mask[5:75, 122:124] = mask[5:75, 182:184] = 255  # the dividers
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    found = frames.frame_lines(labels, stats, stats[:, cv2.CC_STAT_AREA].tolist())
+    assert found == {int(labels[40, 2]), int(labels[40, 62]), int(labels[40, 122]), int(labels[40, 182])}
+    mask[5:7, 2:184] = mask[73:75, 2:184] = 255  # now closed boxes: one component of lines
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    found = frames.frame_lines(labels, stats, stats[:, cv2.CC_STAT_AREA].tolist())
+    assert found == {int(labels[40, 2])} and int(labels[40, 17]) not in found

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-FRAME_THIN = 0.05  # a printed line is at most this thick for its length (a pen's stroke: ~0.09 of a digit's height)
+FRAME_THIN = 0.05  # a printed line is at most this thick (ink / length) for its length (a pen: ~0.09 of a digit)
+FRAME_STRAIGHT = 0.15  # ...and its box at most this wide for its length: one straight line, not a grid of them
 FRAME_OVERHANG = 0.05  # a line beside the writing reaches past it at both ends by this share of its length...
 FRAME_CONTENT = 0.4  # ...and the writing spans at least this share of it (one speck beside a thin 1 is no cell)
 FRAME_MIN_SIDE = 28  # a picture no larger is in the model's own form, framed by a machine (and read in ~0.1 ms)
@@ -21,7 +22,7 @@ FRAME_LEVEL = 20  # ...within this many grey levels of the outermost row's media
 FRAME_INSIDE = 0.5  # ...and the row inside the frame is at that level in at most this share
 FRAME_INTERIOR = 0.5  # a frame has the ink's level, and ink covers less of the inside than the paper does
 FRAME_SIDES = 2  # a frame painted out runs along this many sides: one dark edge may be a tight 7's or 5's bar
-FRAME_BAND = 0.95  # an outline round the writing has this share of its ink within FRAME_THIN of its own box's sides
+FRAME_BAND = 0.95  # an outline round the writing has this share of its ink in rows or columns that are all ink
 
 
 def painted_out(gray: np.ndarray) -> np.ndarray:
@@ -66,12 +67,18 @@ def _frame_depth(rows: np.ndarray, depth: int) -> int:
     return k if k <= depth and at_level(k) <= FRAME_INSIDE else 0
 
 
-def frame_lines(labels: np.ndarray, stats: np.ndarray) -> set[int]:
-    """Components (connectedComponentsWithStats labels and stats) that are a cell's printed frame: a thin
-    straight line left of, right of or above the other ink, reaching past it at both ends, or a thin outline
-    (a closed box, or two or three of its sides) with all the other ink inside it."""
+def frame_lines(labels: np.ndarray, stats: np.ndarray, ink: list[int]) -> set[int]:
+    """Components (connectedComponentsWithStats labels and stats; `ink`, each one's ink pixels before pen
+    skips were bridged, so that its thickness is the stroke's) that are a cell's printed frame: a thin
+    straight upright line reaching past the other ink at its top and bottom (beside it, or between the digits
+    of a row of comb boxes), a thin level line above it reaching past both its ends, or an outline of printed
+    lines (a closed box, two or three of its sides, a row of comb boxes) with all the other ink inside it."""
     rows = stats.tolist()[1:]
-    thin = {i for i, (_, _, w, h, _) in enumerate(rows, start=1) if min(w, h) <= FRAME_THIN * max(w, h)}
+    thin = {
+        i
+        for i, (_, _, w, h, _) in enumerate(rows, start=1)
+        if ink[i] <= FRAME_THIN * max(w, h) ** 2 and min(w, h) <= FRAME_STRAIGHT * max(w, h)
+    }
     writing = [r for i, r in enumerate(rows, start=1) if i not in thin]
     if not writing:
         return set()
@@ -81,8 +88,8 @@ def frame_lines(labels: np.ndarray, stats: np.ndarray) -> set[int]:
     y1 = max(r[1] + r[3] for r in writing)
     found = set()
     for i, (x, y, w, h, _) in enumerate(rows, start=1):
-        if i in thin and h > w:  # upright: left or right of the writing, past its top and bottom
-            if (x + w <= x0 or x >= x1) and _past(y, y + h, y0, y1):
+        if i in thin and h > w:  # upright: beside the writing or between its digits (comb boxes), past its ends
+            if _past(y, y + h, y0, y1):
                 found.add(i)
         elif i in thin:  # level: above the writing, past its left and right ends
             if y + h <= y0 and _past(x, x + w, x0, x1):
@@ -101,8 +108,8 @@ def _past(start: int, end: int, first: int, last: int) -> bool:
 
 
 def _outline(labels: np.ndarray, i: int, x: int, y: int, w: int, h: int) -> bool:
-    """Whether component `i` (box x, y, w, h) lies along the sides of its own box, as a drawn frame does."""
+    """Whether component `i` (box x, y, w, h) is printed lines only, as a drawn frame or a row of comb boxes
+    is: its ink lies in rows and columns that are ink nearly all across its box (FRAME_EDGE)."""
     own = labels[y : y + h, x : x + w] == i
-    depth = max(1, round(FRAME_THIN * min(w, h)))
-    inner = own[depth:-depth, depth:-depth]
-    return inner.sum() <= (1 - FRAME_BAND) * own.sum()
+    lines = (own.mean(axis=1) >= FRAME_EDGE)[:, None] | (own.mean(axis=0) >= FRAME_EDGE)[None, :]
+    return np.count_nonzero(own & ~lines) <= (1 - FRAME_BAND) * np.count_nonzero(own)

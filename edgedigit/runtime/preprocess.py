@@ -440,7 +440,7 @@ def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[
     else:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         ink_area = stats[:, cv2.CC_STAT_AREA].tolist()
-    not_digits = (scene.clutter(labels, stats) if side > LARGE else set()) | frames.frame_lines(labels, stats)
+    not_digits = (scene.clutter(labels, stats) if side > LARGE else set()) | frames.frame_lines(labels, stats, ink_area)
     boxes = []
     for i, (x, y, bw, bh, _) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
         if i in not_digits:
