@@ -86,10 +86,7 @@ def cell(d: np.ndarray, sides: str, margin: float, rng: np.random.Generator) -> 
     ink = np.pad(_tight(_big(d, 96)), int(margin * 96))
     line = 3
     canvas = np.pad(ink, line + 2)
-    for side, edge in (("t", np.s_[:line]), ("b", np.s_[-line:])):
-        if side in sides:
-            canvas[edge] = 1
-    for side, edge in (("l", np.s_[:, :line]), ("r", np.s_[:, -line:])):
+    for side, edge in (("t", np.s_[:line]), ("b", np.s_[-line:]), ("l", np.s_[:, :line]), ("r", np.s_[:, -line:])):
         if side in sides:
             canvas[edge] = 1
     return _on_paper(canvas, rng)

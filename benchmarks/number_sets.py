@@ -203,10 +203,10 @@ def combed(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
         width, line = int(height * rng.uniform(*COMB_BOX)), max(2, round(height * rng.uniform(*COMB_LINE)))
         canvas = np.zeros((height + 2 * line, len(pick) * width + line), np.float32)
         for j, d in enumerate(x[pick]):
-            ys, xs = np.nonzero(d > 30)
-            ink = d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255.0
-            scale = min(height * rng.uniform(*COMB_FILL) / ink.shape[0], 0.9 * (width - line) / ink.shape[1])
-            ink = cv2.resize(ink, (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale))))
+            fill, room = round(height * rng.uniform(*COMB_FILL)), 0.9 * (width - line)
+            ink = _ink(d, fill)
+            if ink.shape[1] > room:  # a wide digit is fitted to its box's width instead
+                ink = _ink(d, max(2, int(fill * room / ink.shape[1])))
             h, w = ink.shape
             top = line + int(rng.integers(0, height - h + 1))
             left = line + j * width + (width - line - w) // 2
