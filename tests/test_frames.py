@@ -89,3 +89,52 @@ def test_the_lines_of_comb_boxes_are_no_digits():
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
     found = frames.frame_lines(labels, stats, stats[:, cv2.CC_STAT_AREA].tolist())
     assert found == {int(labels[40, 2])} and int(labels[40, 17]) not in found
+
+
+def _comb_row(digits: np.ndarray, rng: np.random.Generator, closed: bool) -> np.ndarray:
+    """MNIST digits one to a box of a printed row of comb boxes 90 px high, each digit standing on the row's
+    foot line or hanging from its top, so that every one joins the printed lines: dark on grey paper."""
+    height, width, line = 90, 72, 3
+    canvas = np.zeros((height, len(digits) * width + line), np.uint8)
+    for j, d in enumerate(digits):
+        ys, xs = np.nonzero(d > 30)
+        ink = cv2.resize(d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], None, fx=3, fy=3)
+        h, w = ink.shape
+        top = height - h if j % 2 else 0  # on the foot line, or from the top
+        left = j * width + (width - w) // 2
+        canvas[top : top + h, left : left + w] = np.maximum(canvas[top : top + h, left : left + w], ink)
+    canvas[:, [j * width + k for j in range(len(digits) + 1) for k in range(line)]] = 255
+    canvas[-line:] = 255
+    if closed:
+        canvas[:line] = 255
+    canvas = cv2.copyMakeBorder(canvas, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=0)
+    return np.clip(215 - 0.8 * canvas + rng.normal(0, 3, canvas.shape), 0, 255).astype(np.uint8)
+
+
+def test_digits_touching_the_lines_of_a_row_of_comb_boxes_are_read(clf, mnist, monkeypatch):
+    """A digit touching a comb's line joins all its lines into one component with it: the lines are found by
+    their rows and columns (`frames.comb`) and taken out, so 4-digit numbers read right, where the same rows
+    read with the lines left in give far fewer."""
+    rng = np.random.default_rng(3)
+    picks = [rng.choice(len(mnist.y_test), 4, replace=False) for _ in range(12)]
+    rows = [_comb_row(mnist.x_test[p], rng, closed=k % 2 == 0) for k, p in enumerate(picks)]
+    truth = ["".join(str(mnist.y_test[i]) for i in p) for p in picks]
+    right = sum(a == b for a, b in zip(_read(clf, rows), truth))
+    monkeypatch.setattr(frames, "comb", lambda mask: None)
+    assert right >= 10 and sum(a == b for a, b in zip(_read(clf, rows), truth)) <= right - 4
+
+
+def test_a_comb_is_thin_evenly_spaced_lines_as_high_as_the_row():
+    """What `frames.comb` takes: only the printed dividers and the foot line, not a digit's stroke standing
+    between them; and not a row of 1s written on a line (a pen's strokes are thicker than a printed line)."""
+    mask = np.zeros((100, 300), np.uint8)
+    mask[:, [0, 1, 100, 101, 200, 201, 298, 299]] = 255  # dividers of three boxes 100 px wide
+    mask[-2:] = 255  # the foot line
+    mask[10:99, 40:44] = 255  # a thin upright 1 standing on it, between the dividers
+    lines = frames.comb(mask)
+    assert lines is not None and lines[50, [0, 100, 200, 299]].all() and lines[-1].all()
+    assert not lines[50, 40:44].any()
+    ones = np.zeros((100, 300), np.uint8)
+    ones[:, [k for x in (0, 100, 200, 292) for k in range(x, x + 8)]] = 255  # 1s 8% as thick as they are tall
+    ones[-6:] = 255  # underlined
+    assert frames.comb(ones) is None

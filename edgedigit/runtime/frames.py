@@ -10,6 +10,7 @@ found further in is left to `preprocess._rules`: it may be an underline.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 FRAME_THIN = 0.05  # a printed line is at most this thick (ink / length) for its length (a pen: ~0.09 of a digit)
@@ -23,6 +24,10 @@ FRAME_INSIDE = 0.5  # ...and the row inside the frame is at that level in at mos
 FRAME_INTERIOR = 0.5  # a frame has the ink's level, and ink covers less of the inside than the paper does
 FRAME_SIDES = 2  # a frame painted out runs along this many sides: one dark edge may be a tight 7's or 5's bar
 FRAME_BAND = 0.95  # an outline round the writing has this share of its ink in rows or columns that are all ink
+COMB_WIDTH = 1.3  # a row of comb boxes is at least this many times as wide as high (two boxes or more)...
+COMB_UPRIGHT = 0.9  # ...its dividers are ink along this share of the row's height...
+COMB_DIVIDERS = 3  # ...at least this many of them, evenly spaced (two boxes)...
+COMB_PITCH = 0.1  # ...each within this share of the boxes' width of where even spacing puts it
 
 
 def painted_out(gray: np.ndarray) -> np.ndarray:
@@ -46,6 +51,46 @@ def painted_out(gray: np.ndarray) -> np.ndarray:
         view = np.rot90(out, turn)  # a view, this side on top: painting it paints `out`
         view[:k] = view[k]
     return out
+
+
+def comb(mask: np.ndarray) -> np.ndarray | None:
+    """The printed lines of a row of comb boxes (thin upright dividers as high as the row, evenly spaced, at
+    its two ends and between the digits, with the line along its foot or top), as a mask to take out of the
+    ink; None when `mask` holds no such row. Digits touching the lines merge with them into one component,
+    so the lines are found by their columns and rows, not among the components (`frame_lines`)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if h == 0 or w < COMB_WIDTH * h:
+        return None  # the common case, checked in one call: one digit, or digits no wider than high
+    box = mask[y : y + h, x : x + w]
+    tall = cv2.reduce(box, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0] >= 255 * COMB_UPRIGHT * h
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], tall.view(np.int8), [0]))))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= FRAME_THIN * h + 2]  # thin: printed
+    dividers = _evenly_spaced(runs, w)
+    if dividers is None:
+        return None
+    lines = np.zeros_like(mask)
+    view = lines[y : y + h, x : x + w]
+    for a, b in dividers:
+        view[:, a:b] = box[:, a:b]
+    across = cv2.reduce(box, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] >= 255 * FRAME_EDGE * w
+    view[across] = box[across]  # the line along the row's foot (and top): rows of ink all across
+    return lines
+
+
+def _evenly_spaced(runs: list[tuple[int, int]], width: int) -> list[tuple[int, int]] | None:
+    """The runs of columns that are a comb's dividers: the first and last at the row's ends, and one where
+    each even division of the row between them puts one (a digit's upright stroke may stand between them);
+    None when there are fewer than COMB_DIVIDERS."""
+    if len(runs) < COMB_DIVIDERS or runs[0][0] > 0 or runs[-1][1] < width:
+        return None
+    centres = np.array([(a + b) / 2 for a, b in runs])
+    for boxes in range(len(runs) - 1, COMB_DIVIDERS - 2, -1):
+        pitch = (centres[-1] - centres[0]) / boxes
+        expected = centres[0] + pitch * np.arange(boxes + 1)
+        nearest = np.abs(centres[None, :] - expected[:, None]).argmin(axis=1)
+        if np.all(np.abs(centres[nearest] - expected) <= COMB_PITCH * pitch):
+            return [runs[i] for i in nearest]
+    return None
 
 
 def _frame_depth(rows: np.ndarray, depth: int) -> int:

@@ -224,7 +224,10 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     if ink is None:
         return None
     mask = _mask(ink)
-    if photo:
+    printed = frames.comb(mask)  # a row of comb boxes (before ruling, which would take only its long lines)
+    if printed is not None:
+        ink, mask = cv2.subtract(ink, ink, mask=printed, dst=ink.copy()), cv2.subtract(mask, printed)
+    elif photo:
         ink, mask = _without_ruling(ink, mask)
     page = Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo)
     rules = _rules(mask)
