@@ -196,6 +196,10 @@ def train(
     flag_ones: Annotated[
         float, typer.Option(help="Share of the training 1s added again with a European flag (and foot) (0: off).")
     ] = TrainOptions.flag_ones,
+    closed_fours: Annotated[
+        float,
+        typer.Option(help="Share of the training 4s tried again with a closed top, square to rounded (0: off)."),
+    ] = TrainOptions.closed_fours,
     non_digits: Annotated[
         float,
         typer.Option(help="Non-digit pictures trained towards 'unsure', as a share of the training part (0: off)."),
@@ -255,7 +259,7 @@ def train(
         seed=seed,
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage, study=study,
         resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,
-        written=written,
+        written=written, closed_fours=closed_fours,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
         teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
     )  # fmt: skip

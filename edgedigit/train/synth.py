@@ -33,6 +33,11 @@ FLAG_FOOT = 0.35  # share of flagged 1s that also get a foot
 FLAG_LENGTH = (0.2, 0.6)  # a flag's length in the 1's heights: a short tick to a long European flag
 FLAG_ANGLE = (25, 60)  # degrees below the horizontal, from the 1's top down to its left
 UPRIGHT = 0.5  # share of flagged 1s first stood upright: a box-filled upright 1 keeps a vertical stem, a 7 never
+# 4s given a closed top (`closed_fours`): the stroke from the first stroke's top to the stem's top
+TOP_BAND = 0.3  # share of the 4's height, from its top, in which the two open strokes' tops are looked for
+CLOSING_BOW = (0.0, 0.35)  # the closing stroke bows up by this share of the gap: square to rounded tops
+CLOSING_TILT = 0.1  # ...and its middle sits up to this share of the height higher or lower
+BAR_PAST_STEM = 0.5  # pen widths the bar must reach right of the stem: closed without it, a 4 is a 9
 # MNIST digits written on paper (`written`): how users' pictures differ from MNIST's own 28x28 frames
 WRITTEN_SIDE = (24, 121)  # px: from a form's small cell to a digit in a phone photo
 BOLDER, FINER = 0.3, 0.25  # shares of digits drawn with a bolder (dilated) or a finer (eroded) pen...
@@ -149,6 +154,52 @@ def flagged_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if x is not None:
             out.append(x)
     return _stack(out)
+
+
+def closed_fours(fours: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """MNIST 4s (nearly all open at the top) given the closed top many people write, square to rounded.
+    Only 4s whose bar reaches right past the stem are closed: that bar is what tells a closed 4 from a 9."""
+    out = []
+    for four in fours:
+        big = cv2.resize(_upright(four), (CANVAS, CANVAS), interpolation=cv2.INTER_CUBIC)
+        tops = _open_tops(big > 128)
+        if tops is None:
+            continue
+        left, right, width, height = tops
+        bow = rng.uniform(*CLOSING_BOW) * (right[0] - left[0]) + rng.uniform(-CLOSING_TILT, CLOSING_TILT) * height
+        middle = (left + right) / 2 - np.array([0.0, bow], np.float32)
+        t = np.linspace(0, 1, 16, dtype=np.float32)[:, None]
+        curve = (1 - t) ** 2 * left + 2 * t * (1 - t) * middle + t**2 * right  # a quadratic Bezier
+        cv2.polylines(big, [np.int32(np.round(curve))], False, 255, width, cv2.LINE_AA)
+        x = _to_input(big, rng)
+        if x is not None:
+            out.append(x)
+    return _stack(out)
+
+
+def _open_tops(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+    """The tops (x, y) of an open 4's first stroke and of its stem, its pen width and its height; None when
+    its top is not two strokes apart or its bar does not reach past the stem."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 20:
+        return None
+    top, height = ys.min(), ys.max() - ys.min()
+    band = mask[top : top + int(TOP_BAND * height) + 1]
+    cols = np.flatnonzero(band.any(axis=0))
+    gaps = np.flatnonzero(np.diff(cols) > 1)
+    if len(gaps) == 0:
+        return None
+    width = max(3, int(round(2 * np.percentile(cv2.distanceTransform(np.uint8(mask), cv2.DIST_L2, 3)[mask], 90))))
+    stem = cols[gaps[-1] + 1 :]
+    below = mask[top + int(TOP_BAND * height) :]
+    if not below[:, min(mask.shape[1] - 1, stem.max() + int(BAR_PAST_STEM * width)) :].any():
+        return None
+
+    def highest(columns: np.ndarray) -> np.ndarray:
+        row = np.flatnonzero(band[:, columns].any(axis=1))[0]
+        return np.array([columns[band[row, columns]].mean(), top + row], np.float32)
+
+    return highest(cols[: gaps[0] + 1]), highest(stem), width, height
 
 
 def _upright(d: np.ndarray) -> np.ndarray:
