@@ -44,13 +44,16 @@ def _three_crops(d28: np.ndarray) -> list[np.ndarray]:
 
 
 def test_tight_margin_and_native_crops_read_alike(mnist, clf):
-    idx = np.random.default_rng(3).choice(len(mnist.y_test), 60, replace=False)
+    """Of 200 MNIST test digits, 95% give the same, right reading at all three crops. The tight crop stretches
+    a digit to fill 64x64, and the bundled models of sessions 11 and 13 misread 3.5-4.5% of them at one crop
+    or another (191-193 alike). The field benchmark holds USPS's three crops within 0.5 pp of each other."""
+    idx = np.random.default_rng(3).choice(len(mnist.y_test), 200, replace=False)
     same = right = 0
     for d, y in zip(mnist.x_test[idx], mnist.y_test[idx]):
         readings = [read_digits(c, clf).digits for c in _three_crops(d)]
         same += readings[0] == readings[1] == readings[2]
         right += all(r == [int(y)] for r in readings)
-    assert same >= 58 and right >= 57, (same, right)
+    assert same >= 190 and right >= 189, (same, right)
 
 
 @pytest.mark.skipif(not USPS.exists(), reason=f"USPS digits not found at {USPS} (shared data of the project)")
@@ -99,6 +102,25 @@ def test_a_bold_digit_filling_its_crop_is_still_a_digit(mnist, clf):
     bold = [MNIST_SCENES["thick pen (tight)"](d, rng) for d in mnist.x_test[idx]]
     right = sum(read_digits(b, clf).digits == [int(y)] for b, y in zip(bold, mnist.y_test[idx]))
     assert right >= 50, right  # 53 here, 41 before
+
+
+def test_a_bold_digit_covering_nearly_half_its_crop_is_read_as_a_crop(mnist, clf, monkeypatch):
+    """Ink covering 40-50% of a crop cut with a hair of paper round it: read as a photo, whose paper is the
+    picture's median, the median falls in or next to the ink and the polarity can turn. Such pictures are
+    crops (BOLD_INK 0.4), and all but one of 60 read right; with the bar at half, fewer do."""
+    from edgedigit.runtime import preprocess
+
+    rng = np.random.default_rng(0)
+    band, labels = [], []
+    for i in rng.choice(len(mnist.y_test), 400, replace=False):
+        picture = MNIST_SCENES["thick pen (tight)"](mnist.x_test[i], rng)
+        if 0.4 < 1 - preprocess._bright_side(picture).mean() <= 0.5 and len(band) < 60:
+            band.append(picture)
+            labels.append([int(mnist.y_test[i])])
+    assert len(band) == 60 and all(preprocess._a_crop(p) for p in band)
+    right = sum(read_digits(p, clf).digits == y for p, y in zip(band, labels))
+    monkeypatch.setattr(preprocess, "BOLD_INK", 0.5)
+    assert right >= 59 and sum(read_digits(p, clf).digits == y for p, y in zip(band, labels)) < right, right
 
 
 def test_a_bold_white_digit_filling_a_dark_crop_is_still_a_digit(mnist, clf):

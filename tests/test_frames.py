@@ -114,14 +114,15 @@ def _comb_row(digits: np.ndarray, rng: np.random.Generator, closed: bool) -> np.
 def test_digits_touching_the_lines_of_a_row_of_comb_boxes_are_read(clf, mnist, monkeypatch):
     """A digit touching a comb's line joins all its lines into one component with it: the lines are found by
     their rows and columns (`frames.comb`) and taken out, so 4-digit numbers read right, where the same rows
-    read with the lines left in give far fewer."""
+    read with the lines left in give far fewer (a digit misread is the model's: one in 40 numbers or so)."""
     rng = np.random.default_rng(3)
-    picks = [rng.choice(len(mnist.y_test), 4, replace=False) for _ in range(12)]
+    picks = [rng.choice(len(mnist.y_test), 4, replace=False) for _ in range(40)]
     rows = [_comb_row(mnist.x_test[p], rng, closed=k % 2 == 0) for k, p in enumerate(picks)]
     truth = ["".join(str(mnist.y_test[i]) for i in p) for p in picks]
     right = sum(a == b for a, b in zip(_read(clf, rows), truth))
     monkeypatch.setattr(frames, "comb", lambda mask: None)
-    assert right >= 10 and sum(a == b for a, b in zip(_read(clf, rows), truth)) <= right - 4
+    without = sum(a == b for a, b in zip(_read(clf, rows), truth))
+    assert right >= 35 and without <= right - 10, (right, without)  # 37-39 of 40 with the bundled models
 
 
 def test_a_comb_is_thin_evenly_spaced_lines_as_high_as_the_row():

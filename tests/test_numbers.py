@@ -64,16 +64,16 @@ def test_a_one_written_touching_a_digit_of_a_number_is_not_swallowed(mnist, clf,
 
     def read_all() -> int:
         read = 0
-        for seed in range(60):
+        for seed in range(200):
             a, b, one = int(rng.choice(others)), int(rng.choice(others)), int(rng.choice(ones))
             picture = _number([mnist.x_test[a], mnist.x_test[b], mnist.x_test[one]], [-0.4, 0.06, 0], seed)
             read += read_digits(picture, clf).number == f"{mnist.y_test[a]}{mnist.y_test[b]}1"
         return read
 
-    assert read_all() >= 42  # 45 of 60 here
+    assert (cut_free := read_all()) >= 150  # 162-164 of 200 with the bundled models of sessions 11 and 13
     monkeypatch.setattr(segment, "NUMBER_CUT_COST", segment.CUT_COST)  # a cut costing as for a lone group
     rng = np.random.default_rng(3)
-    assert read_all() <= 40  # 37 of 60: "561" read "54", "841" read "84", the 1 merged into its neighbour
+    assert read_all() <= cut_free - 10  # 147: "561" read "54", "841" read "84", the 1 merged into its neighbour
 
 
 def test_a_one_beside_digits_written_together_is_not_a_speck(mnist, clf):
