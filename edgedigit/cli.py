@@ -200,6 +200,13 @@ def train(
         float,
         typer.Option(help="Share of the training 4s tried again with a closed top, square to rounded (0: off)."),
     ] = TrainOptions.closed_fours,
+    touching_pairs: Annotated[
+        float,
+        typer.Option(
+            help="Two digits written into each other, read as one group and trained towards 'unsure', as a share "
+            "of the training images (0: off)."
+        ),
+    ] = TrainOptions.touching_pairs,
     non_digits: Annotated[
         float,
         typer.Option(help="Non-digit pictures trained towards 'unsure', as a share of the training part (0: off)."),
@@ -259,7 +266,7 @@ def train(
         seed=seed,
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage, study=study,
         resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,
-        written=written, closed_fours=closed_fours,
+        written=written, closed_fours=closed_fours, touching_pairs=touching_pairs,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
         teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
     )  # fmt: skip

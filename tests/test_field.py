@@ -277,6 +277,29 @@ def test_closed_fours_close_the_top_of_open_fours_and_join_the_mix_on_their_own_
     assert len(mixed.y_train) == len(plain.y_train) + added and (mixed.y_train[-added:] == 4).all()
 
 
+def test_touching_pairs_are_two_digits_read_as_one_group_and_trained_as_no_digit(mnist):
+    """--touching-pairs: two MNIST digits written into each other come out as one 28x28 input (the device reads
+    them as one group), wider for their height than single digits are, labelled as no digit, on their own
+    random stream (with 0 the mix is the one earlier runs had)."""
+    from edgedigit.train import field_mix, synth
+    from edgedigit.train.data import split_train_val
+
+    pairs = synth.touching_pairs(100, mnist.x_train[:1000], np.random.default_rng(0))
+    assert len(pairs) == 100 and pairs.shape[1:] == (28, 28)
+
+    def aspect(images: np.ndarray) -> float:
+        boxes = [cv2.boundingRect(np.uint8(im > 60)) for im in images]
+        return float(np.median([w / h for _, _, w, h in boxes]))
+
+    assert aspect(pairs) > 1.5 * aspect(mnist.x_test[:300])  # the pair is wider than high, a digit is not
+    split = split_train_val(mnist, 0.1, seed=0, limit=1000)
+    plain, _ = field_mix.mix(split, 0, fonts=0, flag_ones=0, non_digits=0)
+    mixed, counts = field_mix.mix(split, 0, fonts=0, flag_ones=0, non_digits=0, touching_pairs=0.1)
+    assert counts["touching_pairs"] == int(0.1 * counts["mnist"])
+    assert np.array_equal(mixed.x_train[: len(plain.y_train)], plain.x_train)
+    assert (mixed.y_train[len(plain.y_train) :] == field_mix.NOT_A_DIGIT).all()
+
+
 def test_written_digits_are_mnist_digits_as_the_device_reads_them_off_paper(mnist, small_model_path):
     """--written: MNIST training digits put on paper (pens, light, crops, JPEG) and read back by find_digits keep
     their labels, come out in MNIST form, differ from the MNIST frames they came from, and join the mix."""

@@ -38,6 +38,10 @@ TOP_BAND = 0.3  # share of the 4's height, from its top, in which the two open s
 CLOSING_BOW = (0.0, 0.35)  # the closing stroke bows up by this share of the gap: square to rounded tops
 CLOSING_TILT = 0.1  # ...and its middle sits up to this share of the height higher or lower
 BAR_PAST_STEM = 0.5  # pen widths the bar must reach right of the stem: closed without it, a 4 is a 9
+# two MNIST digits written into each other (`touching_pairs`), read as one group: not one digit
+PAIR_HEIGHT = 56  # px, each digit's height before the pair is read back
+PAIR_SPACING = (-0.3, 0.0)  # the gap between them, a share of the first one's width: overlapping to touching
+PAIR_JITTER = 0.1  # each digit's height and baseline differ by up to this share
 # MNIST digits written on paper (`written`): how users' pictures differ from MNIST's own 28x28 frames
 WRITTEN_SIDE = (24, 121)  # px: from a form's small cell to a digit in a phone photo
 BOLDER, FINER = 0.3, 0.25  # shares of digits drawn with a bolder (dilated) or a finer (eroded) pen...
@@ -292,6 +296,37 @@ def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarra
         found = find_digits(_paper(makers[i % len(makers)](rng, fonts), rng))
         out.extend(d.image for d in found[: n - len(out)])
     return _stack(out)
+
+
+def touching_pairs(n: int, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`n` 28x28 inputs of two MNIST digits written touching or overlapping, which the device reads as one
+    group: trained towards "unsure" like the other non-digits, so that a merged pair is not read as one sure
+    digit (a "41" read as a 4) and the number reader cuts it into its digits."""
+    out: list[np.ndarray] = []
+    for _ in range(n * 3):  # pairs that do not touch once drawn give two groups and are left out
+        if len(out) >= n:
+            break
+        a, b = (_ink_box(images[i], rng) for i in rng.integers(0, len(images), 2))
+        gap = int(round(a.shape[1] * rng.uniform(*PAIR_SPACING)))
+        lift = int(round(PAIR_HEIGHT * rng.uniform(-PAIR_JITTER, PAIR_JITTER)))
+        h = max(a.shape[0], b.shape[0] + abs(lift))
+        canvas = np.zeros((h, max(a.shape[1] + gap + b.shape[1], a.shape[1])), np.float32)
+        canvas[: a.shape[0], : a.shape[1]] = a
+        top = max(0, lift)
+        region = canvas[top : top + b.shape[0], a.shape[1] + gap : a.shape[1] + gap + b.shape[1]]
+        np.maximum(region, b[: region.shape[0], : region.shape[1]], out=region)
+        x = _to_input(canvas, rng)
+        if x is not None:
+            out.append(x)
+    return _stack(out)
+
+
+def _ink_box(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 28x28 digit's ink (0..1), cut to its box and scaled to about PAIR_HEIGHT high."""
+    ys, xs = np.nonzero(d > 30)
+    box = d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255
+    scale = PAIR_HEIGHT * (1 + rng.uniform(-PAIR_JITTER, PAIR_JITTER)) / box.shape[0]
+    return cv2.resize(box, (max(2, round(box.shape[1] * scale)), max(2, round(box.shape[0] * scale))))
 
 
 def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
