@@ -4,8 +4,10 @@ A user who cuts a cell from a scanned form or a meter's window often keeps a sid
 straight thin line beside the digit (read as a 1 beside it) or an outline round it (read with the digit as
 no digit; its dark border taken for the paper turns the picture's polarity round). The preprocessing
 paints a frame along the picture's edges out before it looks for the paper (`painted_out`) and leaves frame
-lines further in out of the components (`frame_lines`), in crops and photos alike. A line under the writing
-found further in is left to `preprocess._rules`: it may be an underline.
+lines further in out of the components (`frame_lines`), in crops and photos alike. A printed row of comb
+boxes, which digits touching its lines join into one component, is found by its columns and rows and taken
+out of the ink before the components are looked at (`comb`). A line under the writing found further in
+is left to `preprocess._rules`: it may be an underline.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def comb(mask: np.ndarray) -> np.ndarray | None:
 def _evenly_spaced(runs: list[tuple[int, int]], width: int) -> list[tuple[int, int]] | None:
     """The runs of columns that are a comb's dividers: the first and last at the row's ends, and one where
     each even division of the row between them puts one (a digit's upright stroke may stand between them);
-    None when there are fewer than COMB_DIVIDERS."""
+    None when no even division of two boxes or more fits, or the row's ends are not dividers."""
     if len(runs) < COMB_DIVIDERS or runs[0][0] > 0 or runs[-1][1] < width:
         return None
     centres = np.array([(a + b) / 2 for a, b in runs])

@@ -1,6 +1,6 @@
 """Training pictures MNIST lacks: digits in printed and handwriting fonts, European 1s with a flag and a
-foot, MNIST digits written on paper as users photograph and crop them, and pictures that are not digits
-(letters, strokes, blots, textures).
+foot, 4s with a closed top, MNIST digits written on paper as users photograph and crop them, and pictures
+that are not digits (letters, strokes, blots, textures, two digits written into each other).
 
 Every picture is drawn large, dark on light, and turned into the model's 28x28 input by the device's own
 `preprocess.find_digits`, so the trainer sees exactly what the device would. Trainer side only: it uses
