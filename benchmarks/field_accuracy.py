@@ -187,22 +187,19 @@ def main() -> None:
         table.append(t.row(f"MNIST test: {name}"))
         cells.merge(t)
     bitmaps, filled_rng = Tally(), np.random.default_rng(13)  # its own generator: the rows below stay as before
-    for render, gen, kind, into in ((drawn, rng, "drawn", field),
-                                    (drawn_filled, filled_rng, "drawn, bitmap filling 16x16", bitmaps)):  # fmt: skip
-        for name, (label, strokes) in DRAWN.items():
-            readings = read_all(clf, [render(strokes, gen) for _ in range(args.n // 3)])
-            digit_readings += readings
-            t = tally(readings, [label] * (args.n // 3), args.min_confidence)
-            table.append(t.row(f"{kind}: {name}"))
-            into.merge(t)
     fours_rng = np.random.default_rng(19)  # its own generator: the rows above and below stay as before
-    for render, kind, into in ((drawn, "drawn", field), (drawn_filled, "drawn, bitmap filling 16x16", bitmaps)):
-        for name, (label, strokes) in DRAWN_CLOSED_FOURS.items():
-            readings = read_all(clf, [render(strokes, fours_rng) for _ in range(args.n // 3)])
-            digit_readings += readings
-            t = tally(readings, [label] * (args.n // 3), args.min_confidence)
-            table.append(t.row(f"{kind}: {name}"))
-            into.merge(t)
+    for styles, native_rng, stretched_rng in ((DRAWN, rng, filled_rng), (DRAWN_CLOSED_FOURS, fours_rng, fours_rng)):
+        renders = (
+            (drawn, native_rng, "drawn", field),
+            (drawn_filled, stretched_rng, "drawn, bitmap filling 16x16", bitmaps),
+        )
+        for render, gen, kind, into in renders:
+            for name, (label, strokes) in styles.items():
+                readings = read_all(clf, [render(strokes, gen) for _ in range(args.n // 3)])
+                digit_readings += readings
+                t = tally(readings, [label] * (args.n // 3), args.min_confidence)
+                table.append(t.row(f"{kind}: {name}"))
+                into.merge(t)
     rejected, total = rejected + bitmaps.none, total + bitmaps.n
     hl = list(rng.integers(0, 10, args.n))
     readings = read_all(clf, [hershey(str(y), rng) for y in hl])

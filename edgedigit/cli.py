@@ -214,8 +214,8 @@ def train(
     box_fill: Annotated[
         float,
         typer.Option(
-            help="MNIST digits stretched to fill a square bitmap, as a share of the training images; font digits and "
-            "flagged 1s at 5x that share of theirs (0: off)."
+            help="MNIST digits stretched to fill a square bitmap, as a share of the training images; font digits, "
+            "flagged 1s and closed 4s at 5x that share of theirs (0: off)."
         ),
     ] = TrainOptions.box_fill,
     written: Annotated[

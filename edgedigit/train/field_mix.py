@@ -86,12 +86,13 @@ def mix(
     # the styles MNIST lacks stretched to fill a bitmap too: a box-filled flagged 1 has a flag as wide as a 7's
     # bar, and MNIST's box-filled 1s are plain bars (benchmarks/field_accuracy.py's drawn bitmaps)
     styles_x, styles_y = np.concatenate([fx, flagged]), np.concatenate([fy, np.ones(len(flagged), np.int64)])
-    pick = np.flatnonzero(rng.random(len(styles_y)) < min(1.0, STYLE_FILL * box_fill))
+    style_fill = min(1.0, STYLE_FILL * box_fill)
+    pick = np.flatnonzero(rng.random(len(styles_y)) < style_fill)
     filled_styles, filled_styles_y = synth.box_filled(styles_x[pick], styles_y[pick], rng)
     four_rng = np.random.default_rng(seed + 9)  # its own stream: with --closed-fours 0 the mix is as it was
     fours = split.x_train[split.y_train == 4]
     closed = synth.closed_fours(fours[four_rng.random(len(fours)) < closed_fours], four_rng)
-    to_fill = closed[four_rng.random(len(closed)) < min(1.0, STYLE_FILL * box_fill)]
+    to_fill = closed[four_rng.random(len(closed)) < style_fill]
     filled_closed, _ = synth.box_filled(to_fill, np.full(len(to_fill), 4, np.int64), four_rng)
     pair_rng = np.random.default_rng(seed + 11)  # its own stream too
     pairs = synth.touching_pairs(int(touching_pairs * n), split.x_train, pair_rng) if touching_pairs > 0 else fx[:0]
