@@ -207,6 +207,14 @@ def train(
             "of the training images (0: off)."
         ),
     ] = TrainOptions.touching_pairs,
+    cut_pieces: Annotated[
+        float,
+        typer.Option(
+            help="The number reader's cut pieces of two or three digits written touching, as a share of the "
+            "training images: a piece that is one digit keeps its label, one of two is trained towards 'unsure' "
+            "(0: off)."
+        ),
+    ] = TrainOptions.cut_pieces,
     non_digits: Annotated[
         float,
         typer.Option(help="Non-digit pictures trained towards 'unsure', as a share of the training part (0: off)."),
@@ -266,7 +274,7 @@ def train(
         seed=seed,
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage, study=study,
         resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,
-        written=written, closed_fours=closed_fours, touching_pairs=touching_pairs,
+        written=written, closed_fours=closed_fours, touching_pairs=touching_pairs, cut_pieces=cut_pieces,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
         teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
     )  # fmt: skip

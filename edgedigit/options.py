@@ -22,6 +22,7 @@ FONT_SHARE = 0.1  # digits rendered from fonts: European 1s, closed 4s, straight
 FLAG_SHARE = 0.5  # of the training 1s, this share is added again with a flag (and sometimes a foot)
 CLOSED_FOUR_SHARE = 1.0  # of the training 4s, this share is tried with a closed top (about a fifth can be)
 TOUCHING_PAIR_SHARE = 0.05  # two digits written into each other, read as one group, trained towards "unsure"
+CUT_PIECE_SHARE = 0.1  # the number reader's cut pieces of digits written touching: one digit read, two unsure
 NON_DIGIT_SHARE = 0.1  # letters, scribbles, blots, textures, trained towards "unsure"
 BOX_FILL_SHARE = 0.1  # digits stretched to fill a square bitmap (a 1 becomes a bold bar), as datasets store them
 # MNIST digits written on paper and read back by the device's preprocessing (synth.written). 5-epoch fine-tunes
@@ -66,6 +67,7 @@ class TrainOptions:
     extra_repeat: int = EXTRA_REPEAT
     closed_fours: float = CLOSED_FOUR_SHARE
     touching_pairs: float = TOUCHING_PAIR_SHARE
+    cut_pieces: float = CUT_PIECE_SHARE
     finetune: str | None = None
     teacher: str | None = None
     distill: float | None = None
@@ -89,7 +91,17 @@ class TrainOptions:
         for name in ("augment", "elastic"):
             if (getattr(self, name) or 0) < 0:
                 raise UserError(f"--{name} must be 0 (off) or positive")
-        for name in ("fonts", "flag_ones", "closed_fours", "touching_pairs", "non_digits", "box_fill", "written"):
+        shares = [
+            "fonts",
+            "flag_ones",
+            "closed_fours",
+            "touching_pairs",
+            "cut_pieces",
+            "non_digits",
+            "box_fill",
+            "written",
+        ]
+        for name in shares:
             if not 0 <= getattr(self, name) <= 1:
                 raise UserError(f"--{name.replace('_', '-')} must be a share between 0 (off) and 1")
         if self.extra_repeat < 1:

@@ -51,12 +51,13 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
     assert (summary["options"]["teacher"], summary["options"]["distill"]) == (str(small_model_path), 0.6)
     mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded
-    wanted = {"fonts": 0.1, "flag_ones": 0.5, "closed_fours": 1.0, "touching_pairs": 0.05, "non_digits": 0.1,
-              "box_fill": 0.1, "written": 0.8}  # fmt: skip
+    wanted = {"fonts": 0.1, "flag_ones": 0.5, "closed_fours": 1.0, "touching_pairs": 0.05, "cut_pieces": 0.1,
+              "non_digits": 0.1, "box_fill": 0.1, "written": 0.8}  # fmt: skip
     assert {k: summary["options"][k] for k in wanted} == wanted
     assert mix["mnist"] == summary["data"]["train"] and mix["non_digits"] == int(0.1 * mix["mnist"])
     assert mix["font_digits"] > 0.08 * mix["mnist"] and mix["box_filled"] > 0.08 * mix["mnist"]
     assert mix["written"] > 0.6 * mix["mnist"] and mix["closed_fours"] > 0 and mix["touching_pairs"] > 0
+    assert mix["cut_pieces"] > 0 and mix["cut_pieces_of_two"] > 0
     from edgedigit.sizes import count_params, int8_file_bytes
 
     assert summary["params"] == count_params(best["hidden"])

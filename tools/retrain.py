@@ -1,10 +1,11 @@
 """Retrain a run's best configuration from scratch on today's training mix, into a new run folder.
 
-    python tools/retrain.py runs/SOURCE runs/NEW [--seed 1] [--data ../shared/mnist/mnist.npz]
+    python tools/retrain.py runs/SOURCE runs/NEW [--seed 1] [--data ../shared/mnist/mnist.npz] [--set cut_pieces=0]
 
 The training mix changes more often than the architecture a search found for a budget: this trains the
 source run's configuration (its summary.json's best_config: layers, learning rate, all its epochs) on the
-mix the current `edgedigit train` defaults build, as a search's final retrain would, without searching
+mix the current `edgedigit train` defaults build (or with `--set` options changed, to measure one), as a search's
+final retrain would, without searching
 again (the bundled model was made so). summary.json records the options, the mix and the source, so
 `edgedigit export` fits the temperature on this run's own validation split.
 """
@@ -30,12 +31,16 @@ def main() -> None:
     ap.add_argument("out", type=Path, help="the new run folder (created; must not hold a model yet)")
     ap.add_argument("--seed", type=int, default=TrainOptions.seed, help="the split's, the mix's and the fit's seed")
     ap.add_argument("--data", default=None, help="mnist.npz (default: Keras's download)")
+    ap.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                    help="a training option other than its default, as train's (e.g. touching_pairs=0)")  # fmt: skip
     args = ap.parse_args()
     if (args.out / "model.keras").exists():
         raise SystemExit(f"{args.out} already holds a model: pick a new folder")
     started = time.monotonic()
     config = TrainConfig.from_dict(json.loads((args.source / "summary.json").read_text())["best_config"])
-    opts = TrainOptions(data=args.data, run=args.out.name, runs_dir=str(args.out.parent), seed=args.seed)
+    changed = {name: type(getattr(TrainOptions, name))(value) for name, value in (o.split("=", 1) for o in args.set)}
+    opts = TrainOptions(data=args.data, run=args.out.name, runs_dir=str(args.out.parent), seed=args.seed, **changed)
+    opts.check()
     data = load_mnist(opts.data)
     split, mixed, _ = field_mix.training_split(opts, data)
     print(f"{args.source} -> {args.out}: {config.hidden}, {config.epochs} epochs, seed {opts.seed}; mix {mixed}")

@@ -353,14 +353,20 @@ def _width(atoms: list[Atom]) -> int:
     return max(a.x1 for a in atoms) - min(a.x0 for a in atoms)
 
 
-def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
-    """The ink of `atoms` alone (neighbours' ink in the same box left out), in MNIST form."""
-    x0, y0 = min(a.x0 for a in atoms), min(a.y0 for a in atoms)
-    x1, y1 = max(a.x1 for a in atoms), max(a.y1 for a in atoms)
+def atoms_region(labels: np.ndarray, atoms: list[Atom]) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The box (work pixels) of `atoms` and, as 0/1 of its shape, where their own ink may lie: neighbours'
+    ink in the same box left out (what a candidate digit is made of; the trainer labels cut pieces by it)."""
+    x0, y0, x1, y1 = _box_of(atoms)
     own = np.zeros((y1 - y0, x1 - x0), np.uint8)
     for a in atoms:
         part = np.isin(labels[a.y0 : a.y1, a.x0 : a.x1], a.labels) if a.region is None else a.region
         own[a.y0 - y0 : a.y1 - y0, a.x0 - x0 : a.x1 - x0] |= part
+    return (x0, y0, x1, y1), own
+
+
+def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
+    """The ink of `atoms` alone (neighbours' ink in the same box left out), in MNIST form."""
+    (x0, y0, x1, y1), own = atoms_region(labels, atoms)
     mask = page.mask[y0:y1, x0:x1] & (own * 255)
     ink = cv2.copyTo(page.ink[y0:y1, x0:x1], cv2.dilate(own, np.ones((3, 3), np.uint8)))
     return Digit(to_mnist(ink, mask), page.box(x0, y0, x1, y1))

@@ -66,6 +66,7 @@ def mix(
     extra_repeat: int = 1,
     closed_fours: float = 0.0,
     touching_pairs: float = 0.0,
+    cut_pieces: float = 0.0,
 ) -> tuple[Split, dict[str, Any]]:
     """`split` with its training part grown by the synthetic sets (shares of its size) and the user's
     digits (each repeated `extra_repeat` times); returns it and how many of each went in."""
@@ -96,14 +97,18 @@ def mix(
     filled_closed, _ = synth.box_filled(to_fill, np.full(len(to_fill), 4, np.int64), four_rng)
     pair_rng = np.random.default_rng(seed + 11)  # its own stream too
     pairs = synth.touching_pairs(int(touching_pairs * n), split.x_train, pair_rng) if touching_pairs > 0 else fx[:0]
-    parts_x += [fx, flagged, others, filled, on_paper, filled_styles, closed, filled_closed, pairs]
+    piece_rng = np.random.default_rng(seed + 13)  # and so on
+    pieces, pieces_y, merged = (synth.cut_pieces(int(cut_pieces * n), split.x_train, split.y_train, piece_rng)
+                                if cut_pieces > 0 else (fx[:0], fy[:0], fx[:0]))  # fmt: skip
+    parts_x += [fx, flagged, others, filled, on_paper, filled_styles, closed, filled_closed, pairs, pieces, merged]
     parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64), filled_y,
                 on_paper_y, filled_styles_y, np.full(len(closed) + len(filled_closed), 4, np.int64),
-                np.full(len(pairs), NOT_A_DIGIT, np.int64)]  # fmt: skip
+                np.full(len(pairs), NOT_A_DIGIT, np.int64), pieces_y,
+                np.full(len(merged), NOT_A_DIGIT, np.int64)]  # fmt: skip
     counts = {"mnist": n, "font_digits": len(fy), "flagged_ones": len(flagged), "non_digits": len(others),
               "box_filled": len(filled), "written": len(on_paper), "box_filled_styles": len(filled_styles),
               "closed_fours": len(closed), "box_filled_closed_fours": len(filled_closed),
-              "touching_pairs": len(pairs),
+              "touching_pairs": len(pairs), "cut_pieces": len(pieces_y), "cut_pieces_of_two": len(merged),
               "fonts_found": len(font_paths)}  # fmt: skip
     if extra is not None:
         ex, ey = extra
@@ -122,7 +127,8 @@ def training_split(
     split = split_train_val(data, opts.val_fraction, opts.seed, opts.limit)
     extra = load_extra(opts.extra) if opts.extra else None
     split, mixed = mix(split, opts.seed, opts.fonts, opts.flag_ones, opts.non_digits, opts.box_fill, opts.written,
-                       extra, opts.extra_repeat, opts.closed_fours, opts.touching_pairs)  # fmt: skip
+                       extra, opts.extra_repeat, opts.closed_fours, opts.touching_pairs,
+                       opts.cut_pieces)  # fmt: skip
     return split, mixed, extra
 
 

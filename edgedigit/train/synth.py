@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgedigit.runtime.preprocess import find_digits
+from edgedigit.runtime import segment
+from edgedigit.runtime.preprocess import find_digits, prepare
 
 CANVAS = 112  # px: pictures are drawn at four times the model's input, then preprocessed like a user's
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
@@ -42,6 +43,15 @@ BAR_PAST_STEM = 0.5  # pen widths the bar must reach right of the stem: closed w
 PAIR_HEIGHT = 56  # px, each digit's height before the pair is read back
 PAIR_SPACING = (-0.3, 0.0)  # the gap between them, a share of the first one's width: overlapping to touching
 PAIR_JITTER = 0.1  # each digit's height and baseline differ by up to this share
+# the number reader's cut pieces of two or three MNIST digits written touching (`cut_pieces`)
+PIECE_DIGITS = (2, 3)  # digits per picture
+PIECE_SPACING = (-0.3, 0.05)  # the gap between neighbours, a share of the left one's width: overlapping to apart
+PIECE_MARGIN = 12  # px of paper round the digits
+PIECE_INK = 0.3  # a digit's ink where its scaled MNIST value is above this share
+PIECE_WHOLE = 0.85  # a piece is a digit when it holds at least this share of that digit's ink...
+PIECE_STRAY = 0.15  # ...and at most this share of another digit's own ink...
+PIECE_STRAY_HIGH = 0.4  # ...reaching at most this share of the line's height (a neighbour's whole stem is a 1)
+PIECE_TWO = 0.5  # a piece holding this share of a second digit's own ink is two digits, not one
 # MNIST digits written on paper (`written`): how users' pictures differ from MNIST's own 28x28 frames
 WRITTEN_SIDE = (24, 121)  # px: from a form's small cell to a digit in a phone photo
 BOLDER, FINER = 0.3, 0.25  # shares of digits drawn with a bolder (dilated) or a finer (eroded) pen...
@@ -319,6 +329,97 @@ def touching_pairs(n: int, images: np.ndarray, rng: np.random.Generator) -> np.n
         if x is not None:
             out.append(x)
     return _stack(out)
+
+
+def cut_pieces(
+    n: int, images: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """About `n` 28x28 candidate digits as the number reader cuts them from two or three MNIST digits written
+    touching or overlapping (`segment.cuts`, the device's own code): each piece that is one whole digit, its
+    neighbours' cut-off strokes and all, with that digit's label, so the reader finds it sure; and each piece
+    holding much of two digits, for the trainer to make unsure (the reader must not take it for one digit).
+    Returns the one-digit pieces, their labels, and the two-digit pieces."""
+    digits: list[np.ndarray] = []
+    digit_labels: list[int] = []
+    merged: list[np.ndarray] = []
+    for _ in range(n):  # a picture gives several pieces; the bound only stops a source that gives none
+        if len(digits) + len(merged) >= n:
+            break
+        picks = rng.integers(0, len(images), int(rng.integers(PIECE_DIGITS[0], PIECE_DIGITS[1] + 1)))
+        paper, owner = _written_together([_ink_box(images[i], rng) for i in picks], rng)
+        for image, who in _pieces(paper, owner, rng):
+            if who is None:
+                merged.append(image)
+            else:
+                digits.append(image)
+                digit_labels.append(int(labels[picks[who]]))
+    return _stack(digits), np.array(digit_labels, np.int64), _stack(merged)
+
+
+def _written_together(inks: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Digits' ink (0..1) written left to right on paper, from a little apart to overlapping (PIECE_SPACING of
+    the left one's width), baselines PAIR_JITTER apart. Returns the picture and which digit each pixel's ink
+    is from (0: paper, k + 1: digit k, -1: both)."""
+    lifts = [round(PAIR_HEIGHT * rng.uniform(-PAIR_JITTER, PAIR_JITTER)) for _ in inks]
+    lefts = [0]
+    for left in inks[:-1]:
+        lefts.append(max(0, lefts[-1] + left.shape[1] + round(left.shape[1] * rng.uniform(*PIECE_SPACING))))
+    top = PIECE_MARGIN - min(lifts)
+    height = max(top + lift + ink.shape[0] for ink, lift in zip(inks, lifts)) + PIECE_MARGIN
+    width = max(x + ink.shape[1] for ink, x in zip(inks, lefts)) + 2 * PIECE_MARGIN
+    canvas, owner = np.zeros((height, width), np.float32), np.zeros((height, width), np.int8)
+    for k, (ink, lift, x) in enumerate(zip(inks, lifts, lefts)):
+        at = np.s_[top + lift : top + lift + ink.shape[0], PIECE_MARGIN + x : PIECE_MARGIN + x + ink.shape[1]]
+        np.maximum(canvas[at], ink, out=canvas[at])
+        mine, whose = ink > PIECE_INK, owner[at]
+        whose[mine] = np.where(whose[mine] == 0, k + 1, -1)
+    return _paper(canvas, rng), owner
+
+
+def _pieces(paper: np.ndarray, owner: np.ndarray, rng: np.random.Generator) -> list[tuple[np.ndarray, int | None]]:
+    """Every candidate digit the number reader would score in `paper`'s groups wide enough to cut, each with
+    the digit it is (an index into the digits `owner` marks), None when it holds much of two, and left out
+    when it is neither (a fragment of one digit, or a digit with too much of another's ink)."""
+    page = prepare(paper)
+    if page is None:
+        return []
+    labels, found = segment.lines(page)
+    whose = np.zeros(page.mask.shape, np.int8)  # `owner` at the work size
+    scaled = cv2.resize(owner, None, fx=page.scale, fy=page.scale, interpolation=cv2.INTER_NEAREST)
+    whose[page.pad : page.pad + scaled.shape[0], page.pad : page.pad + scaled.shape[1]] = scaled[
+        : whose.shape[0] - page.pad, : whose.shape[1] - page.pad
+    ]
+    ink = page.mask > 0
+    count = int(owner.max())
+    totals = [np.count_nonzero(ink & ((whose == k + 1) | (whose == -1))) for k in range(count)]
+    alone = [np.count_nonzero(ink & (whose == k + 1)) for k in range(count)]
+    out: list[tuple[np.ndarray, int | None]] = []
+    for line in found:
+        for group in (g for g in line.groups if g.box[2] - g.box[0] > segment.SPLIT_WIDTH * line.height):
+            # cut as the reader cuts a group read whole with doubt, deep (written into each other) or not
+            cut = segment.cuts(page, labels, line, group, float(rng.choice([1.0, segment.DEEP_DOUBT / 2])))
+            found_digits: dict[int, list[np.ndarray]] = {}
+            two: list[np.ndarray] = []
+            for k, ((i, j), candidate) in enumerate(zip(cut.spans, cut.candidates)):
+                (x0, y0, x1, y1), own = segment.atoms_region(labels, cut.atoms[i:j])
+                mine = ((own > 0) | (k == 0)) & ink[y0:y1, x0:x1]  # the whole group is all the ink in its box
+                theirs = whose[y0:y1, x0:x1]
+                if not mine.any():
+                    continue
+                cover = [np.count_nonzero(mine & ((theirs == d + 1) | (theirs == -1))) / max(totals[d], 1)
+                         for d in range(count)]  # fmt: skip
+                only = sorted(np.count_nonzero(mine & (theirs == d + 1)) / max(alone[d], 1) for d in range(count))
+                best = int(np.argmax(cover))
+                stray = np.flatnonzero((mine & (theirs != best + 1) & (theirs != -1)).any(axis=1))
+                stray_high = (stray[-1] - stray[0] + 1) / line.height if stray.size else 0.0
+                if cover[best] >= PIECE_WHOLE and only[-2] <= PIECE_STRAY and stray_high <= PIECE_STRAY_HIGH:
+                    found_digits.setdefault(best, []).append(candidate.image)
+                elif only[-2] >= PIECE_TWO:
+                    two.append(candidate.image)
+            # one piece per digit and per merge: a digit is in many runs of atoms that differ by a sliver
+            out += [(same[rng.integers(len(same))], k) for k, same in found_digits.items()]
+            out += [(two[k], None) for k in rng.permutation(len(two))[: count - 1]]
+    return out
 
 
 def _ink_box(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
