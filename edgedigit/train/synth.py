@@ -1,10 +1,11 @@
 """Training pictures MNIST lacks: digits in printed and handwriting fonts, European 1s with a flag and a
 foot, 4s with a closed top, MNIST digits written on paper as users photograph and crop them, and pictures
-that are not digits (letters, strokes, blots, textures, two digits written into each other).
+that are not digits (letters, strokes, blots, textures, two digits written into each other), and the pieces
+the number reader cuts from digits written touching, labelled by the digits whose ink they hold.
 
 Every picture is drawn large, dark on light, and turned into the model's 28x28 input by the device's own
-`preprocess.find_digits`, so the trainer sees exactly what the device would. Trainer side only: it uses
-Pillow (a matplotlib dependency) for fonts, and must never be imported by the device runtime.
+`preprocess.find_digits` (or `segment.cuts`), so the trainer sees exactly what the device would. Trainer side
+only: it uses Pillow (a matplotlib dependency) for fonts, and must never be imported by the device runtime.
 """
 
 from __future__ import annotations
