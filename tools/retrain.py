@@ -13,6 +13,7 @@ again (the bundled model was made so). summary.json records the options, the mix
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import time
 from pathlib import Path
@@ -38,7 +39,7 @@ def main() -> None:
         raise SystemExit(f"{args.out} already holds a model: pick a new folder")
     started = time.monotonic()
     config = TrainConfig.from_dict(json.loads((args.source / "summary.json").read_text())["best_config"])
-    changed = {name: type(getattr(TrainOptions, name))(value) for name, value in (o.split("=", 1) for o in args.set)}
+    changed = dict(_option(text) for text in args.set)
     opts = TrainOptions(data=args.data, run=args.out.name, runs_dir=str(args.out.parent), seed=args.seed, **changed)
     opts.check()
     data = load_mnist(opts.data)
@@ -50,6 +51,18 @@ def main() -> None:
     chosen_from = f"{args.source}'s best configuration retrained from scratch (tools/retrain.py)"
     write_fitted_run(args.out, result, config, opts, mixed, test_acc, chosen_from, started)
     print(f"MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} -> {args.out / 'model.keras'}")
+
+
+def _option(text: str) -> tuple[str, object]:
+    """A --set OPTION=VALUE as train's option name and value: VALUE read as a Python literal (0.1, 3, True,
+    None), else kept as text (a path); a default's type would make bool("False") true and fail on None."""
+    name, sep, value = text.partition("=")
+    if not sep or not hasattr(TrainOptions, name):
+        raise SystemExit(f"--set {text!r}: expected OPTION=VALUE with one of TrainOptions' fields")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
 
 
 if __name__ == "__main__":

@@ -418,7 +418,7 @@ def _pieces(paper: np.ndarray, owner: np.ndarray, rng: np.random.Generator) -> l
                 elif only[-2] >= PIECE_TWO:
                     two.append(candidate.image)
             # one piece per digit and per merge: a digit is in many runs of atoms that differ by a sliver
-            out += [(same[rng.integers(len(same))], k) for k, same in found_digits.items()]
+            out += [(same[rng.integers(len(same))], digit) for digit, same in found_digits.items()]
             out += [(two[k], None) for k in rng.permutation(len(two))[: count - 1]]
     return out
 
