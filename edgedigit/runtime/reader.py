@@ -30,13 +30,17 @@ DOUBTFUL = 0.9  # a digit read with less than this is named as the doubtful one 
 NUMBER_DIGITS = 2
 IN_NUMBER_SHARE = 0.5
 # a blob of digits written into each other, with a sure digit beside it on its line, is read along its best cut
-# whose pieces all read at least IN_NUMBER_CUT_SURE when no cut has every piece sure (segment.CUT_SURE): it is
-# part of a number, and read whole it would be no digit at all (number_accuracy.py +0.9 pp exact; a blob alone,
-# a letter or a scribble, is never read this way: non-digit pictures unchanged) -- nor would a blob alone wider
-# than any one digit (segment.MAX_WIDTH), such as a whole number written fast, its digits joined by the pen
-# (number_accuracy.py: joined numbers 51.7 -> 57.7%, 63.0% with segment.CONNECTOR_COST; per digit on the main
-# set 86.7 -> 88.8% and non-digit pictures read as a digit 15.1 -> 15.4% with both)
+# even when no cut has every piece sure (segment.CUT_SURE): it is part of a number, and read whole it would be no
+# digit at all; its pieces then face the confidence bar like any digit of a number (IN_NUMBER_SHARE), which drops
+# the doubtful ones (number_accuracy.py: +0.9 pp exact with a bar of 0.5 on the pieces; with none, numbers written
+# fast 62.7 -> 65.0% and the main set 74.1 -> 74.8% on a 560-number screen, non-digit pictures unchanged: a blob
+# alone, a letter or a scribble, is never read this way). A blob alone wider than any one digit (segment.MAX_WIDTH),
+# such as a whole number written fast, its digits joined by the pen, is read along its best cut whose pieces all
+# read at least IN_NUMBER_CUT_SURE (number_accuracy.py: joined numbers 51.7 -> 57.7%, 63.0% with
+# segment.CONNECTOR_COST; per digit on the main set 86.7 -> 88.8% and non-digit pictures read as a digit 15.1 ->
+# 15.4% with both; with no bar there, scribbles read as a digit rose 44.7 -> 47.7%)
 NUMBER_CONTEXT = 0.9
+BESIDE_DIGITS_CUT_SURE = 0.0
 IN_NUMBER_CUT_SURE = 0.5
 RULE = "_"  # the separator a line drawn under or along a number is reported as (never part of its number)
 
@@ -242,8 +246,9 @@ def _cut(
             continue
         cut, p, path = cuts[k], scores[k], paths[k]
         wide = fast_writing and line.too_wide(group)
-        if path == [0] and line.written_into(group, p[0].max()) and (wide or _in_number(k, groups, sure)):
-            path = segment.best_path(cut, p, IN_NUMBER_CUT_SURE)
+        in_number = _in_number(k, groups, sure)
+        if path == [0] and line.written_into(group, p[0].max()) and (wide or in_number):
+            path = segment.best_path(cut, p, BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE)
         for i in path:
             digits.append(cut.candidates[i])
             line_of.append(n)
