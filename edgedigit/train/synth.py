@@ -348,8 +348,8 @@ def cut_pieces(
     """About `n` 28x28 candidate digits as the number reader cuts them from two or three MNIST digits written
     touching or overlapping, or written fast and joined by the pen (`segment.cuts`, the device's own code): each
     piece that is one digit, its neighbours' cut-off strokes and joins and all, with that digit's label, so the
-    reader finds it sure; and each piece
-    holding much of two digits, for the trainer to make unsure (the reader must not take it for one digit).
+    reader finds it sure; and each piece holding much of two digits, for the trainer to make unsure (the reader
+    must not take it for one digit).
     Returns the one-digit pieces, their labels, and the two-digit pieces."""
     digits: list[np.ndarray] = []
     digit_labels: list[int] = []
@@ -403,8 +403,8 @@ def _join(
     canvas: np.ndarray, a: tuple[np.ndarray, int, int], b: tuple[np.ndarray, int, int], rng: np.random.Generator
 ) -> None:
     """Draw on `canvas` the stroke a pen that is not lifted leaves between digit `a` and digit `b` (each its
-    ink and left, top on `canvas`): from an ink pixel on `a`'s right to one on `b`'s left, either in any row,
-    bowing a little, in a pen a share of the digits' own (JOIN_PEN)."""
+    ink and left, top on `canvas`): from an ink pixel in the right-hand quarter of `a` to one in the left-hand
+    quarter of `b`, at any height, bowing a little, in a pen a share of `a`'s own (JOIN_PEN)."""
     ends = []
     for ink, x, y, side in (a + (1,), b + (-1,)):
         rows, cols = np.nonzero(ink > PIECE_INK)
