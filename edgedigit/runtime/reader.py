@@ -246,9 +246,10 @@ def _cut(
             continue
         cut, p, path = cuts[k], scores[k], paths[k]
         wide = fast_writing and line.too_wide(group)
-        in_number = _in_number(k, groups, sure)
-        if path == [0] and line.written_into(group, p[0].max()) and (wide or in_number):
-            path = segment.best_path(cut, p, BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE)
+        if path == [0] and line.written_into(group, p[0].max()):
+            in_number = _in_number(k, groups, sure)
+            if wide or in_number:
+                path = segment.best_path(cut, p, BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE)
         for i in path:
             digits.append(cut.candidates[i])
             line_of.append(n)

@@ -384,16 +384,15 @@ def _written_together(
     height = max(top + lift + ink.shape[0] for ink, lift in zip(inks, lifts)) + PIECE_MARGIN
     width = max(x + ink.shape[1] for ink, x in zip(inks, lefts)) + 2 * PIECE_MARGIN
     canvas, owner = np.zeros((height, width), np.float32), np.zeros((height, width), np.int8)
-    boxes = []
     for k, (ink, lift, x) in enumerate(zip(inks, lifts, lefts)):
         at = np.s_[top + lift : top + lift + ink.shape[0], PIECE_MARGIN + x : PIECE_MARGIN + x + ink.shape[1]]
         np.maximum(canvas[at], ink, out=canvas[at])
         mine, whose = ink > PIECE_INK, owner[at]
         whose[mine] = np.where(whose[mine] == 0, k + 1, -1)
-        boxes.append((PIECE_MARGIN + x, top + lift))
+    placed = [(ink, PIECE_MARGIN + x, top + lift) for ink, lift, x in zip(inks, lifts, lefts)]
     for k in range(len(inks) - 1) if joined else ():
         stroke = np.zeros_like(canvas)
-        _join(stroke, (inks[k], *boxes[k]), (inks[k + 1], *boxes[k + 1]), rng)
+        _join(stroke, placed[k], placed[k + 1], rng)
         owner[(stroke > PIECE_INK) & (owner == 0)] = CONNECTOR
         np.maximum(canvas, stroke, out=canvas)
     return _paper(canvas, rng), owner
