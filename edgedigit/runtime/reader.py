@@ -225,18 +225,27 @@ def _cut(
     classifier: Classifier,
     fast_writing: bool,
 ) -> tuple[list[Digit], list[int], np.ndarray]:
-    """The `doubtful` groups cut into candidate digits, scored in one batch and each read along its best
-    path; returns every group's digits, their lines and their probabilities, left to right. `fast_writing`:
-    whether digits may be joined by connecting strokes, a blob too wide for one digit then a number."""
-    cuts = {k: segment.cuts(page, labels, groups[k][1], groups[k][2], probs[k].max(), fast_writing) for k in doubtful}
-    pieces = [d.image for k in doubtful for d in cuts[k].candidates[1:]]  # the whole groups are scored
-    piece_probs = classifier.predict_proba(np.array(pieces), calibrated=False) if pieces else probs[:0]
-    scores, paths, start = {}, {}, 0
-    for k in doubtful:  # every group's probabilities, whole and pieces, and its path through sure pieces
-        scores[k] = np.concatenate([probs[k : k + 1], piece_probs[start : start + len(cuts[k].candidates) - 1]])
-        start += len(cuts[k].candidates) - 1
-        paths[k] = segment.best_path(cuts[k], scores[k])
-    sure = [probs[k].max() >= NUMBER_CONTEXT or len(paths.get(k, [0])) > 1 for k in range(len(groups))]
+    """The `doubtful` groups over-segmented (`segment.cuts`), their candidate digits scored in one batch
+    and each group read along its best path; a group its leaning cuts leave whole is cut again along straight
+    ones (one more batch) and read along the better of the two. Returns every group's digits, their lines
+    and their probabilities, left to right. `fast_writing`: whether digits may be joined by connecting
+    strokes, a blob too wide for one digit then a number."""
+    cuts = {k: [segment.cuts(page, labels, *groups[k][1:], probs[k].max(), fast_writing)] for k in doubtful}
+    scores = _scored(cuts, probs, classifier)
+    again = {}
+    for k in doubtful:
+        if segment.best_path(cuts[k][0], scores[k][0]) == [0]:
+            straight = segment.straight_cuts(page, labels, *groups[k][1:], cuts[k][0], probs[k].max(), fast_writing)
+            if straight is not None:
+                again[k] = [straight]
+    for k, more in _scored(again, probs, classifier).items():
+        cuts[k] += again[k]
+        scores[k] += more
+    paths = {
+        k: segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, groups[k][1].holds_number(groups[k][2]))
+        for k in doubtful
+    }
+    sure = [probs[k].max() >= NUMBER_CONTEXT or len(paths.get(k, (0, [0]))[1]) > 1 for k in range(len(groups))]
     digits, line_of, rows = [], [], []
     for k, (n, line, group) in enumerate(groups):
         if k not in cuts:
@@ -244,17 +253,35 @@ def _cut(
             line_of.append(n)
             rows.append(probs[k])
             continue
-        cut, p, path = cuts[k], scores[k], paths[k]
+        lattice, path = paths[k]
         wide = fast_writing and line.too_wide(group)
-        if path == [0] and line.written_into(group, p[0].max()):
+        if path == [0] and line.written_into(group, probs[k].max()):
             in_number = _in_number(k, groups, sure)
             if wide or in_number:
-                path = segment.best_path(cut, p, BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE)
+                bar = BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE
+                lattice, path = segment.best_cut(cuts[k], scores[k], bar, line.holds_number(group))
         for i in path:
-            digits.append(cut.candidates[i])
+            digits.append(cuts[k][lattice].candidates[i])
             line_of.append(n)
-            rows.append(p[i])
+            rows.append(scores[k][lattice][i])
     return digits, line_of, np.array(rows)
+
+
+def _scored(
+    cuts: dict[int, list[segment.Cuts]], probs: np.ndarray, classifier: Classifier
+) -> dict[int, list[np.ndarray]]:
+    """The raw probabilities of every candidate of each group's `cuts`, scored in one batch; the whole group's,
+    read already (`probs`), first."""
+    pieces = [d.image for lattices in cuts.values() for cut in lattices for d in cut.candidates[1:]]
+    piece_probs = classifier.predict_proba(np.array(pieces), calibrated=False) if pieces else probs[:0]
+    scores, start = {}, 0
+    for k, lattices in cuts.items():
+        scores[k] = []
+        for cut in lattices:
+            count = len(cut.candidates) - 1
+            scores[k].append(np.concatenate([probs[k : k + 1], piece_probs[start : start + count]]))
+            start += count
+    return scores
 
 
 def _in_number(k: int, groups: list[tuple[int, segment.Line, segment.Group]], sure: list[bool]) -> bool:
