@@ -343,7 +343,8 @@ class _Scripted:
         return probs
 
 
-def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone(mnist):
+def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone(mnist, monkeypatch):
+    monkeypatch.setattr(segment, "REJOIN_DOUBT", 0.0)  # the stand-in would read two 1s together as a sure digit
     ones = list(mnist.x_test[mnist.y_test == 1][:3])  # narrow: read whole, never cut
     three = _number(ones, -0.6, seed=0)  # well apart
     assert read_digits(three, _Scripted([0.99, 0.25, 0.99])).number == "123"  # 0.25 >= half the 0.35 bar
@@ -385,6 +386,39 @@ class _PerBatch:
 
     def calibrate(self, probs: np.ndarray) -> np.ndarray:
         return probs
+
+
+def test_two_groups_close_together_are_one_digit_when_the_model_reads_them_so():
+    """A doubtful group beside a sure one, close and narrow enough together to be one digit whose stroke broke,
+    is one digit when the model reads the two together surely and surer than both apart; not otherwise, and
+    two sure digits or two groups standing apart are never scored together."""
+    ink = np.zeros((160, 240), np.uint8)
+    cv2.line(ink, (90, 40), (70, 110), 255, 5)  # a stroke, and another 0.15 of the line's height right of it
+    cv2.line(ink, (100, 40), (100, 120), 255, 5)
+    close = 255 - ink
+    assert len(read_digits(close, _PerBatch([0.5, 0.99], [0.95])).digits) == 1
+    assert len(read_digits(close, _PerBatch([0.5, 0.99], [0.6])).digits) == 2  # together no sure digit
+    sure = _PerBatch([0.95, 0.99], [0.99])
+    assert len(read_digits(close, sure).digits) == 2 and sure.calls == 1  # no doubt: nothing scored together
+    far = np.zeros_like(ink)
+    cv2.line(far, (90, 40), (70, 110), 255, 5)
+    cv2.line(far, (150, 40), (150, 120), 255, 5)  # the second stroke 0.6 of the line's height further right
+    apart = _PerBatch([0.5, 0.99], [0.95])
+    assert len(read_digits(255 - far, apart).digits) == 2 and apart.calls == 1
+
+
+def test_a_four_whose_bar_broke_short_of_its_stem_is_a_four(clf, monkeypatch):
+    """A fine pen's 4 photographed with its bar broken short of its stem: two groups, the stem a sure 1 and the
+    rest no digit, read together as the 4."""
+    sheet = paper(240, 240, 1)
+    ink = np.zeros((240, 240), np.uint8)
+    cv2.line(ink, (110, 50), (70, 140), 255, 3)  # the slanted stroke
+    cv2.line(ink, (70, 140), (128, 140), 255, 3)  # the bar, 12 px short of the stem
+    cv2.line(ink, (140, 60), (140, 190), 255, 3)  # the stem
+    picture = np.clip(sheet * (1 - ink / 255) + 35 * ink / 255, 0, 255).astype(np.uint8)
+    assert read_digits(picture, clf).digits == [4]
+    monkeypatch.setattr(segment, "REJOIN_SURE", 1.1)  # never read together
+    assert read_digits(picture, clf).digits == [1]
 
 
 def test_a_blob_of_digits_beside_a_sure_digit_is_read_along_its_best_fair_cut():

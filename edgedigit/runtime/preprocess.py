@@ -61,6 +61,7 @@ SHORT = 0.25  # ...as is one lower than this share of the tallest, unless it has
 FAIR_SHARE = 0.3  # ...(this share of the largest component's ink)
 MERGE_OVERLAP = 0.3  # components overlapping horizontally by this share of the narrower are one digit...
 KEEP_SHARE = 0.15  # ...and a group with less ink than this share of the inkiest is left out
+RULING_FILL = 3  # px across a ruling line that a stroke crossing it is looked for: past the 3 px band ruling marks
 RULE_LENGTH = 1.3  # a straight run of ink this many times as long as the ink is high...
 RULE_SPAN = 0.8  # ...and across this share of its width is a rule drawn along the writing (an underline, a
 # form's printed line)...
@@ -509,13 +510,33 @@ def group_box(group: list[list[int]]) -> tuple[int, int, int, int]:
 
 def _without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lined or squared paper: the ruling is taken out of the ink at its own level, so a darker stroke
-    that crosses a line keeps the rest of its ink."""
+    that crosses a line keeps the rest of its ink; and where a stroke brighter than the ruling (in the ink
+    image) crosses a line (`_ink_across`), the line's pixels keep the stroke's ink, so a bold stroke is not
+    cut in two there (subtracting the line's level took too much of it). A grid's lines, crossing each other,
+    are no brighter than the ruling."""
     lines = scene.ruling(mask)
     if lines is None:
         return ink, mask
     level = int(np.median(ink[cv2.bitwise_and(lines, mask) > 0]))  # how bright the ruling's own ink is
     cleaned = cv2.subtract(ink, level, dst=ink.copy(), mask=lines)
+    across = _ink_across(ink)
+    cv2.copyTo(cv2.max(across, cleaned), cv2.bitwise_and(lines, cv2.compare(across, level, cv2.CMP_GT)), cleaned)
     return cleaned, _mask(cleaned)
+
+
+def _ink_across(ink: np.ndarray) -> np.ndarray:
+    """Per pixel, the lesser of the ink RULING_FILL px above and below it and of that left and right of it:
+    on a line a stroke crosses, the stroke's ink; on a line alone, the paper's."""
+    kernel = _ends(RULING_FILL)
+    return cv2.min(cv2.erode(ink, kernel), cv2.erode(ink, kernel.T))
+
+
+@functools.lru_cache(maxsize=4)
+def _ends(reach: int) -> np.ndarray:
+    """A column kernel of the two pixels `reach` above and below its centre: erosion by it is the lesser of them."""
+    kernel = np.zeros((2 * reach + 1, 1), np.uint8)
+    kernel[[0, -1]] = 1
+    return kernel
 
 
 def _rules(mask: np.ndarray) -> list[np.ndarray]:

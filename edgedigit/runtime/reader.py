@@ -178,6 +178,8 @@ def _read(
     # segmentation decides on the model's raw softmax (its thresholds were tuned on that scale); what is
     # reported, and the confidence bar, use the calibrated probabilities
     probs = classifier.predict_proba(np.array([g.whole.image for _, _, g in groups]), calibrated=False)
+    if len(groups) > len(found):  # some line holds several groups: two may be one digit whose stroke broke
+        groups, probs = _rejoined(page, groups, probs, classifier)
     digits = [g.whole for _, _, g in groups]
     line_of = [n for n, _, _ in groups]
     # groups that may be digits written touching: cut, scored in one more batch, read along the best path
@@ -265,6 +267,41 @@ def _cut(
             line_of.append(n)
             rows.append(scores[k][lattice][i])
     return digits, line_of, np.array(rows)
+
+
+def _rejoined(
+    page: Page, groups: list[tuple[int, segment.Line, segment.Group]], probs: np.ndarray, classifier: Classifier
+) -> tuple[list[tuple[int, segment.Line, segment.Group]], np.ndarray]:
+    """`groups` (line, its Line, group; with their raw `probs`) with neighbours on a line that may be one digit
+    (`segment.Line.rejoined`), one of them doubtful (REJOIN_DOUBT), made one group where the model reads them
+    together surely (REJOIN_SURE) and surer than both apart (the product of their probabilities); their unions
+    are scored in one more batch."""
+    best = probs.max(axis=1)
+    unions = {}
+    for k in range(len(groups) - 1):
+        (n, line, left), (m, _, right) = groups[k], groups[k + 1]
+        if n == m and min(best[k], best[k + 1]) < segment.REJOIN_DOUBT:
+            union = line.rejoined(page, left, right)
+            if union is not None:
+                unions[k] = union
+    if not unions:
+        return groups, probs
+    read = classifier.predict_proba(np.array([g.whole.image for g in unions.values()]), calibrated=False)
+    joined = {}
+    for (k, union), p in zip(unions.items(), read):
+        if p.max() >= segment.REJOIN_SURE and p.max() > best[k] * best[k + 1] and k - 1 not in joined:
+            joined[k] = union, p
+    if not joined:
+        return groups, probs
+    kept: dict[int, list[tuple[segment.Group, np.ndarray]]] = {}  # per line, its groups left to right
+    k = 0
+    while k < len(groups):
+        union, p = joined.get(k, (groups[k][2], probs[k]))
+        kept.setdefault(groups[k][0], []).append((union, p))
+        k += 2 if k in joined else 1
+    lines = {n: replace(line, groups=[g for g, _ in kept[n]]) for n, line, _ in groups}
+    out = [(n, lines[n], g) for n, members in kept.items() for g, _ in members]
+    return out, np.array([p for members in kept.values() for _, p in members])
 
 
 def _scored(
