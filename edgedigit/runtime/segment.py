@@ -50,8 +50,8 @@ SEAM_STEP = 0.5  # the cost of a cut's sideways step per row: cuts lean only whe
 # written into each other part best along a straight line, which a leaning cut misses where their strokes cross
 # (a /tmp oracle over 200 overlapping 3-digit numbers: a path of clean pieces in 48% of them with leaning cuts, 62%
 # with both; benchmarks/number_accuracy.py: touching or overlapping 3 digits 71.3 -> 75.5%, 5 with a separator
-# 75.3 -> 79.5%, all 76.4 -> 79.0% exact; written fast 69.7 -> 67.7%; the 6-digit read 3.5 -> 4.3 ms. Straight
-# cuts tried on every wide group, not only those read whole, gained 0.2 pp more for 6.8 ms)
+# 75.3 -> 79.5%, all 76.4 -> 79.0% exact; written fast 69.7 -> 67.7%; the 6-digit read 3.47 -> 3.53 ms. Straight
+# cuts made for every wide group, not only those read whole, gained 0.2 pp more and took it to 6.8 ms)
 # neighbouring groups on a line, one read with less than REJOIN_DOUBT, at most REJOIN_GAP of the line's height apart
 # and together at most REJOIN_WIDTH line heights wide, are one digit when the model reads them together with at
 # least REJOIN_SURE and surer than both apart (the product of their probabilities): a fine pen's stroke broken in
