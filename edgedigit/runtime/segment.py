@@ -46,12 +46,6 @@ DEEP_DOUBT = 0.3  # less than this is digits written into each other: its cuts m
 DEEP_CROSSINGS = 3  # (benchmarks/number_accuracy.py: +2 pp exact numbers; USPS's wide 0s and flat 3s are
 DEEP_SEAM_INK = 0.8  # read sure whole, so never cut this way) and this share of the line's height in ink
 SEAM_STEP = 0.5  # the cost of a cut's sideways step per row: cuts lean only where the ink makes them
-# a group that leaning cuts leave whole is cut again along straight columns of least ink (`straight_cuts`): digits
-# written into each other part best along a straight line, which a leaning cut misses where their strokes cross
-# (a /tmp oracle over 200 overlapping 3-digit numbers: a path of clean pieces in 48% of them with leaning cuts, 62%
-# with both; benchmarks/number_accuracy.py: touching or overlapping 3 digits 71.3 -> 75.5%, 5 with a separator
-# 75.3 -> 79.5%, all 76.4 -> 79.0% exact; written fast 69.7 -> 67.7%; the 6-digit read 3.47 -> 3.53 ms. Straight
-# cuts made for every wide group, not only those read whole, gained 0.2 pp more and took it to 6.8 ms)
 # neighbouring groups on a line, one read with less than REJOIN_DOUBT, at most REJOIN_GAP of the line's height apart
 # and together at most REJOIN_WIDTH line heights wide, are one digit when the model reads them together with at
 # least REJOIN_SURE and surer than both apart (the product of their probabilities): a fine pen's stroke broken in
@@ -240,8 +234,14 @@ def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tu
 def straight_cuts(
     page: Page, labels: np.ndarray, line: Line, group: Group, leaning: Cuts, whole_prob: float, connectors: bool
 ) -> Cuts | None:
-    """`group` over-segmented along straight cuts (`cuts`), for when its `leaning` cuts read it whole; None
-    when none of its components is wide enough to be cut or the straight cuts give the same atoms."""
+    """`group` over-segmented along straight columns of least ink (`cuts`), for when its `leaning` cuts read
+    it whole; None when none of its components is wide enough to be cut or the straight cuts give the same
+    atoms. Digits written into each other part best along a straight line, which a leaning cut misses where
+    their strokes cross: a /tmp oracle over 200 overlapping 3-digit numbers finds a path of clean pieces in
+    48% of them with leaning cuts, 62% with both (benchmarks/number_accuracy.py: touching or overlapping 3
+    digits 71.3 -> 75.5%, 5 with a separator 75.3 -> 79.5%, all 76.4 -> 79.0% exact; written fast 69.7 ->
+    67.7%; made for every wide group, not only those read whole, straight cuts gained 0.2 pp more and took
+    the 6-digit read from 3.5 to 6.8 ms)."""
     if all(c[2] - c[0] <= SPLIT_WIDTH * line.height for c in group.comps):
         return None
     straight = cuts(page, labels, line, group, whole_prob, connectors, straight=True)
@@ -427,10 +427,11 @@ def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
 
 
 def best_cut(cuts: list[Cuts], probs: list[np.ndarray], sure: float, number: bool) -> tuple[int, list[int]]:
-    """Which of a group's over-segmentations (`lattices`, with their candidates' `probs`) reads it best, and
-    its `best_path`. Another than the first replaces the first's reading only with as many digits, or, when the
-    first reads the group whole and the group is part of a `number`, with any: alone, a letter cut along
-    columns gives sure 1s (benchmarks/field_accuracy.py: letters read as a digit 4.7 -> 16.0% if cut so alone)."""
+    """Which of a group's over-segmentations (its leaning `cuts`, then its `straight_cuts`; with their
+    candidates' `probs`) reads it best, and its `best_path`. Another than the first replaces the first's
+    reading only with as many digits, or, when the first reads the group whole and the group is part of a
+    `number`, with any: alone, a letter cut along columns gives sure 1s (benchmarks/field_accuracy.py:
+    letters read as a digit 4.7 -> 16.0% if cut so alone)."""
     first, best_score = _scored_path(cuts[0], probs[0], sure)
     best = 0, first
     for i in range(1, len(cuts)):
