@@ -107,6 +107,19 @@ def test_ruling_needs_two_long_thin_lines():
     assert np.all(near[lines > 0] > 0)  # and nothing more than a few pixels away from them
 
 
+def test_a_faint_ruling_line_beside_two_strong_ones_is_ruling_too():
+    """Lower on a darker sheet a ruling line fades and the mask holds it along only part of its way: beside two
+    lines held along most of theirs it is ruling; with one such line only, there is no ruling at all."""
+    mask = np.zeros((120, 160), np.uint8)
+    cv2.line(mask, (0, 20), (159, 20), 255, 1)
+    cv2.line(mask, (0, 50), (159, 50), 255, 1)
+    cv2.line(mask, (60, 80), (159, 80), 255, 1)  # held along 62% of its way
+    lines = scene.ruling(mask)
+    assert lines is not None and lines[80, 10] > 0 and lines[80, 150] > 0  # the whole of it, to the edge
+    mask[50] = 0  # one strong line left
+    assert scene.ruling(mask) is None
+
+
 def test_a_stroke_crossing_a_ruling_line_keeps_its_ink_there(mnist, clf, monkeypatch):
     """On lined paper the ruling is taken out at its own level; where a stroke crosses a line, the stroke's
     ink on both sides of it is put back, so a bold stroke no darker than the line is not cut in two there."""
