@@ -234,19 +234,17 @@ def _cut(
     strokes, a blob too wide for one digit then a number."""
     cuts = {k: [segment.cuts(page, labels, *groups[k][1:], probs[k].max(), fast_writing)] for k in doubtful}
     scores = _scored(cuts, probs, classifier)
+    paths = {k: (0, segment.best_path(cuts[k][0], scores[k][0])) for k in doubtful}  # (lattice, path)
     again = {}
     for k in doubtful:
-        if segment.best_path(cuts[k][0], scores[k][0]) == [0]:
+        if paths[k][1] == [0]:
             straight = segment.straight_cuts(page, labels, *groups[k][1:], cuts[k][0], probs[k].max(), fast_writing)
             if straight is not None:
                 again[k] = [straight]
     for k, more in _scored(again, probs, classifier).items():
         cuts[k] += again[k]
         scores[k] += more
-    paths = {
-        k: segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, groups[k][1].holds_number(groups[k][2]))
-        for k in doubtful
-    }
+        paths[k] = segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, groups[k][1].holds_number(groups[k][2]))
     sure = [probs[k].max() >= NUMBER_CONTEXT or len(paths.get(k, (0, [0]))[1]) > 1 for k in range(len(groups))]
     digits, line_of, rows = [], [], []
     for k, (n, line, group) in enumerate(groups):
