@@ -33,6 +33,7 @@ from edgedigit.runtime.manifest import (
     sha256_file,
     tensor_spec,
 )
+from edgedigit.runtime.slant import deskew
 from edgedigit.sizes import BYTES_PER_KIB
 from edgedigit.train.data import Mnist, load_mnist, representative_sample, split_train_val
 from edgedigit.versions import versions
@@ -70,12 +71,13 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
     data = load_mnist(opts.data)  # int8 calibration, the temperature's validation split, parity
 
     sample = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
-    flatbuffer = tflite.convert(model, opts.mode, sample, logits=True)
+    upright = tflite.deskews(model)
+    flatbuffer = tflite.convert(model, opts.mode, deskew(sample) if upright and sample is not None else sample, True)
     _check_out(out_dir)
     with atomic.atomic_folder(out_dir) as folder:  # model, manifest and parity report go in place together
         model_path = folder / "model.tflite"
         model_path.write_bytes(flatbuffer)
-        manifest = _manifest(model_path, opts, keras_path, run_name, sample)
+        manifest = _manifest(model_path, opts, keras_path, run_name, sample, upright)
         atomic.write_json(manifest_path(model_path), manifest)  # provisional: temperature 1, parity unchecked
         run_options = _run_options(keras_path)
         exported = Classifier(model_path, warn=False)  # as the device reads it, at temperature 1 for now
@@ -128,7 +130,7 @@ def _check_out(out_dir: Path) -> None:
 
 
 def _manifest(
-    model_path: Path, opts: ExportOptions, keras_path: Path, run: str, sample: np.ndarray | None
+    model_path: Path, opts: ExportOptions, keras_path: Path, run: str, sample: np.ndarray | None, upright: bool
 ) -> dict[str, Any]:
     interpreter_cls, _ = load_backend()
     interp = interpreter_cls(model_path=str(model_path))
@@ -142,7 +144,7 @@ def _manifest(
         "labels": LABELS,
         "input": tensor_spec(inp, INPUT_MEANING),
         "output": {**tensor_spec(out, LOGITS_MEANING), "kind": "logits", "temperature": 1.0},
-        "preprocessing": PREPROCESSING,
+        "preprocessing": {**PREPROCESSING, "deskew": upright},
         "calibration": None
         if sample is None
         else {"images": int(len(sample)), "from": "training set, stratified", "seed": opts.seed},

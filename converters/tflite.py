@@ -23,6 +23,7 @@ import tensorflow as tf
 from tensorflow.lite.tools import flatbuffer_utils
 
 from edgedigit.errors import UserError
+from edgedigit.train.model import Deskew
 
 MODES = ("int8", "float16", "dynamic", "float32")
 INPUT_NAME, OUTPUT_NAME = "pixels", "output"  # the only tensor names an exported file keeps
@@ -59,13 +60,21 @@ def load_classifier(path: Path) -> keras.Model:
     return model
 
 
+def deskews(model: keras.Model) -> bool:
+    """Whether the model shears its pictures upright first: the file leaves that out, the manifest says it."""
+    return any(isinstance(layer, Deskew) for layer in model.layers)
+
+
 def float_input_twin(model: keras.Model, logits: bool = False) -> keras.Model:
     """The same layers behind a float32 input of raw 0-255 pixels (what the converter calibrates on); with
-    `logits`, the softmax head is replaced by a linear twin with its weights, so the device gets logits."""
+    `logits`, the softmax head is replaced by a linear twin with its weights, so the device gets logits.
+    A Deskew layer is left out: the device runs the same function before the interpreter."""
     inputs = keras.Input(shape=(28, 28), dtype="float32", name="pixels")
     x = inputs
     *body, head = model.layers
     for layer in body:
+        if isinstance(layer, Deskew):
+            continue
         if isinstance(layer, keras.layers.Reshape):
             layer = BatchReshape(layer.target_shape, name=layer.name)
         elif isinstance(layer, keras.layers.Flatten):
@@ -83,7 +92,8 @@ def float_input_twin(model: keras.Model, logits: bool = False) -> keras.Model:
 
 
 def convert(model: keras.Model, mode: str, calibration: np.ndarray | None = None, logits: bool = False) -> bytes:
-    """TFLite flatbuffer bytes for `mode`; int8 needs uint8 calibration images from the training set."""
+    """TFLite flatbuffer bytes for `mode`; int8 needs uint8 calibration images from the training set, as
+    the file's first layer sees them (deskewed where the model deskews)."""
     if mode not in MODES:
         raise UserError(f"unknown export mode {mode!r}; choose one of {', '.join(MODES)}")
     converter = tf.lite.TFLiteConverter.from_keras_model(float_input_twin(model, logits))

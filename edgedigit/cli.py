@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from edgedigit.errors import UserError
-from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
+from edgedigit.options import DESKEW, ELASTIC_PX, ExportOptions, TrainOptions
 from edgedigit.runtime.camera import FRAME_TIMEOUT, RETRY_MAX
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 
@@ -260,6 +260,14 @@ def train(
     distill_temperature: Annotated[
         float, typer.Option(help="Temperature that softens the teacher's probabilities.")
     ] = TrainOptions.distill_temperature,
+    deskew: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--deskew/--no-deskew",
+            help="Shear every picture upright before the model reads it, in training and (as the exported manifest "
+            f"says) on the device (default: {'on' if DESKEW else 'off'} for a search).",
+        ),
+    ] = None,
 ) -> None:
     """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
     _needs_training_extras("train")
@@ -277,6 +285,7 @@ def train(
         written=written, closed_fours=closed_fours, touching_pairs=touching_pairs, cut_pieces=cut_pieces,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
         teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
+        deskew=deskew,
     )  # fmt: skip
     if finetune is not None:
         from edgedigit.train.finetune import finetune as run_finetune

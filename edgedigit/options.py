@@ -33,6 +33,7 @@ WRITTEN_SHARE = 0.8
 EXTRA_REPEAT = 20  # each of a user's own digits counts this many times (a few dozen among 60,000)
 DISTILL_SHARE = 0.7  # with --teacher: the teacher's share of each target (the labels keep the rest)
 DISTILL_TEMPERATURE = 2.0  # softens the teacher, so its runner-up classes carry something to learn from
+DESKEW = False  # a search's models read their pictures sheared upright (edgedigit.runtime.slant)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class TrainOptions:
     teacher: str | None = None
     distill: float | None = None
     distill_temperature: float = DISTILL_TEMPERATURE
+    deskew: bool | None = None
 
     def check(self) -> None:
         """Every option checked before any work starts: one clear line for the first that is wrong."""
@@ -112,6 +114,8 @@ class TrainOptions:
             raise UserError("--distill-temperature must be positive")
         if self.distill and not self.teacher:
             raise UserError("--distill needs --teacher: the model to distil from")
+        if self.deskew and self.preset == "seed":
+            raise UserError("--deskew applies to a search: --preset seed reruns the notebook's configurations as is")
         if self.teacher and self.preset == "seed":
             raise UserError("--teacher applies to a search: --preset seed reruns the notebook's configurations as is")
         if self.teacher and self.teacher_file is None:
@@ -143,6 +147,13 @@ class TrainOptions:
         if self.elastic is not None:
             return self.elastic
         return 0.0 if self.budget.underfits else ELASTIC_PX
+
+    @property
+    def deskew_on(self) -> bool:
+        """--deskew / --no-deskew as given; unset: DESKEW for a search, off for the seed preset."""
+        if self.deskew is not None:
+            return self.deskew
+        return DESKEW and self.preset == "search"
 
     @property
     def distill_share(self) -> float:

@@ -19,7 +19,7 @@ def trained_run(tmp_path_factory, mnist_path, small_model_path):
     args = ["train", "--data", str(mnist_path), "--runs-dir", str(runs), "--run", "e2e", "--limit", "3000",
             "--trials", "3", "--epochs", "2", "--final-epochs", "2", "--augment", "0.5", "--elastic", "0.8",
             "--seed", "1", "--teacher", str(small_model_path), "--distill", "0.6",
-            "--distill-temperature", "3"]  # fmt: skip
+            "--distill-temperature", "3", "--deskew"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return runs / "e2e", result
@@ -46,8 +46,9 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
     assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "final_epochs": 2, "distill": 0.6,
-                                   "teacher": str(small_model_path), "max_params": None,
+                                   "deskew": True, "teacher": str(small_model_path), "max_params": None,
                                    "max_int8_bytes": None}  # fmt: skip
+    assert best["deskew"] is True and summary["options"]["deskew"] is True
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
     assert (summary["options"]["teacher"], summary["options"]["distill"]) == (str(small_model_path), 0.6)
     mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded
@@ -139,10 +140,11 @@ def test_a_run_begun_before_an_option_existed_resumes_without_it(tmp_path):
     from edgedigit.options import TrainOptions
     from edgedigit.train.run import PLACE, own_options
 
-    old = {k: v for k, v in TrainOptions(run="old").recorded().items() if k not in (*PLACE, "written")}
+    old = {k: v for k, v in TrainOptions(run="old").recorded().items() if k not in (*PLACE, "written", "deskew")}
     (tmp_path / "options.json").write_text(json.dumps(old))
     resumed = own_options(TrainOptions(run="old", resume=True), tmp_path)
     assert resumed.written == 0.0 and json.loads((tmp_path / "options.json").read_text())["written"] == 0.0
+    assert resumed.deskew is False and not resumed.deskew_on  # --deskew came later still
     assert own_options(TrainOptions(run="new"), tmp_path / "new").written == TrainOptions().written
 
 
@@ -158,6 +160,7 @@ def test_a_run_begun_before_an_option_existed_resumes_without_it(tmp_path):
         (["--distill", "0.5"], "--distill needs --teacher"),
         (["--teacher", "/nonexistent/run"], "neither a .keras file nor a run folder"),
         (["--teacher", "/nonexistent/run", "--preset", "seed"], "--teacher applies to a search"),
+        (["--deskew", "--preset", "seed"], "--deskew applies to a search"),
         (["--teacher", "/nonexistent/run", "--distill-temperature", "0"], "--distill-temperature must be positive"),
         (["--storage", "nosuchdb://x"], "cannot open Optuna storage"),
     ],

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from edgedigit.errors import UserError
-from edgedigit.runtime.manifest import output_kind, read_manifest, verify_bytes
+from edgedigit.runtime.manifest import deskews, output_kind, read_manifest, verify_bytes
+from edgedigit.runtime.slant import deskew
 from edgedigit.sizes import NUM_CLASSES
 
 BACKENDS = (
@@ -122,6 +123,7 @@ class Classifier:
             raise UserError(f"cannot load {self.path} as a TFLite model ({exc})") from None
         self.input = TensorSpec.from_details(self.interpreter.get_input_details()[0])
         self.output = TensorSpec.from_details(self.interpreter.get_output_details()[0])
+        self.deskew = deskews(self.manifest)  # the model was trained on pictures sheared upright
         kind, self.temperature = output_kind(self.manifest)
         self.logits = kind == "logits"  # then softmax(logits / temperature) here: calibrated, never saturated
         # logits are dequantized and divided by the temperature in one multiply (by 1 for the raw softmax);
@@ -175,6 +177,8 @@ class Classifier:
             images = images[None]
         if images.shape[1:] != (28, 28):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+        if self.deskew:
+            images = deskew(images)
         if len(images) <= CHUNK:
             return self._run(images, calibrated)
         return np.concatenate([self._run(images[i : i + CHUNK], calibrated) for i in range(0, len(images), CHUNK)])
@@ -229,6 +233,7 @@ class Classifier:
             "quantization": self.manifest.get("quantization"),
             "output": "logits, softmax on the device" if self.logits else "probabilities",
             "temperature": self.temperature if self.logits else None,
+            "deskew": self.deskew,
             "input": {"dtype": self.input.dtype.name, "scale": self.input.scale, "zero_point": self.input.zero_point},
             "metrics": self.manifest.get("metrics", {}),
             "parity_passed": self.manifest.get("parity", {}).get("passed"),

@@ -16,8 +16,8 @@ import numpy as np
 
 from edgedigit.errors import UserError
 
-FORMAT_VERSION = 2  # 2: the output may be logits, turned into calibrated probabilities on the device
-READABLE = (1, 2)  # format 1: the output is softmax probabilities
+FORMAT_VERSION = 3  # 3: the model may read deskewed pictures (an older runtime would feed them slanted)
+READABLE = (1, 2, 3)  # 1: the output is softmax probabilities; 2: it may be logits
 OUTPUT_KINDS = ("probabilities", "logits")
 LABELS = [str(d) for d in range(10)]
 PREPROCESSING = {
@@ -48,6 +48,8 @@ SCHEMA: dict[str, type | tuple[type, ...]] = {
     "output.zero_point": int,
     "output.kind": str,
     "output.temperature": NUMBER,
+    "preprocessing": dict,
+    "preprocessing.deskew": bool,
     "parity": dict,
     "parity.passed": bool,
     "metrics": dict,
@@ -119,6 +121,11 @@ def read_manifest(model_path: Path) -> dict[str, Any]:
     if kind == "logits" and not (isinstance(temperature, NUMBER) and temperature > 0):
         raise UserError(f"manifest {path}: logits need a positive 'output.temperature': re-export the model")
     return manifest
+
+
+def deskews(manifest: dict[str, Any]) -> bool:
+    """Whether the model reads its pictures sheared upright (`edgedigit.runtime.slant`) first."""
+    return bool(manifest.get("preprocessing", {}).get("deskew", False))
 
 
 def output_kind(manifest: dict[str, Any]) -> tuple[str, float]:

@@ -26,6 +26,8 @@ class TrainConfig:
     `crop` trims that many pixels off each side first (4 with pool 2: 10x10 averages of the central 20x20).
     `distill` is the share of a teacher model's probabilities, softened by `distill_temperature`, in each
     training target (0: the labels alone; the teacher is handed to `fit`, it is not part of the config).
+    `deskew` shears every picture upright (`edgedigit.runtime.slant`) before the model reads it, in training
+    and, as the exported manifest says, on the device.
     """
 
     hidden: tuple[int, ...] = (512, 512)
@@ -47,6 +49,7 @@ class TrainConfig:
     crop: int = 0
     distill: float = 0.0
     distill_temperature: float = 1.0
+    deskew: bool = False
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:

@@ -74,6 +74,9 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     started = time.monotonic()
     folder = prepare_folder(opts)
     base = TrainConfig.from_dict(json.loads((source / "summary.json").read_text())["best_config"])
+    if opts.deskew is not None and opts.deskew != base.deskew:
+        raise UserError(f"--finetune {source}: its model reads pictures {'deskewed' if base.deskew else 'as they are'}"
+                        "; a fine-tune keeps that (leave --deskew / --no-deskew out)")  # fmt: skip
     config = replace(base, epochs=opts.epochs, learning_rate=base.learning_rate * LR_SHARE,
                      distill=opts.distill_share, distill_temperature=opts.distill_temperature)  # fmt: skip
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None

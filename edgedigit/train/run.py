@@ -95,7 +95,8 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         preset_proposer(lambda: study.get_trials(deepcopy=False))
         if preset
         else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, budget=opts.budget,
-                         distill=opts.distill_share, distill_temperature=opts.distill_temperature).suggest
+                         distill=opts.distill_share, distill_temperature=opts.distill_temperature,
+                         deskew=opts.deskew_on).suggest
     )  # fmt: skip
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
 
@@ -281,7 +282,7 @@ LOCK_FILE = ".lock"
 PLACE = ("run", "runs_dir", "resume", "force", "finetune")  # where and how a run goes, not what it is
 GROWABLE = ("trials", "timeout")  # a resumed search may be given more of these, never less
 # options added since a run may have begun, and the value such a run had without them: a resume keeps it
-BEFORE_THEY_EXISTED = {"written": 0.0, "closed_fours": 0.0, "touching_pairs": 0.0, "cut_pieces": 0.0}
+BEFORE_THEY_EXISTED = {"written": 0.0, "closed_fours": 0.0, "touching_pairs": 0.0, "cut_pieces": 0.0, "deskew": False}
 
 
 def own_options(opts: TrainOptions, folder: Path) -> TrainOptions:
@@ -426,6 +427,7 @@ def _finish(
             "elastic": opts.elastic_strength,
             "final_epochs": opts.final_epochs_count,
             "distill": opts.distill_share,
+            "deskew": opts.deskew_on,
             "teacher": str(opts.teacher_file) if opts.teacher_file else None,
             "max_params": opts.budget.max_params,
             "max_int8_bytes": opts.budget.max_bytes,

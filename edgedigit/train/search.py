@@ -68,6 +68,7 @@ class SearchSpace:
     max_layers: int = 4
     distill: float = 0.0
     distill_temperature: float = 1.0
+    deskew: bool = False
 
     def suggest(self, trial: optuna.Trial) -> TrainConfig | None:
         """A configuration within the budget, or None when this depth cannot fit it."""
@@ -104,6 +105,7 @@ class SearchSpace:
             elastic=self.elastic,
             distill=self.distill,
             distill_temperature=self.distill_temperature,
+            deskew=self.deskew,
         )
 
 
