@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from edgedigit.errors import UserError
-from edgedigit.options import DESKEW, ELASTIC_PX, ExportOptions, TrainOptions
+from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
 from edgedigit.runtime.camera import FRAME_TIMEOUT, RETRY_MAX
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 
@@ -265,7 +265,7 @@ def train(
         typer.Option(
             "--deskew/--no-deskew",
             help="Shear every picture upright before the model reads it, in training and (as the exported manifest "
-            f"says) on the device (default: {'on' if DESKEW else 'off'} for a search).",
+            "says) on the device (default: on under a 100k-parameter or 100 KB budget, else off).",
         ),
     ] = None,
 ) -> None:

@@ -148,6 +148,15 @@ def test_a_run_begun_before_an_option_existed_resumes_without_it(tmp_path):
     assert own_options(TrainOptions(run="new"), tmp_path / "new").written == TrainOptions().written
 
 
+def test_deskewing_is_on_by_default_only_for_a_small_budgets_search():
+    from edgedigit.options import TrainOptions
+
+    assert TrainOptions(max_kb=32).deskew_on and TrainOptions(max_params=50_000).deskew_on
+    assert not TrainOptions().deskew_on and not TrainOptions(max_kb=700).deskew_on
+    assert not TrainOptions(max_kb=32, deskew=False).deskew_on and TrainOptions(deskew=True).deskew_on
+    assert not TrainOptions(max_kb=32, preset="seed").deskew_on
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
