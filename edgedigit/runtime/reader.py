@@ -53,7 +53,7 @@ class Reading:
     confidences: list[float] = field(default_factory=list)
     top_k: list[list[tuple[int, float]]] = field(default_factory=list)
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
-    crops: list[np.ndarray] = field(default_factory=list, repr=False)  # what the model saw, 28x28 each
+    crops: list[np.ndarray] = field(default_factory=list, repr=False)  # 28x28 each, as handed to the classifier
     rejected: list[tuple[int, int, int, int]] = field(default_factory=list)  # ink read as no digit
     lines: list[int] = field(default_factory=list)  # the line of each digit, 0 at the top
     separators: list[tuple[int, str, tuple[int, int, int, int]]] = field(default_factory=list)  # line, char, box
