@@ -25,7 +25,7 @@ def slant(image: np.ndarray) -> tuple[float, float]:
         return 0.0, (SIDE - 1) / 2
     if m["mu02"] <= MIN_SPREAD * mass:
         return 0.0, m["m01"] / mass
-    return float(np.clip(m["mu11"] / m["mu02"], -MAX_SLANT, MAX_SLANT)), m["m01"] / mass
+    return max(-MAX_SLANT, min(MAX_SLANT, m["mu11"] / m["mu02"])), m["m01"] / mass  # np.clip: 5 us a scalar
 
 
 def deskew(images: np.ndarray) -> np.ndarray:
