@@ -33,7 +33,6 @@ from edgedigit.runtime.manifest import (
     sha256_file,
     tensor_spec,
 )
-from edgedigit.runtime.slant import deskew
 from edgedigit.sizes import BYTES_PER_KIB
 from edgedigit.train.data import Mnist, load_mnist, representative_sample, split_train_val
 from edgedigit.versions import versions
@@ -72,7 +71,7 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
 
     sample = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
     upright = tflite.deskews(model)
-    flatbuffer = tflite.convert(model, opts.mode, deskew(sample) if upright and sample is not None else sample, True)
+    flatbuffer = tflite.convert(model, opts.mode, sample, logits=True)
     _check_out(out_dir)
     with atomic.atomic_folder(out_dir) as folder:  # model, manifest and parity report go in place together
         model_path = folder / "model.tflite"

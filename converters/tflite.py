@@ -23,6 +23,7 @@ import tensorflow as tf
 from tensorflow.lite.tools import flatbuffer_utils
 
 from edgedigit.errors import UserError
+from edgedigit.runtime.slant import deskew
 from edgedigit.train.model import Deskew
 
 MODES = ("int8", "float16", "dynamic", "float32")
@@ -92,10 +93,12 @@ def float_input_twin(model: keras.Model, logits: bool = False) -> keras.Model:
 
 
 def convert(model: keras.Model, mode: str, calibration: np.ndarray | None = None, logits: bool = False) -> bytes:
-    """TFLite flatbuffer bytes for `mode`; int8 needs uint8 calibration images from the training set, as
-    the file's first layer sees them (deskewed where the model deskews)."""
+    """TFLite flatbuffer bytes for `mode`; int8 needs uint8 calibration images from the training set (raw:
+    where the twin leaves a Deskew layer out, they are deskewed here, as the file's first layer will see them)."""
     if mode not in MODES:
         raise UserError(f"unknown export mode {mode!r}; choose one of {', '.join(MODES)}")
+    if calibration is not None and deskews(model):
+        calibration = deskew(calibration)
     converter = tf.lite.TFLiteConverter.from_keras_model(float_input_twin(model, logits))
     if mode == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
