@@ -43,7 +43,7 @@ def main() -> None:
     changed = dict(_option(text) for text in args.set)
     opts = TrainOptions(data=args.data, run=args.out.name, runs_dir=str(args.out.parent), seed=args.seed, **changed)
     opts.check()
-    config = replace(config, deskew=opts.deskew_on)
+    config = replace(config, deskew=config.deskew if opts.deskew is None else opts.deskew)  # the source's unless --set
     data = load_mnist(opts.data)
     split, mixed, _ = field_mix.training_split(opts, data)
     print(f"{args.source} -> {args.out}: {config.hidden}, {config.epochs} epochs, seed {opts.seed}; mix {mixed}")
