@@ -246,9 +246,50 @@ def test_digits_written_into_each_other_part_along_straight_cuts_where_leaning_o
             read += read_digits(_number(list(mnist.x_test[pick]), 0.2, seed), clf).number == truth
         return read
 
+    monkeypatch.setattr(segment, "stroke_cuts", lambda *args: None)  # what straight cuts alone add
     both = read_all()
     monkeypatch.setattr(segment, "straight_cuts", lambda *args: None)  # leaning cuts only, as before
     assert both >= 62 and both >= read_all() + 6  # 68 and 56 of 100 here
+
+
+def test_digits_written_into_each_other_part_into_strokes_where_cuts_fail(mnist, clf, monkeypatch):
+    """Three digits written a third of their width into each other, their strokes crossing: where every cut
+    leaves the blob whole, it is cut into its strokes, and more of the numbers read right."""
+
+    def read_all() -> int:
+        rng, read = np.random.default_rng(5), 0
+        for seed in range(100):
+            pick = rng.integers(0, len(mnist.y_test), 3)
+            truth = "".join(map(str, mnist.y_test[pick]))
+            read += read_digits(_number(list(mnist.x_test[pick]), 0.3, seed), clf).number == truth
+        return read
+
+    stroked = read_all()
+    monkeypatch.setattr(segment, "stroke_cuts", lambda *args: None)  # cuts only, as before
+    assert stroked >= 42 and stroked >= read_all() + 8  # 48 and 36 of 100 here
+
+
+def test_strokes_replace_any_reading_in_a_number_but_only_with_sure_pieces():
+    """A stroke lattice's path may replace another lattice's reading with more digits in a number (the leaning
+    cuts' low bar merges digits written into each other), never alone, and its pieces must be sure whatever
+    bar the others are held to."""
+    atoms = [segment.Atom(10 * i, 0, 10 * i + 10, 30, (i,)) for i in range(3)]
+    halves = segment.Cuts(atoms[:2], [(0, 2), (0, 1), (1, 2)], [None] * 3, [0.0] * 3, [False] * 2)
+    strokes = segment.Cuts(atoms, [(0, 3), (0, 1), (1, 2), (2, 3)], [None] * 4, [0.0] * 4, [False] * 3, "strokes")
+
+    def probs(*best: float) -> np.ndarray:
+        p = np.full((len(best), 10), 1e-4)
+        p[:, 3] = best
+        return p
+
+    doubtful_halves, sure_strokes, doubtful_strokes = (
+        probs(0.5, 0.9, 0.8),
+        probs(0.5, 0.99, 0.98, 0.99),
+        probs(0.5, 0.99, 0.9, 0.99),
+    )
+    assert segment.best_cut([halves, strokes], [doubtful_halves, sure_strokes], 0.5, number=True) == (1, [1, 2, 3])
+    assert segment.best_cut([halves, strokes], [doubtful_halves, sure_strokes], 0.5, number=False) == (0, [1, 2])
+    assert segment.best_cut([halves, strokes], [doubtful_halves, doubtful_strokes], 0.5, number=True) == (0, [1, 2])
 
 
 def test_straight_cuts_replace_a_reading_only_with_as_many_digits_or_in_a_number():

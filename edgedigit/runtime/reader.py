@@ -228,24 +228,27 @@ def _cut(
     fast_writing: bool,
 ) -> tuple[list[Digit], list[int], np.ndarray]:
     """The `doubtful` groups over-segmented (`segment.cuts`), their candidate digits scored in one batch
-    and each group read along its best path; a group its leaning cuts leave whole is cut again along straight
-    ones (one more batch) and read along the better of the two. Returns every group's digits, their lines
-    and their probabilities, left to right. `fast_writing`: whether digits may be joined by connecting
-    strokes, a blob too wide for one digit then a number."""
+    and each group read along its best path. A group its leaning cuts leave whole is cut again along straight
+    ones (one more batch) and read along the better of the two; one they still leave whole is cut into its
+    strokes (one more batch), which compete with a doubtful group's lower bar (`segment.best_cut`). Returns
+    every group's digits, their lines and their probabilities, left to right. `fast_writing`: whether digits
+    may be joined by connecting strokes, a blob too wide for one digit then a number."""
     cuts = {k: [segment.cuts(page, labels, *groups[k][1:], probs[k].max(), fast_writing)] for k in doubtful}
     scores = _scored(cuts, probs, classifier)
     paths = {k: (0, segment.best_path(cuts[k][0], scores[k][0])) for k in doubtful}  # (lattice, path)
-    again = {}
-    for k in doubtful:
-        if paths[k][1] == [0]:
-            straight = segment.straight_cuts(page, labels, *groups[k][1:], cuts[k][0], probs[k].max(), fast_writing)
-            if straight is not None:
-                again[k] = [straight]
-    for k, more in _scored(again, probs, classifier).items():
-        cuts[k] += again[k]
-        scores[k] += more
-        paths[k] = segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, groups[k][1].holds_number(groups[k][2]))
-    sure = [probs[k].max() >= NUMBER_CONTEXT or len(paths.get(k, (0, [0]))[1]) > 1 for k in range(len(groups))]
+    number = {k: groups[k][1].holds_number(groups[k][2]) for k in doubtful}
+    whole = [k for k in doubtful if paths[k][1] == [0]]
+    straight = {k: segment.straight_cuts(page, labels, *groups[k][1:], cuts[k][0], probs[k].max(), fast_writing)
+                for k in whole}  # fmt: skip
+    for k in _cut_again(straight, cuts, scores, probs, classifier):
+        paths[k] = segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, number[k])
+    whole = [k for k in whole if paths[k][1] == [0]]
+    # not where a line drawn under the digits was left in: its strokes, cut into bands, join pieces of every digit
+    stroked = {k: segment.stroke_cuts(page, labels, *groups[k][1:], probs[k].max()) for k in whole if fast_writing}
+    read = dict(paths)  # each group's reading at CUT_SURE, its strokes too: whether it is sure digits
+    for k in _cut_again(stroked, cuts, scores, probs, classifier):
+        read[k] = segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, number[k])
+    sure = [probs[k].max() >= NUMBER_CONTEXT or len(read.get(k, (0, [0]))[1]) > 1 for k in range(len(groups))]
     digits, line_of, rows = [], [], []
     for k, (n, line, group) in enumerate(groups):
         if k not in cuts:
@@ -255,16 +258,34 @@ def _cut(
             continue
         lattice, path = paths[k]
         wide = fast_writing and line.too_wide(group)
-        if path == [0] and line.written_into(group, probs[k].max()):
-            in_number = _in_number(k, groups, sure)
-            if wide or in_number:
-                bar = BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE
-                lattice, path = segment.best_cut(cuts[k], scores[k], bar, line.holds_number(group))
+        if path == [0]:
+            bar = segment.CUT_SURE
+            if line.written_into(group, probs[k].max()):
+                in_number = _in_number(k, groups, sure)
+                if wide or in_number:
+                    bar = BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE
+            lattice, path = segment.best_cut(cuts[k], scores[k], bar, number[k])
         for i in path:
             digits.append(cuts[k][lattice].candidates[i])
             line_of.append(n)
             rows.append(scores[k][lattice][i])
     return digits, line_of, np.array(rows)
+
+
+def _cut_again(
+    more: dict[int, segment.Cuts | None],
+    cuts: dict[int, list[segment.Cuts]],
+    scores: dict[int, list[np.ndarray]],
+    probs: np.ndarray,
+    classifier: Classifier,
+) -> list[int]:
+    """Another over-segmentation of some groups (`more`, None where there is none) added to their `cuts`, its
+    candidates scored in one batch and added to their `scores`. Returns the groups it was added to."""
+    again = {k: [cut] for k, cut in more.items() if cut is not None}
+    for k, scored in _scored(again, probs, classifier).items():
+        cuts[k] += again[k]
+        scores[k] += scored
+    return list(again)
 
 
 def _rejoined(

@@ -5,7 +5,8 @@ separators (dots, commas and dashes, told from digits by size and position on th
 to be sure it is one digit can be over-segmented (`cuts`) into atoms: its components, wide ones cut again
 along least-ink paths (digits written touching each other); runs of one to a few atoms are candidate
 digits, the reader has the model score them, and `best_path` keeps the sequence that explains the group
-best; a group its cuts leave whole is cut again along straight columns (`straight_cuts`, `best_cut`).
+best; a group its cuts leave whole is cut again along straight columns (`straight_cuts`, `best_cut`), then
+into its strokes (`stroke_cuts`: digits written into each other, whose strokes cross).
 Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -28,6 +30,9 @@ from edgedigit.runtime.preprocess import (
     min_height,
     to_mnist,
 )
+from edgedigit.runtime.strokes import strokes
+
+Cutting = Literal["leaning", "straight", "strokes"]  # how `cuts` over-segments a wide component
 
 LINE_GAP = 0.15  # lines are parted by blank rows at least this share of the tallest component high
 SEPARATOR_HEIGHT = 0.4  # separators are lower than this share of the line's digits
@@ -55,6 +60,17 @@ REJOIN_DOUBT = 0.9
 REJOIN_GAP = 0.3
 REJOIN_WIDTH = 1.3
 REJOIN_SURE = 0.9
+# digits written into each other are cut into strokes (`stroke_cuts`): a /tmp oracle over 200 3-digit numbers
+# written 12-33% into each other finds a path of clean pieces (75% of a digit's ink, 35% of a neighbour's at most)
+# in 80% of them through strokes, 47% through leaning cuts, 54% straight ones, 62.5% either
+STROKE_SHORTEST = 0.1  # a thinned line shorter than this share of the line's height is a spur, not a stroke
+STROKE_WIDEST = 0.6  # ...and one wider is cut into bands this wide: two digits' strokes meeting end to end
+# (oracle: 71.5% of the numbers with no bands; 0.4 and 0.3 gave 80 and 81% with more strokes to score)
+MAX_STROKES = 8  # a candidate digit is a run of at most this many strokes
+# ...made only for a group read whole with less than this: a flat USPS 2 read whole at 0.95 fills its box and its
+# loop's stroke reads as a sure 0 ("02"; number_accuracy.py: on the 2,700 numbers of up to 4 digits touching,
+# close or overlapping, strokes read 91 more numbers right and 9 fewer at 0.9; 83 / 8 at 0.5, 95 / 20 at 1)
+STROKE_DOUBT = 0.9
 MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms side by side...
 NESTED = 0.6  # ...not counting an atom lying at least this share of its width within another's columns
 MAX_WIDTH = 1.6  # ...and at most this many line heights wide...
@@ -158,6 +174,7 @@ class Cuts:
     candidates: list[Digit]
     costs: list[float]
     connectors: list[bool]
+    how: Cutting = "leaning"
 
 
 def lines(page: Page) -> tuple[np.ndarray, list[Line]]:
@@ -244,9 +261,18 @@ def straight_cuts(
     the 6-digit read from 3.5 to 6.8 ms)."""
     if all(c[2] - c[0] <= SPLIT_WIDTH * line.height for c in group.comps):
         return None
-    straight = cuts(page, labels, line, group, whole_prob, connectors, straight=True)
+    straight = cuts(page, labels, line, group, whole_prob, connectors, how="straight")
     same = [(a.x0, a.y0, a.x1, a.y1) for a in straight.atoms] == [(a.x0, a.y0, a.x1, a.y1) for a in leaning.atoms]
     return None if same else straight
+
+
+def stroke_cuts(page: Page, labels: np.ndarray, line: Line, group: Group, whole_prob: float) -> Cuts | None:
+    """`group` over-segmented into strokes (`strokes.strokes`), for digits written into each other, whose
+    strokes cross where every top-to-bottom cut runs through both; None when none of its components is wide
+    enough to be cut, or the group is read whole with `whole_prob` of at least STROKE_DOUBT."""
+    if whole_prob >= STROKE_DOUBT or all(c[2] - c[0] <= SPLIT_WIDTH * line.height for c in group.comps):
+        return None
+    return cuts(page, labels, line, group, how="strokes")
 
 
 def cuts(
@@ -256,16 +282,17 @@ def cuts(
     group: Group,
     whole_prob: float = 1.0,
     connectors: bool = True,
-    straight: bool = False,
+    how: Cutting = "leaning",
 ) -> Cuts:
     """`group` over-segmented into atoms (its components, wide ones cut) and every run of them, up to
     MAX_ATOMS side by side, that may be one digit, the whole group first. `whole_prob`: how sure the model
     is of the group read whole (a doubtful wide one is cut deeper); `connectors`: whether low atoms between
     others may be left out as strokes joining digits, in a number (not where a line drawn under the digits
-    was left in, whose pieces between them would be left out as well); `straight`: cut along columns."""
+    was left in, whose pieces between them would be left out as well); `how`: cut along leaning paths, along
+    columns, or into strokes (runs of up to MAX_STROKES of them, sorted by their middles, are candidates)."""
     height = line.height
     atoms = sorted(
-        (a for c in group.comps for a in _atoms(page.mask, labels, c, height, whole_prob, straight)),
+        (a for c in group.comps for a in _atoms(page.mask, labels, c, height, whole_prob, how)),
         key=lambda a: a.x0 + a.x1,
     )
     spans, candidates = [(0, len(atoms))], [group.whole]
@@ -273,7 +300,7 @@ def cuts(
     cut_cost = NUMBER_CUT_COST if len(line.groups) > 1 else CUT_COST
     for i in range(len(atoms)):
         for j in range(i + 1, len(atoms) + 1):
-            if _columns(atoms[i:j]) > MAX_ATOMS:
+            if (j - i > MAX_STROKES) if how == "strokes" else (_columns(atoms[i:j]) > MAX_ATOMS):
                 break
             if (i, j) != spans[0] and (j == i + 1 or _joined(atoms[i:j], height)):
                 spans.append((i, j))
@@ -282,7 +309,7 @@ def cuts(
     # only in a number (a line of several groups, or a blob wider than one digit): alone, an H's bar is low too
     number = connectors and line.holds_number(group)
     joining = [number and 0 < k < len(atoms) - 1 and a.y1 - a.y0 < LOW_HEIGHT * height for k, a in enumerate(atoms)]
-    return Cuts(atoms, spans, candidates, costs, joining)
+    return Cuts(atoms, spans, candidates, costs, joining, how)
 
 
 def _box_of(atoms: list[Atom]) -> tuple[int, int, int, int]:
@@ -307,31 +334,43 @@ def _separator(w: int, h: int, centre: float, height: int) -> str | None:
 
 
 def _atoms(
-    mask: np.ndarray, labels: np.ndarray, c: list[int], height: int, whole_prob: float, straight: bool = False
+    mask: np.ndarray, labels: np.ndarray, c: list[int], height: int, whole_prob: float, how: Cutting = "leaning"
 ) -> list[Atom]:
-    """One component as atoms: whole, or cut along the least-ink paths from its top to its bottom when it
-    is wide (digits written touching each other, leaning into each other's columns, or along columns when
-    `straight`); through up to DEEP_CROSSINGS strokes when it looks like digits written into each other
-    (`whole_prob` is low)."""
+    """One component as atoms: whole, or, when it is wide, cut along the least-ink paths from its top to its
+    bottom (digits written touching each other, leaning into each other's columns, or along columns when `how`
+    is "straight"; through up to DEEP_CROSSINGS strokes when it looks like digits written into each other,
+    `whole_prob` low) or into its strokes."""
     x0, y0, x1, y1, _, label = c
     if x1 - x0 <= SPLIT_WIDTH * height:
         return [Atom(x0, y0, x1, y1, (label,))]
     own = (labels[y0:y1, x0:x1] == label) & (mask[y0:y1, x0:x1] > 0)
-    deep = _written_into(x1 - x0, height, whole_prob)
-    seams = _seams(own, height, *((DEEP_CROSSINGS, DEEP_SEAM_INK) if deep else (MAX_CROSSINGS, SEAM_INK)), straight)
-    cols = np.arange(x1 - x0)[None, :]
+    if how == "strokes":
+        regions = strokes(own, max(2, round(STROKE_SHORTEST * height)), max(2, round(STROKE_WIDEST * height)))
+    else:
+        deep = _written_into(x1 - x0, height, whole_prob)
+        limits = (DEEP_CROSSINGS, DEEP_SEAM_INK) if deep else (MAX_CROSSINGS, SEAM_INK)
+        regions = _between(own, _seams(own, height, *limits, how == "straight"))
     atoms = []
+    for region in regions:
+        rows, columns = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+        if np.count_nonzero(region) >= SLIVER * height * height:
+            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
+            atoms.append(Atom(x0 + c0, y0 + r0, x0 + c1, y0 + r1, (label,), region[r0:r1, c0:c1]))
+    return atoms
+
+
+def _between(own: np.ndarray, seams: list[np.ndarray]) -> list[np.ndarray]:
+    """The ink of `own` between each pair of neighbouring `seams` (and left of the first, right of the last)."""
+    cols = np.arange(own.shape[1])[None, :]
+    regions = []
     for left, right in zip([None, *seams], [*seams, None]):
         region = own.copy()
         if left is not None:
             region &= cols >= left[:, None]
         if right is not None:
             region &= cols < right[:, None]
-        rows, columns = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
-        if np.count_nonzero(region) >= SLIVER * height * height:
-            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
-            atoms.append(Atom(x0 + c0, y0 + r0, x0 + c1, y0 + r1, (label,), region[r0:r1, c0:c1]))
-    return atoms
+        regions.append(region)
+    return regions
 
 
 def _written_into(width: int, height: int, whole_prob: float) -> bool:
@@ -427,16 +466,21 @@ def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
 
 
 def best_cut(cuts: list[Cuts], probs: list[np.ndarray], sure: float, number: bool) -> tuple[int, list[int]]:
-    """Which of a group's over-segmentations (its leaning `cuts`, then its `straight_cuts`; with their
-    candidates' `probs`) reads it best, and its `best_path`. Another than the first replaces the first's
-    reading only with as many digits, or, when the first reads the group whole and the group is part of a
-    `number`, with any: alone, a letter cut along columns gives sure 1s (benchmarks/field_accuracy.py:
-    letters read as a digit 4.7 -> 16.0% if cut so alone)."""
+    """Which of a group's over-segmentations (its leaning `cuts`, then its `straight_cuts` and `stroke_cuts`;
+    with their candidates' `probs`) reads it best, and its `best_path`. Another than the first replaces the
+    first's reading only with as many digits, or, when the first reads the group whole and the group is part of
+    a `number`, with any: alone, a letter cut along columns gives sure 1s (benchmarks/field_accuracy.py:
+    letters read as a digit 4.7 -> 16.0% if cut so alone). Strokes may replace any reading in a number, but
+    their pieces must be read with CUT_SURE whatever `sure` is: against a doubtful group's lower bar, the
+    leaning cuts' reading of digits written into each other merges two of them into one digit, and pieces of
+    strokes read doubtfully are anything (number_accuracy.py: touching or overlapping 3 digits 75.5 -> 81.3%
+    when strokes only replace whole readings, -> XX% free; numbers written fast 67.7 -> 68.0 / XX%; with
+    the lower bar for strokes too, written fast fell to 65.7%)."""
     first, best_score = _scored_path(cuts[0], probs[0], sure)
     best = 0, first
     for i in range(1, len(cuts)):
         path, score = _scored_path(cuts[i], probs[i], sure)
-        if score > best_score and (len(path) == len(first) or (first == [0] and number)):
+        if score > best_score and (len(path) == len(first) or ((first == [0] or cuts[i].how == "strokes") and number)):
             best, best_score = (i, path), score
     return best
 
@@ -454,6 +498,8 @@ def _scored_path(cut: Cuts, probs: np.ndarray, sure: float) -> tuple[list[int], 
     """`best_path` and its total score."""
     best_prob = probs.max(axis=1)
     score = np.log(np.maximum(best_prob, MIN_PROB)) - np.array(cut.costs)
+    if cut.how == "strokes":
+        sure = max(sure, CUT_SURE)
     score[1:][best_prob[1:] < sure] = -math.inf  # a path through a doubtful piece is never taken
     n = len(cut.atoms)
     best = [0.0] + [-math.inf] * n
