@@ -246,8 +246,9 @@ def _cut(
     # not where a line drawn under the digits was left in: its strokes, cut into bands, join pieces of every digit
     stroked = {k: segment.stroke_cuts(page, labels, *groups[k][1:], probs[k].max()) for k in whole if fast_writing}
     read = dict(paths)  # each group's reading at CUT_SURE, its strokes too: whether it is sure digits
+    alone = {k: groups[k][1].digits_alone(groups[k][2], probs[k].max()) for k in stroked}
     for k in _cut_again(stroked, cuts, scores, probs, classifier):
-        read[k] = segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, number[k])
+        read[k] = segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, number[k], alone[k])
     sure = [probs[k].max() >= NUMBER_CONTEXT or len(read.get(k, (0, [0]))[1]) > 1 for k in range(len(groups))]
     digits, line_of, rows = [], [], []
     for k, (n, line, group) in enumerate(groups):
@@ -264,7 +265,7 @@ def _cut(
                 in_number = _in_number(k, groups, sure)
                 if wide or in_number:
                     bar = BESIDE_DIGITS_CUT_SURE if in_number else IN_NUMBER_CUT_SURE
-            lattice, path = segment.best_cut(cuts[k], scores[k], bar, number[k])
+            lattice, path = segment.best_cut(cuts[k], scores[k], bar, number[k], alone.get(k, False))
         for i in path:
             digits.append(cuts[k][lattice].candidates[i])
             line_of.append(n)

@@ -71,6 +71,13 @@ MAX_STROKES = 8  # a candidate digit is a run of at most this many strokes
 # loop's stroke reads as a sure 0 ("02"; number_accuracy.py: on the 2,700 numbers of up to 4 digits touching,
 # close or overlapping, strokes read 91 more numbers right and 9 fewer at 0.9; 83 / 8 at 0.5, 95 / 20 at 1)
 STROKE_DOUBT = 0.9
+# strokes may read a blob alone on its line as several digits when it is wider than this many line heights and
+# read whole with less than DEEP_DOUBT, and they read other than 1s: three digits written into each other, a 1
+# among them, are narrower than the 1.6 line heights that make a blob a number, and were read as no digit at all
+# (2,700 numbers of up to 4 digits: 21 more read right than without; non-digits on a 600-picture screen: letters
+# 23 -> 23, scribbles 125 -> 127; from 1.0 line heights, 28 more and letters 24, scribbles 130; without the 1s
+# rule letters 34: a letter's strokes are bars, and a bar is a sure 1, "M" read "1111")
+ALONE_WIDTH = 1.2
 MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms side by side...
 NESTED = 0.6  # ...not counting an atom lying at least this share of its width within another's columns
 MAX_WIDTH = 1.6  # ...and at most this many line heights wide...
@@ -140,6 +147,11 @@ class Line:
     def written_into(self, group: Group, whole_prob: float) -> bool:
         """Whether `group`, read whole with `whole_prob`, looks like digits written into each other."""
         return _written_into(group.box[2] - group.box[0], self.height, whole_prob)
+
+    def digits_alone(self, group: Group, whole_prob: float) -> bool:
+        """Whether `group`, read whole with `whole_prob`, may be digits written into each other though no number
+        is around it: wider than ALONE_WIDTH line heights and read whole with less than DEEP_DOUBT."""
+        return group.box[2] - group.box[0] > ALONE_WIDTH * self.height and whole_prob < DEEP_DOUBT
 
     def too_wide(self, group: Group) -> bool:
         """Whether `group` is wider than any one digit is taken to be (MAX_WIDTH line heights)."""
@@ -465,7 +477,9 @@ def _render(page: Page, labels: np.ndarray, atoms: list[Atom]) -> Digit:
     return Digit(to_mnist(ink, mask), page.box(x0, y0, x1, y1))
 
 
-def best_cut(cuts: list[Cuts], probs: list[np.ndarray], sure: float, number: bool) -> tuple[int, list[int]]:
+def best_cut(
+    cuts: list[Cuts], probs: list[np.ndarray], sure: float, number: bool, alone: bool = False
+) -> tuple[int, list[int]]:
     """Which of a group's over-segmentations (its leaning `cuts`, then its `straight_cuts` and `stroke_cuts`;
     with their candidates' `probs`) reads it best, and its `best_path`. Another than the first replaces the
     first's reading only with as many digits, or, when the first reads the group whole and the group is part of
@@ -475,12 +489,18 @@ def best_cut(cuts: list[Cuts], probs: list[np.ndarray], sure: float, number: boo
     leaning cuts' reading of digits written into each other merges two of them into one digit, and pieces of
     strokes read doubtfully are anything (number_accuracy.py: touching or overlapping 3 digits 75.5 -> 81.3%
     when strokes only replace whole readings, -> XX% free; numbers written fast 67.7 -> 68.0 / XX%; with
-    the lower bar for strokes too, written fast fell to 65.7%)."""
+    the lower bar for strokes too, written fast fell to 65.7%). `alone`: the group may be digits though no
+    number is around it (`Line.digits_alone`): strokes that read other than 1s may replace its whole reading."""
     first, best_score = _scored_path(cuts[0], probs[0], sure)
     best = 0, first
     for i in range(1, len(cuts)):
         path, score = _scored_path(cuts[i], probs[i], sure)
-        if score > best_score and (len(path) == len(first) or ((first == [0] or cuts[i].how == "strokes") and number)):
+        strokes = cuts[i].how == "strokes"
+        if score > best_score and (
+            len(path) == len(first)
+            or ((first == [0] or strokes) and number)
+            or (strokes and alone and first == [0] and any(probs[i][k].argmax() != 1 for k in path))
+        ):
             best, best_score = (i, path), score
     return best
 
