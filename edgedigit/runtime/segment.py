@@ -66,7 +66,10 @@ REJOIN_SURE = 0.9
 STROKE_SHORTEST = 0.1  # a thinned line shorter than this share of the line's height is a spur, not a stroke
 STROKE_WIDEST = 0.6  # ...and one wider is cut into bands this wide: two digits' strokes meeting end to end
 # (oracle: 71.5% of the numbers with no bands; 0.4 and 0.3 gave 80 and 81% with more strokes to score)
-MAX_STROKES = 8  # a candidate digit is a run of at most this many strokes
+# a candidate digit is a run of at most this many strokes (oracle: 79.5% with 8, 78.5% with 6, 76.0% with 5; on the
+# 2,700 numbers of up to 4 digits, 103 / 105 / 99 more read right net, 4 gave 78; an overlapping 6-digit number in
+# 640x480 read in 15.5 / 13.9 / 13.7 ms p50, 8.6 ms before strokes: most of it is rendering the candidates)
+MAX_STROKES = 6
 # ...made only for a group read whole with less than this: a flat USPS 2 read whole at 0.95 fills its box and its
 # loop's stroke reads as a sure 0 ("02"; number_accuracy.py: on the 2,700 numbers of up to 4 digits touching,
 # close or overlapping, strokes read 91 more numbers right and 9 fewer at 0.9; 83 / 8 at 0.5, 95 / 20 at 1)
