@@ -238,8 +238,9 @@ def _cut(
     paths = {k: (0, segment.best_path(cuts[k][0], scores[k][0])) for k in doubtful}  # (lattice, path)
     number = {k: groups[k][1].holds_number(groups[k][2]) for k in doubtful}
     whole = [k for k in doubtful if paths[k][1] == [0]]
-    straight = {k: segment.straight_cuts(page, labels, *groups[k][1:], cuts[k][0], probs[k].max(), fast_writing)
-                for k in whole}  # fmt: skip
+    straight = {
+        k: segment.straight_cuts(page, labels, *groups[k][1:], cuts[k][0], probs[k].max(), fast_writing) for k in whole
+    }
     for k in _cut_again(straight, cuts, scores, probs, classifier):
         paths[k] = segment.best_cut(cuts[k], scores[k], segment.CUT_SURE, number[k])
     whole = [k for k in whole if paths[k][1] == [0]]

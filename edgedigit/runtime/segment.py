@@ -70,9 +70,10 @@ STROKE_WIDEST = 0.6  # ...and one wider is cut into bands this wide: two digits'
 # 2,700 numbers of up to 4 digits, 103 / 105 / 99 more read right net, 4 gave 78; an overlapping 6-digit number in
 # 640x480 read in 15.5 / 13.9 / 13.7 ms p50, 8.6 ms before strokes: most of it is rendering the candidates)
 MAX_STROKES = 6
-# ...made only for a group read whole with less than this: a flat USPS 2 read whole at 0.95 fills its box and its
-# loop's stroke reads as a sure 0 ("02"; number_accuracy.py: on the 2,700 numbers of up to 4 digits touching,
-# close or overlapping, strokes read 91 more numbers right and 9 fewer at 0.9; 83 / 8 at 0.5, 95 / 20 at 1)
+# strokes are made only for a group read whole with less than this: a flat USPS 2 read whole at 0.95 fills its
+# box and its loop's stroke reads as a sure 0 ("02"; number_accuracy.py: on the 2,700 numbers of up to 4 digits
+# touching, close or overlapping, strokes read 91 more numbers right and 9 fewer at 0.9; 83 / 8 at 0.5, 95 / 20
+# at 1)
 STROKE_DOUBT = 0.9
 # strokes may read a blob alone on its line as several digits when it is wider than this many line heights and
 # read whole with less than DEEP_DOUBT, and they read other than 1s: three digits written into each other, a 1
@@ -96,7 +97,7 @@ CUT_COST = 0.3  # any candidate other than a whole group: cutting must buy this 
 NUMBER_CUT_COST = 0.0
 LOW_COST = 4.0  # per digit lower than LOW_HEIGHT of the line: part of a digit, not a digit, or the stroke a fast
 # hand joins two digits with, read as a 1 ("279" read "2179"; number_accuracy.py: written fast 67.3 -> 69.3%, the
-# 3,360 numbers of 60 a cell as before at 0.65; 0.55 before, 0.68 lost 28 of the 3,360)
+# 3,360 numbers of 60 a cell as before at 0.65; 0.55 before; 0.68, with connectors up to 0.68, lost 28 of them)
 LOW_HEIGHT = 0.65  # (a share of the line's height)
 CONNECTOR_HEIGHT = 0.55  # a share of the line's height:
 # an atom lower than this between two others may be the stroke a fast hand draws from one digit to the next: a path
@@ -494,19 +495,20 @@ def best_cut(
     letters read as a digit 4.7 -> 16.0% if cut so alone). Strokes may replace any reading in a number, but
     their pieces must be read with CUT_SURE whatever `sure` is: against a doubtful group's lower bar, the
     leaning cuts' reading of digits written into each other merges two of them into one digit, and pieces of
-    strokes read doubtfully are anything (number_accuracy.py: touching or overlapping 3 digits 75.5 -> 81.3%
-    when strokes only replace whole readings, -> XX% free; numbers written fast 67.7 -> 68.0 / XX%; with
-    the lower bar for strokes too, written fast fell to 65.7%). `alone`: the group may be digits though no
-    number is around it (`Line.digits_alone`): strokes that read other than 1s may replace its whole reading."""
+    strokes read doubtfully are anything (number_accuracy.py, touching or overlapping 3 digits: 75.5% before
+    strokes, 81.3% with strokes held to as many digits, 81.7% free; of 2,700 numbers of up to 4 digits, 65 and
+    75 more read right net; with the lower bar for strokes too, numbers written fast fell 67.7 -> 65.7%).
+    `alone`: the group may be digits though no number is around it (`Line.digits_alone`): strokes that read
+    other than 1s may replace its whole reading."""
     first, best_score = _scored_path(cuts[0], probs[0], sure)
     best = 0, first
     for i in range(1, len(cuts)):
         path, score = _scored_path(cuts[i], probs[i], sure)
-        strokes = cuts[i].how == "strokes"
+        stroked = cuts[i].how == "strokes"
         if score > best_score and (
             len(path) == len(first)
-            or ((first == [0] or strokes) and number)
-            or (strokes and alone and first == [0] and any(probs[i][k].argmax() != 1 for k in path))
+            or ((first == [0] or stroked) and number)
+            or (stroked and alone and first == [0] and any(probs[i][k].argmax() != 1 for k in path))
         ):
             best, best_score = (i, path), score
     return best
@@ -526,7 +528,7 @@ def _scored_path(cut: Cuts, probs: np.ndarray, sure: float) -> tuple[list[int], 
     best_prob = probs.max(axis=1)
     score = np.log(np.maximum(best_prob, MIN_PROB)) - np.array(cut.costs)
     if cut.how == "strokes":
-        sure = max(sure, CUT_SURE)
+        sure = max(sure, CUT_SURE)  # strokes read doubtfully are anything (best_cut)
     score[1:][best_prob[1:] < sure] = -math.inf  # a path through a doubtful piece is never taken
     n = len(cut.atoms)
     best = [0.0] + [-math.inf] * n
