@@ -234,39 +234,34 @@ def test_a_doubtful_piece_never_hides_a_path_of_sure_ones():
     assert segment.best_path(cut, probs) == [0]
 
 
+def _triples_read(mnist, clf, overlap: float) -> int:
+    """How many of 100 seeded three-digit numbers of MNIST test digits, written `overlap` of their width into
+    each other, the reader reads exactly."""
+    rng, read = np.random.default_rng(5), 0
+    for seed in range(100):
+        pick = rng.integers(0, len(mnist.y_test), 3)
+        truth = "".join(map(str, mnist.y_test[pick]))
+        read += read_digits(_number(list(mnist.x_test[pick]), overlap, seed), clf).number == truth
+    return read
+
+
 def test_digits_written_into_each_other_part_along_straight_cuts_where_leaning_ones_fail(mnist, clf, monkeypatch):
     """Three digits written a fifth of their width into each other: where the leaning cuts leave the blob
     whole, it is cut again along straight columns of least ink, and more of the numbers read right."""
 
-    def read_all() -> int:
-        rng, read = np.random.default_rng(5), 0
-        for seed in range(100):
-            pick = rng.integers(0, len(mnist.y_test), 3)
-            truth = "".join(map(str, mnist.y_test[pick]))
-            read += read_digits(_number(list(mnist.x_test[pick]), 0.2, seed), clf).number == truth
-        return read
-
     monkeypatch.setattr(segment, "stroke_cuts", lambda *args: None)  # what straight cuts alone add
-    both = read_all()
+    both = _triples_read(mnist, clf, 0.2)
     monkeypatch.setattr(segment, "straight_cuts", lambda *args: None)  # leaning cuts only, as before
-    assert both >= 62 and both >= read_all() + 6  # 68 and 56 of 100 here
+    assert both >= 62 and both >= _triples_read(mnist, clf, 0.2) + 6  # 68 and 56 of 100 here
 
 
 def test_digits_written_into_each_other_part_into_strokes_where_cuts_fail(mnist, clf, monkeypatch):
     """Three digits written a third of their width into each other, their strokes crossing: where every cut
     leaves the blob whole, it is cut into its strokes, and more of the numbers read right."""
 
-    def read_all() -> int:
-        rng, read = np.random.default_rng(5), 0
-        for seed in range(100):
-            pick = rng.integers(0, len(mnist.y_test), 3)
-            truth = "".join(map(str, mnist.y_test[pick]))
-            read += read_digits(_number(list(mnist.x_test[pick]), 0.3, seed), clf).number == truth
-        return read
-
-    stroked = read_all()
+    stroked = _triples_read(mnist, clf, 0.3)
     monkeypatch.setattr(segment, "stroke_cuts", lambda *args: None)  # cuts only, as before
-    assert stroked >= 44 and stroked >= read_all() + 8  # 50 and 36 of 100 here
+    assert stroked >= 44 and stroked >= _triples_read(mnist, clf, 0.3) + 8  # 50 and 36 of 100 here
 
 
 def test_strokes_replace_any_reading_in_a_number_but_only_with_sure_pieces():
