@@ -278,7 +278,7 @@ def straight_cuts(
     digits 71.3 -> 75.5%, 5 with a separator 75.3 -> 79.5%, all 76.4 -> 79.0% exact; written fast 69.7 ->
     67.7%; made for every wide group, not only those read whole, straight cuts gained 0.2 pp more and took
     the 6-digit read from 3.5 to 6.8 ms)."""
-    if all(c[2] - c[0] <= SPLIT_WIDTH * line.height for c in group.comps):
+    if not _any_wide(line, group):
         return None
     straight = cuts(page, labels, line, group, whole_prob, connectors, how="straight")
     same = [(a.x0, a.y0, a.x1, a.y1) for a in straight.atoms] == [(a.x0, a.y0, a.x1, a.y1) for a in leaning.atoms]
@@ -289,9 +289,14 @@ def stroke_cuts(page: Page, labels: np.ndarray, line: Line, group: Group, whole_
     """`group` over-segmented into strokes (`strokes.strokes`), for digits written into each other, whose
     strokes cross where every top-to-bottom cut runs through both; None when none of its components is wide
     enough to be cut, or the group is read whole with `whole_prob` of at least STROKE_DOUBT."""
-    if whole_prob >= STROKE_DOUBT or all(c[2] - c[0] <= SPLIT_WIDTH * line.height for c in group.comps):
+    if whole_prob >= STROKE_DOUBT or not _any_wide(line, group):
         return None
     return cuts(page, labels, line, group, how="strokes")
+
+
+def _any_wide(line: Line, group: Group) -> bool:
+    """Whether one of `group`'s components is wide enough to be cut (`_atoms` cuts only those)."""
+    return any(c[2] - c[0] > SPLIT_WIDTH * line.height for c in group.comps)
 
 
 def cuts(
