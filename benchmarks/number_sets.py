@@ -30,6 +30,10 @@ JOIN_SHARE = 0.7  # ...and this share of neighbouring digits joined by the pen's
 COMB_BOX = (0.7, 1.0)  # a comb box's width as a share of its height...
 COMB_FILL = (0.55, 0.85)  # ...the digit's height as a share of the box's...
 COMB_LINE = (0.02, 0.04)  # ...and the printed lines' width as a share of the box's height
+SLASH_LEAN = (20, 50)  # degrees from upright: how far a hand-drawn slash between a date's parts leans...
+SLASH_HEIGHT = (0.9, 1.25)  # ...and how high it is, a share of the digits' height (often reaching below them)
+DOLLAR_HEIGHT = (0.85, 1.05)  # a dollar sign's S, a share of the digits' height...
+DOLLAR_BAR = (0.08, 0.25)  # ...and how far its bar reaches past the S at each end, a share of the S's height
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,92 @@ def _underline(canvas: np.ndarray, left: int, width: int, feet: int, height: int
     pts = np.stack([x0 + (x1 - x0) * t, np.clip(ys, 1, canvas.shape[0] - 2)], axis=1)
     pen = max(2, round(height * rng.uniform(0.04, 0.09)))
     cv2.polylines(canvas, [np.int32(np.round(pts))], False, 1.0, pen, cv2.LINE_AA)
+
+
+def _slash(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn slash as ink: a straight stroke SLASH_HEIGHT of the digits' `height` high, leaning forward
+    SLASH_LEAN degrees, bowing a little, in a pen like the digits'."""
+    h = round(height * rng.uniform(*SLASH_HEIGHT))
+    w = max(2, round(h * np.tan(np.radians(rng.uniform(*SLASH_LEAN)))))
+    pen = max(2, round(height * rng.uniform(0.06, 0.12)))
+    ink = np.zeros((h + 2 * pen, w + 2 * pen), np.float32)
+    t = np.linspace(0, 1, 20)
+    bow = rng.uniform(-0.05, 0.05) * h * 4 * t * (1 - t)
+    pts = np.stack([pen + w * t + bow, pen + h * (1 - t)], axis=1)
+    cv2.polylines(ink, [np.int32(np.round(pts))], False, 1.0, pen, cv2.LINE_AA)
+    return ink
+
+
+def _dollar(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn dollar sign as ink: an S of two arcs (DOLLAR_HEIGHT of the digits' `height`), a little
+    uneven and leaning, and one upright bar through it reaching DOLLAR_BAR past it, in a pen like the digits'."""
+    s = height * rng.uniform(*DOLLAR_HEIGHT)
+    r_top, r_bottom = s / 4 * rng.uniform(0.8, 1.0), s / 4 * rng.uniform(0.95, 1.15)
+    reach = s * rng.uniform(*DOLLAR_BAR)
+    pen = max(2, round(height * rng.uniform(0.06, 0.12)))
+    pad = pen + round(reach)
+    cx, y_mid = pad + r_bottom * 1.1, pad + 2 * r_top
+    upper = np.linspace(-0.2 * np.pi, -1.5 * np.pi, 24)  # from its upper right over the top to the middle
+    lower = np.linspace(-0.5 * np.pi, 0.8 * np.pi, 24)  # from the middle round the right to its lower left
+    pts = np.concatenate([
+        np.stack([cx + r_top * 1.1 * np.cos(upper), y_mid - r_top + r_top * np.sin(upper)], axis=1),
+        np.stack([cx + r_bottom * 1.1 * np.cos(lower), y_mid + r_bottom + r_bottom * np.sin(lower)], axis=1),
+    ])  # fmt: skip
+    lean = np.tan(np.radians(rng.uniform(-5, 20)))
+    pts[:, 0] += (y_mid - pts[:, 1]) * lean
+    top, bottom = y_mid - 2 * r_top - reach, y_mid + 2 * r_bottom + reach
+    bar = np.array([[cx + (y_mid - top) * lean, top], [cx + (y_mid - bottom) * lean, bottom]])
+    ink = np.zeros((round(bottom + pad), round(cx + 1.1 * r_bottom + (y_mid - top) * abs(lean) + pad)), np.float32)
+    for line in (pts, bar):
+        cv2.polylines(ink, [np.int32(np.round(line))], False, 1.0, pen, cv2.LINE_AA)
+    return ink
+
+
+def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers with marks that are not digits, from MNIST test digits, apart or close; seeded: every
+    other one a date (day, month and a 2- or 4-digit year parted by hand-drawn slashes), the rest an amount of
+    2 to 6 digits after a hand-drawn dollar sign. `text` holds the marks, `digits` only the digits."""
+    rng = np.random.default_rng(seed + 4)
+    out = []
+    for k in range(count):
+        spacing = SPACINGS[("apart", "close")[int(rng.integers(2))]]
+        parts = [2, 2, int(rng.choice([2, 4]))] if k % 2 == 0 else [int(rng.integers(2, 7))]
+        height = int(rng.integers(*HEIGHT))
+        placed, x0, text = [], 0, "" if k % 2 == 0 else "$"
+        if k % 2:
+            mark = _dollar(height, rng)
+            placed.append((mark, x0, round(height / 2 - mark.shape[0] / 2)))
+            x0 += mark.shape[1] + round(height * rng.uniform(0.05, 0.25))
+        for j, n in enumerate(parts):
+            for i in rng.integers(0, len(x), n):
+                ink = _ink(x[i], max(8, round(height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER)))))
+                placed.append((ink, x0, round(height * (1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER)))
+                               - ink.shape[0]))  # fmt: skip
+                x0 += ink.shape[1] + round(ink.shape[1] * rng.uniform(*spacing))
+                text += str(int(y[i]))
+            if j < len(parts) - 1:
+                mark = _slash(height, rng)
+                x0 += round(height * rng.uniform(0.0, 0.15))
+                placed.append((mark, x0, round(height * rng.uniform(-0.1, 0.05))))
+                x0 += mark.shape[1] + round(height * rng.uniform(0.0, 0.15))
+                text += "/"
+        out.append(Number(_placed(placed, height, rng), text.replace("/", "").replace("$", ""), text, "marked"))
+    return out
+
+
+def _placed(placed: list[tuple[np.ndarray, int, int]], height: int, rng: np.random.Generator) -> np.ndarray:
+    """Inks (each with its left and top) drawn on one canvas with a margin of paper, as a phone or a scanner
+    would give them (sometimes saved as JPEG)."""
+    margin = round(height * rng.uniform(0.3, 0.8))
+    top = min(t for _, _, t in placed)
+    width = max(px + ink.shape[1] for ink, px, _ in placed)
+    bottom = max(t + ink.shape[0] for ink, _, t in placed)
+    canvas = np.zeros((bottom - top + 2 * margin, width + 2 * margin), np.float32)
+    for ink, px, t in placed:
+        region = canvas[t - top + margin : t - top + margin + ink.shape[0], px + margin : px + margin + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+    img = _on_paper(canvas, rng)
+    return _jpeg(img, int(rng.integers(40, 90))) if rng.random() < 0.3 else img
 
 
 def underlined(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:

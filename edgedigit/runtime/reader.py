@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.runtime import segment
+from edgedigit.runtime import dates, segment
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import Digit, Page, prepare
 
@@ -203,6 +203,11 @@ def _read(
             probs[sure],
         )
     separators = [(n, s.char, s.box) for n, line in enumerate(found) for s in line.separators] if digits else []
+    slashes = _slashes(digits, line_of, probs)
+    if slashes:
+        separators += [(line_of[k], "/", digits[k].box) for k in slashes]
+        kept = [k for k in range(len(digits)) if k not in slashes]
+        digits, line_of, probs = [digits[k] for k in kept], [line_of[k] for k in kept], probs[kept]
     order = (-probs).argsort(axis=1)[:, :top_k].tolist()
     rows = probs.tolist()  # Python numbers from here on: indexing numpy scalars one by one is slow
     return Reading(
@@ -216,6 +221,17 @@ def _read(
         separators=separators,
         keep_separators=keep_separators,
     )
+
+
+def _slashes(digits: list[Digit], line_of: list[int], probs: np.ndarray) -> list[int]:
+    """Which of the `digits` (on lines `line_of`, read with `probs`) are a date's slashes (`dates.slashes`)."""
+    read = probs.argmax(axis=1).tolist()
+    out = []
+    for n in sorted(set(line_of)):
+        on = [k for k, m in enumerate(line_of) if m == n]
+        pair = dates.slashes([digits[k].image for k in on], [read[k] for k in on])
+        out += [on[i] for i in pair or ()]
+    return out
 
 
 def _cut(

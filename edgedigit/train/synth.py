@@ -29,6 +29,10 @@ FEW_FONTS = 20  # matplotlib alone brings about a dozen usable fonts; the Debian
 # letters no one can tell from a digit by shape alone stay out of the non-digit pictures
 DIGIT_LIKE = set("OoQDIlijJSsZzBbgqGTUuAe")
 LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in DIGIT_LIKE]
+# signs written beside a number (an amount's currency, a percent, a number sign): the reader leaves a sign it
+# doubts out of the number, and without these the model reads a "$" as a sure 5 or 8. A slash is no sign here:
+# it is a 1 to the model, and the reader tells it by its lean (segment.SLASH_LEAN)
+SIGNS = "$€£¥#%"
 SYMBOL_FONTS = ("cmex", "cmsy", "cmmi", "STIXSize", "STIXNonUni", "DejaVuMath")  # matplotlib's maths fonts
 # draw symbols or old-style figures in place of digits
 FLAG_FOOT = 0.35  # share of flagged 1s that also get a foot
@@ -310,7 +314,7 @@ def _ellipse(k: int) -> np.ndarray:
 def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
     """`n` 28x28 inputs of things that are not digits: letters, curves, blots, textures."""
     out: list[np.ndarray] = []
-    makers = [_curves, _blot, _texture] + ([_letter] if fonts else [])
+    makers = [_curves, _blot, _texture] + ([_letter, _sign] if fonts else [])
     for i in range(n * 3):  # some pictures give the device nothing to read, which teaches nothing
         if len(out) >= n:
             break
@@ -494,9 +498,27 @@ def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _letter(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
-    glyph = _glyph(str(fonts[rng.integers(len(fonts))]), LETTERS[rng.integers(len(LETTERS))], 80,
-                   int(rng.integers(0, 3)))  # fmt: skip
+    return _font_mark(LETTERS, rng, fonts)
+
+
+def _sign(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
+    return _font_mark(SIGNS, rng, fonts)
+
+
+def _font_mark(chars: str | list[str], rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
+    """One of `chars` in a random font, slanted and turned, with a margin; nothing when the font lacks it (its
+    stand-in box would teach that a square 0 is no digit)."""
+    path, char = str(fonts[rng.integers(len(fonts))]), chars[rng.integers(len(chars))]
+    glyph = _glyph(path, char, 80, int(rng.integers(0, 3))) if ord(char) in _characters(path) else np.zeros((0, 0))
     return cv2.copyMakeBorder(_warp(glyph, rng), 16, 16, 16, 16, cv2.BORDER_CONSTANT) if glyph.size else glyph
+
+
+@functools.cache
+def _characters(path: str) -> frozenset[int]:
+    """The code points the font at `path` draws."""
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(path, lazy=True).getBestCmap())
 
 
 def _curves(rng: np.random.Generator, _: list[Path]) -> np.ndarray:
