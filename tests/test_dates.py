@@ -32,6 +32,8 @@ def test_two_leaning_strokes_are_slashes_only_where_they_part_a_date():
     assert dates.slashes(images + [ring], [1, 1, 2, 3, 1, 4, 5, 6]) is None  # a year of three digits
     assert dates.slashes([ring, slash, ring, slash, ring, ring, ring, ring], [2, 1, 3, 1, 4, 5, 6, 7]) == (1, 3)
     assert dates.slashes([ring, slash, ring, ring, ring, ring], [2, 1, 3, 4, 5, 6]) is None  # one slash
+    year_first = [ring] * 4 + [slash, ring, slash, ring, ring]  # 2026/5/12
+    assert dates.slashes(year_first, [2, 0, 2, 6, 1, 5, 1, 1, 2]) == (4, 6)
 
 
 def test_a_date_written_with_slashes_is_read_with_them_as_separators(mnist, monkeypatch):

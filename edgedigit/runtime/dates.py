@@ -5,8 +5,8 @@ a 1; a 1 leans as far as a slash in one MNIST digit of ten (its lean alone would
 to find half the slashes: /tmp measure of 2,000 drawn slashes and MNIST's 1,135 test 1s). So a line's
 strokes read as 1s are taken for slashes only two at a time, both leaning forward at least SLASH_LEAN,
 and only where they part the line's other digits as a date does: a day and a month of one or two digits, a
-year of two or four. Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or
-matplotlib.
+year of two or four, or a year of four first. Device code: numpy and OpenCV only; it never imports
+TensorFlow, Keras, Optuna or matplotlib.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import numpy as np
 
 SLASH_LEAN = math.tan(math.radians(20))  # x per row of y: a slash is drawn leaning forward 20-50 degrees
 STRAIGHT = 4.0  # one straight stroke: its ink's long axis at least this many times its short one (moments)
-DAY, MONTH, YEAR = (1, 2), (1, 2), (2, 4)  # how many digits each part of a date has
+# how many digits each part of a date has: day, month, year (or month first), or year first (ISO 8601)
+DATES = (((1, 2), (1, 2), (2, 4)), ((4,), (1, 2), (1, 2)))
 
 
 def slashes(images: list[np.ndarray], digits: list[int]) -> tuple[int, int] | None:
@@ -32,7 +33,9 @@ def slashes(images: list[np.ndarray], digits: list[int]) -> tuple[int, int] | No
     leaning = [k for k, lean in leans.items() if lean >= SLASH_LEAN]
     n = len(digits)
     dates = [
-        (i, j) for i, j in itertools.combinations(leaning, 2) if i in DAY and j - i - 1 in MONTH and n - j - 1 in YEAR
+        (i, j)
+        for i, j in itertools.combinations(leaning, 2)
+        if any(i in first and j - i - 1 in second and n - j - 1 in third for first, second, third in DATES)
     ]
     return max(dates, key=lambda p: min(leans[p[0]], leans[p[1]]), default=None)
 
