@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.runtime import dates, segment
+from edgedigit.runtime import dates, second_look, segment
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import Digit, Page, prepare
 
@@ -187,6 +187,8 @@ def _read(
     if doubtful:
         digits, line_of, probs = _cut(page, labels, groups, probs, doubtful, classifier, not rule_left_in)
     probs = classifier.calibrate(probs)
+    first = probs.argmax(axis=1)  # at first sight: a slash reads as a 1, shifted it may read as anything
+    probs = second_look.steadied([d.image for d in digits], probs, classifier)
     best = probs.max(axis=1)
     rejected = []
     if best.min() < min_confidence:  # rare: keep the common path to one comparison
@@ -197,13 +199,14 @@ def _read(
             if np.count_nonzero(sure[on]) >= NUMBER_DIGITS:
                 sure[on] |= best[on] >= IN_NUMBER_SHARE * min_confidence
         rejected = [d.box for d, s in zip(digits, sure) if not s]
-        digits, line_of, probs = (
+        digits, line_of, probs, first = (
             [d for d, s in zip(digits, sure) if s],
             [n for n, s in zip(line_of, sure) if s],
             probs[sure],
+            first[sure],
         )
     separators = [(n, s.char, s.box) for n, line in enumerate(found) for s in line.separators] if digits else []
-    slashes = _slashes(digits, line_of, probs)
+    slashes = _slashes(digits, line_of, first.tolist())
     if slashes:
         separators += [(line_of[k], "/", digits[k].box) for k in slashes]
         kept = [k for k in range(len(digits)) if k not in slashes]
@@ -223,9 +226,8 @@ def _read(
     )
 
 
-def _slashes(digits: list[Digit], line_of: list[int], probs: np.ndarray) -> list[int]:
-    """Which of the `digits` (on lines `line_of`, read with `probs`) are a date's slashes (`dates.slashes`)."""
-    read = probs.argmax(axis=1).tolist()
+def _slashes(digits: list[Digit], line_of: list[int], read: list[int]) -> list[int]:
+    """Which of the `digits` (on lines `line_of`, `read` as these digits) are a date's slashes (`dates.slashes`)."""
     out = []
     for n in sorted(set(line_of)):
         on = [k for k, m in enumerate(line_of) if m == n]
