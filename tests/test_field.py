@@ -213,9 +213,9 @@ def test_signs_are_drawn_only_in_fonts_that_draw_them(monkeypatch):
     from edgedigit.train import synth
 
     fonts, rng = synth.font_files(), np.random.default_rng(0)
-    assert sum(synth._sign(rng, fonts).size > 0 for _ in range(30)) >= 25  # matplotlib's DejaVu has them all
+    assert sum(synth._font_mark(synth.SIGNS, rng, fonts).size > 0 for _ in range(30)) >= 25  # DejaVu has them all
     monkeypatch.setattr(synth, "_characters", lambda path: frozenset(map(ord, "abc")))
-    assert all(synth._sign(rng, fonts).size == 0 for _ in range(10))
+    assert all(synth._font_mark(synth.SIGNS, rng, fonts).size == 0 for _ in range(10))
 
 
 def test_the_training_mix_is_what_the_device_would_see(mnist):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from benchmarks.photos import paper, photo
 from edgedigit.cli import app
-from edgedigit.runtime import preprocess, segment
+from edgedigit.runtime import preprocess, second_look, segment
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import read_digits
 from tests.conftest import write_image
@@ -368,6 +368,11 @@ def test_a_detached_head_does_not_count_as_a_column():
     assert segment._columns([body, body]) == 1 and segment._columns(tail) == 3
 
 
+def _no_second_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand-in classifiers read pictures by their place in a batch, not by what they show: no shifted copies."""
+    monkeypatch.setattr(second_look, "steadied", lambda images, probs, classifier: probs)
+
+
 class _Scripted:
     """A stand-in classifier that reads the k-th picture of a batch as digit k + 1 with the k-th
     confidence given (the rest spread evenly), so the reader's bar can be tested on exact values."""
@@ -386,13 +391,16 @@ class _Scripted:
         return probs
 
 
-def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone(mnist, monkeypatch):
+def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone_or_at_an_end(mnist, monkeypatch):
     monkeypatch.setattr(segment, "REJOIN_DOUBT", 0.0)  # the stand-in would read two 1s together as a sure digit
+    _no_second_look(monkeypatch)
     ones = list(mnist.x_test[mnist.y_test == 1][:3])  # narrow: read whole, never cut
     three = _number(ones, -0.6, seed=0)  # well apart
     assert read_digits(three, _Scripted([0.99, 0.25, 0.99])).number == "123"  # 0.25 >= half the 0.35 bar
     assert read_digits(three, _Scripted([0.99, 0.1, 0.99])).number == "13"  # too doubtful even in a number
     assert read_digits(three, _Scripted([0.99, 0.25, 0.2])).number == "1"  # one sure digit is not a number
+    assert read_digits(three, _Scripted([0.25, 0.99, 0.99])).number == "23"  # a sign before a number...
+    assert read_digits(three, _Scripted([0.99, 0.99, 0.25])).number == "12"  # ...or a unit after it
     assert read_digits(_number(ones[:1], 0, seed=1), _Scripted([0.25])).number is None
 
 
@@ -431,10 +439,11 @@ class _PerBatch:
         return probs
 
 
-def test_two_groups_close_together_are_one_digit_when_the_model_reads_them_so():
+def test_two_groups_close_together_are_one_digit_when_the_model_reads_them_so(monkeypatch):
     """A doubtful group beside a sure one, close and narrow enough together to be one digit whose stroke broke,
     is one digit when the model reads the two together surely and surer than both apart; not otherwise, and
     two sure digits or two groups standing apart are never scored together."""
+    _no_second_look(monkeypatch)
     ink = np.zeros((160, 240), np.uint8)
     cv2.line(ink, (90, 40), (70, 110), 255, 5)  # a stroke, and another 0.15 of the line's height right of it
     cv2.line(ink, (100, 40), (100, 120), 255, 5)
@@ -464,10 +473,11 @@ def test_a_four_whose_bar_broke_short_of_its_stem_is_a_four(clf, monkeypatch):
     assert read_digits(picture, clf).digits == [1]
 
 
-def test_a_blob_of_digits_beside_a_sure_digit_is_read_along_its_best_fair_cut():
+def test_a_blob_of_digits_beside_a_sure_digit_is_read_along_its_best_fair_cut(monkeypatch):
     """Overlapping rings the model cannot read whole (0.12) and cuts only into fairly sure pieces (0.6):
     beside a sure digit on the line they are read as digits; alone they are read so only when wider than any
     one digit (a number written fast, its digits joined), not when one digit wide (a letter, a scribble)."""
+    _no_second_look(monkeypatch)
     ink = np.zeros((80, 200), np.uint8)
     for cx in (80, 106, 132):
         cv2.circle(ink, (cx, 40), 14, 255, 3)

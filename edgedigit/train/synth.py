@@ -33,6 +33,7 @@ LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if 
 # doubts out of the number, and without these the model reads a "$" as a sure 5 or 8. A slash is no sign here:
 # it is a 1 to the model, and the reader tells it by its lean (segment.SLASH_LEAN)
 SIGNS = "$€£¥#%"
+SIGN_SHARE = 0.25  # of the letters drawn as non-digits (a fifth maker of its own took from the scribbles and blots)
 SYMBOL_FONTS = ("cmex", "cmsy", "cmmi", "STIXSize", "STIXNonUni", "DejaVuMath")  # matplotlib's maths fonts
 # draw symbols or old-style figures in place of digits
 FLAG_FOOT = 0.35  # share of flagged 1s that also get a foot
@@ -314,7 +315,7 @@ def _ellipse(k: int) -> np.ndarray:
 def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
     """`n` 28x28 inputs of things that are not digits: letters, curves, blots, textures."""
     out: list[np.ndarray] = []
-    makers = [_curves, _blot, _texture] + ([_letter, _sign] if fonts else [])
+    makers = [_curves, _blot, _texture] + ([_letter] if fonts else [])
     for i in range(n * 3):  # some pictures give the device nothing to read, which teaches nothing
         if len(out) >= n:
             break
@@ -498,11 +499,8 @@ def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _letter(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
-    return _font_mark(LETTERS, rng, fonts)
-
-
-def _sign(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
-    return _font_mark(SIGNS, rng, fonts)
+    """A letter, or SIGN_SHARE of the time a sign, in a random font."""
+    return _font_mark(SIGNS if rng.random() < SIGN_SHARE else LETTERS, rng, fonts)
 
 
 def _font_mark(chars: str | list[str], rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
