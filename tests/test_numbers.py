@@ -399,8 +399,13 @@ def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone_or_at_an_end(m
     assert read_digits(three, _Scripted([0.99, 0.25, 0.99])).number == "123"  # 0.25 >= half the 0.35 bar
     assert read_digits(three, _Scripted([0.99, 0.1, 0.99])).number == "13"  # too doubtful even in a number
     assert read_digits(three, _Scripted([0.99, 0.25, 0.2])).number == "1"  # one sure digit is not a number
-    assert read_digits(three, _Scripted([0.25, 0.99, 0.99])).number == "23"  # a sign before a number...
-    assert read_digits(three, _Scripted([0.99, 0.99, 0.25])).number == "12"  # ...or a unit after it
+    assert read_digits(three, _Scripted([0.25, 0.99, 0.99])).number == "123"  # at an end, as high as the rest
+    assert read_digits(three, _Scripted([0.99, 0.99, 0.25])).number == "123"
+    strokes = np.zeros((200, 300), np.uint8)
+    for x, top in ((60, 30), (140, 62), (220, 62)):  # a mark as tall as a dollar sign, then two 1s
+        cv2.line(strokes, (x, top), (x, 142), 255, 8)
+    assert read_digits(255 - strokes, _Scripted([0.25, 0.99, 0.99])).number == "23"  # a sign, not a digit
+    assert read_digits(255 - strokes, _Scripted([0.36, 0.99, 0.99])).number == "123"  # sure enough, a digit
     assert read_digits(_number(ones[:1], 0, seed=1), _Scripted([0.25])).number is None
 
 

@@ -24,13 +24,17 @@ from edgedigit.runtime.preprocess import Digit, Page, prepare
 # temperature gives (model.json: output.temperature)
 MIN_CONFIDENCE = 0.35
 DOUBTFUL = 0.9  # a digit read with less than this is named as the doubtful one of its number
-# on a line where at least NUMBER_DIGITS groups pass the bar, the others between them need only IN_NUMBER_SHARE of
-# it: ink written among sure digits is most likely a digit too (a number read with a digit left out is wrong anyway;
-# benchmarks/number_accuracy.py: +0.4 pp exact numbers, non-digit pictures and single digits unchanged). Before the
-# first sure digit or after the last, a mark faces the whole bar: a currency sign or a unit is written there (of 150
-# amounts after a dollar sign, 62 more read right; of 4,410 other numbers, 4 fewer, a doubtful digit at an end)
+# on a line where at least NUMBER_DIGITS groups pass the bar, the others need only IN_NUMBER_SHARE of it: ink
+# written among sure digits is most likely a digit too (a number read with a digit left out is wrong anyway;
+# benchmarks/number_accuracy.py: +0.4 pp exact numbers, non-digit pictures and single digits unchanged)...
 NUMBER_DIGITS = 2
 IN_NUMBER_SHARE = 0.5
+# ...but a mark before the first of them or after the last, SIGN_HEIGHT taller than they are (their median), faces
+# the whole bar: a dollar sign, whose bar reaches past its S, read as a doubtful 8 or 5 (number_accuracy.py, the
+# bundled model: dollar amounts 0 -> N%; the whole bar for every mark at an end read 62 of 150 more amounts
+# right but 17 of 8,400 other numbers fewer, a doubtful first or last digit dropped; a fifth taller, doubtful
+# marks at an end were 10% of those digits and 85% of the dollar signs)
+SIGN_HEIGHT = 1.2
 # a blob of digits written into each other, with a sure digit beside it on its line, is read along its best cut
 # even when no cut has every piece sure (segment.CUT_SURE): it is part of a number, and read whole it would be no
 # digit at all; its pieces then face the confidence bar like any digit of a number (IN_NUMBER_SHARE), which drops
@@ -194,14 +198,7 @@ def _read(
     best = probs.max(axis=1)
     rejected = []
     if best.min() < min_confidence:  # rare: keep the common path to one comparison
-        sure = best >= min_confidence
-        lines_of = np.array(line_of)
-        for n in set(line_of):  # in a number, a doubtful group between sure digits is a doubtful digit
-            on = np.flatnonzero(lines_of == n)
-            if np.count_nonzero(sure[on]) >= NUMBER_DIGITS:
-                ends = on[sure[on]]
-                inside = on[(on > ends[0]) & (on < ends[-1])]
-                sure[inside] |= best[inside] >= IN_NUMBER_SHARE * min_confidence
+        sure = _passing(digits, line_of, best, min_confidence)
         rejected = [d.box for d, s in zip(digits, sure) if not s]
         digits, line_of, probs, first = (
             [d for d, s in zip(digits, sure) if s],
@@ -228,6 +225,23 @@ def _read(
         separators=separators,
         keep_separators=keep_separators,
     )
+
+
+def _passing(digits: list[Digit], line_of: list[int], best: np.ndarray, min_confidence: float) -> np.ndarray:
+    """Which `digits` (on lines `line_of`, read with `best`) pass the confidence bar: `min_confidence`, or in a
+    number (NUMBER_DIGITS passing it on the line) IN_NUMBER_SHARE of it, unless the mark stands before the first
+    of those or after the last and is SIGN_HEIGHT taller than they are (a dollar sign)."""
+    sure = best >= min_confidence
+    lines_of = np.array(line_of)
+    for n in set(line_of):
+        on = np.flatnonzero(lines_of == n)
+        if np.count_nonzero(sure[on]) < NUMBER_DIGITS:
+            continue
+        ends = on[sure[on]]
+        tall = SIGN_HEIGHT * float(np.median([digits[k].box[3] for k in ends]))
+        kept = [k for k in on if ends[0] < k < ends[-1] or digits[k].box[3] <= tall]
+        sure[kept] |= best[kept] >= IN_NUMBER_SHARE * min_confidence
+    return sure
 
 
 def _slashes(digits: list[Digit], line_of: list[int], read: list[int]) -> list[int]:
