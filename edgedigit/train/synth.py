@@ -29,11 +29,6 @@ FEW_FONTS = 20  # matplotlib alone brings about a dozen usable fonts; the Debian
 # letters no one can tell from a digit by shape alone stay out of the non-digit pictures
 DIGIT_LIKE = set("OoQDIlijJSsZzBbgqGTUuAe")
 LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in DIGIT_LIKE]
-# signs written beside a number (an amount's currency, a percent, a number sign): the reader leaves a sign it
-# doubts out of the number, and without these the model reads a "$" as a sure 5 or 8. A slash is no sign here:
-# it is a 1 to the model, and the reader tells it by its lean (segment.SLASH_LEAN)
-SIGNS = "$€£¥#%"
-SIGN_SHARE = 0.25  # of the letters drawn as non-digits (a fifth maker of its own took from the scribbles and blots)
 SYMBOL_FONTS = ("cmex", "cmsy", "cmmi", "STIXSize", "STIXNonUni", "DejaVuMath")  # matplotlib's maths fonts
 # draw symbols or old-style figures in place of digits
 FLAG_FOOT = 0.35  # share of flagged 1s that also get a foot
@@ -499,24 +494,9 @@ def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _letter(rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
-    """A letter, or SIGN_SHARE of the time a sign, in a random font."""
-    return _font_mark(SIGNS if rng.random() < SIGN_SHARE else LETTERS, rng, fonts)
-
-
-def _font_mark(chars: str | list[str], rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
-    """One of `chars` in a random font, slanted and turned, with a margin; nothing when the font lacks it (its
-    stand-in box would teach that a square 0 is no digit)."""
-    path, char = str(fonts[rng.integers(len(fonts))]), chars[rng.integers(len(chars))]
-    glyph = _glyph(path, char, 80, int(rng.integers(0, 3))) if ord(char) in _characters(path) else np.zeros((0, 0))
+    glyph = _glyph(str(fonts[rng.integers(len(fonts))]), LETTERS[rng.integers(len(LETTERS))], 80,
+                   int(rng.integers(0, 3)))  # fmt: skip
     return cv2.copyMakeBorder(_warp(glyph, rng), 16, 16, 16, 16, cv2.BORDER_CONSTANT) if glyph.size else glyph
-
-
-@functools.cache
-def _characters(path: str) -> frozenset[int]:
-    """The code points the font at `path` draws."""
-    from fontTools.ttLib import TTFont
-
-    return frozenset(TTFont(path, lazy=True).getBestCmap())
 
 
 def _curves(rng: np.random.Generator, _: list[Path]) -> np.ndarray:
