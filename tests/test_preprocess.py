@@ -107,6 +107,19 @@ def test_ruling_needs_two_long_thin_lines():
     assert np.all(near[lines > 0] > 0)  # and nothing more than a few pixels away from them
 
 
+def test_a_turned_ruling_is_found_beside_a_bold_digit_whose_strokes_lean_further():
+    """A sheet turned 5 degrees under a bold digit: the digit's strokes give more line segments than the ruling
+    does, at their own slope, but only the ruling's run across the picture."""
+    mask = np.zeros((192, 252), np.uint8)
+    for y in (60, 150):
+        cv2.line(mask, (0, y), (251, y - 22), 255, 2)  # ruling, 5 degrees
+    for k in range(6):
+        cv2.line(mask, (90 + 3 * k, 140), (200 + 3 * k, 105), 255, 3)  # a bold stroke's edges, 18 degrees
+    lines = scene.ruling(mask)
+    assert lines is not None and lines[60, 0] > 0 and lines[150 - 22, 251] > 0  # the ruling, edge to edge
+    assert lines[105, 203] == 0  # not the stroke
+
+
 def test_a_faint_ruling_line_beside_two_strong_ones_is_ruling_too():
     """Lower on a darker sheet a ruling line fades and the mask holds it along only part of its way: beside two
     lines held along most of theirs it is ruling; with one such line only, there is no ruling at all."""

@@ -15,6 +15,10 @@ RULING_INK = 0.8  # a ruling line has ink along this share of its way across the
 # ...or, beside two such lines, along this share: lower on a sheet lit from above a line fades, and what the mask
 # keeps of it stayed joined to the digits (benchmarks/photo_scenes.py: lined paper 95.5 -> 98.0%, 0.3: 97.5%)
 FAINT_RULING_INK = 0.5
+# the ruling's direction is that of the segments found across this share of the picture, when there are any: a
+# bold digit gives a dozen shorter segments along its own strokes, which outvoted a turned sheet's lines (photo
+# scenes, lined paper turned 5 degrees: a digit the lines crossed was read with them, as no digit)
+ACROSS = 0.6
 
 
 def ruling(mask: np.ndarray) -> np.ndarray | None:
@@ -62,7 +66,9 @@ def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[
         slopes = [((c1 - c0) / (a1 - a0), c0, a0) for a0, c0, a1, c1 in family if abs(a1 - a0) > abs(c1 - c0)]
         if not slopes:
             continue
-        slope = float(np.median([s for s, _, _ in slopes]))
+        spans = [abs(a1 - a0) for a0, c0, a1, c1 in family if abs(a1 - a0) > abs(c1 - c0)]
+        across = [s for (s, _, _), span in zip(slopes, spans) if span >= ACROSS * length]
+        slope = float(np.median(across or [s for s, _, _ in slopes]))
         offsets = sorted(c0 - s * a0 for s, c0, a0 in slopes if abs(s - slope) <= 0.03)  # across at along = 0
         for i, offset in enumerate(offsets):
             if i == 0 or offset - offsets[i - 1] > 3:  # one line, not each of its segments
