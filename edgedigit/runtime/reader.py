@@ -31,9 +31,9 @@ NUMBER_DIGITS = 2
 IN_NUMBER_SHARE = 0.5
 # ...but a mark before the first of them or after the last, SIGN_HEIGHT taller than they are (their median), faces
 # the whole bar: a dollar sign, whose bar reaches past its S, read as a doubtful 8 or 5 (number_accuracy.py, the
-# bundled model: dollar amounts 0 -> N%; the whole bar for every mark at an end read 62 of 150 more amounts
-# right but 17 of 8,400 other numbers fewer, a doubtful first or last digit dropped; a fifth taller, doubtful
-# marks at an end were 10% of those digits and 85% of the dollar signs)
+# bundled model: dollar amounts 0.0 -> 37.3%, all numbers 83.0 -> 82.9%; the whole bar for every mark at an end
+# read 41.3% of the amounts but 17 of 8,400 other numbers fewer, a doubtful first or last digit dropped; of the
+# doubtful marks at an end, a fifth taller were 10% of the digits and 85% of the dollar signs)
 SIGN_HEIGHT = 1.2
 # a blob of digits written into each other, with a sure digit beside it on its line, is read along its best cut
 # even when no cut has every piece sure (segment.CUT_SURE): it is part of a number, and read whole it would be no
