@@ -405,7 +405,8 @@ def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone_or_at_an_end(m
     for x, top in ((60, 30), (140, 62), (220, 62)):  # a mark as tall as a dollar sign, then two 1s
         cv2.line(strokes, (x, top), (x, 142), 255, 8)
     assert read_digits(255 - strokes, _Scripted([0.25, 0.99, 0.99])).number == "23"  # a sign, not a digit
-    assert read_digits(255 - strokes, _Scripted([0.36, 0.99, 0.99])).number == "123"  # sure enough, a digit
+    assert read_digits(255 - strokes, _Scripted([0.45, 0.99, 0.99])).number == "23"  # above the bar, not 1.5x it
+    assert read_digits(255 - strokes, _Scripted([0.6, 0.99, 0.99])).number == "123"  # sure enough, a digit
     assert read_digits(_number(ones[:1], 0, seed=1), _Scripted([0.25])).number is None
 
 
