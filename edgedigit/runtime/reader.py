@@ -129,10 +129,12 @@ def read_digits(
 ) -> Reading:
     """Find every line of digits in `img` and read it by segmentation by recognition: the model scores
     each group of ink whole (one batch); a group that may be digits written touching each other is cut
-    into candidate digits, scored (one more batch) and read along its best-scoring sequence. A digit the
-    model reads with less than `min_confidence` is reported as not a digit, or, on a line that holds
-    NUMBER_DIGITS sure digits, with less than IN_NUMBER_SHARE of it. A line drawn under the writing, which
-    `prepare` took out, is reported as a RULE separator, unless the page reads better with it left in."""
+    into candidate digits, scored (one more batch) and read along its best-scoring sequence. A doubtful
+    digit gets a second look (`second_look.steadied`, one more batch). A digit the model reads with less than
+    `min_confidence` is reported as not a digit, or, on a line that holds NUMBER_DIGITS sure digits, with less
+    than IN_NUMBER_SHARE of it (SIGN_SHARE for a tall mark at an end). Two strokes read as 1s that part a line as
+    a date does are its slashes (`dates.slashes`). A line drawn under the writing, which `prepare` took out, is
+    reported as a RULE separator, unless the page reads better with it left in."""
     page = prepare(img, roi)
     if page is None:
         return Reading()
