@@ -407,6 +407,8 @@ def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone_or_at_an_end(m
     assert read_digits(255 - strokes, _Scripted([0.25, 0.99, 0.99])).number == "23"  # a sign, not a digit
     assert read_digits(255 - strokes, _Scripted([0.45, 0.99, 0.99])).number == "23"  # above the bar, not 1.5x it
     assert read_digits(255 - strokes, _Scripted([0.6, 0.99, 0.99])).number == "123"  # sure enough, a digit
+    high = read_digits(255 - strokes, _Scripted([0.92, 0.99, 0.99]), min_confidence=0.8)
+    assert high.number == "123"  # a high bar asks half way to certainty of it, not 1.5 times the bar
     assert read_digits(_number(ones[:1], 0, seed=1), _Scripted([0.25])).number is None
 
 

@@ -202,7 +202,7 @@ def _read(
     probs = second_look.steadied([d.image for d in digits], probs, classifier)
     best = probs.max(axis=1)
     rejected = []
-    if best.min() < SIGN_SHARE * min_confidence:  # rare: keep the common path to one comparison
+    if best.min() < _sign_bar(min_confidence):  # rare: keep the common path to one comparison
         sure = _passing(digits, line_of, best, min_confidence)
         rejected = [d.box for d, s in zip(digits, sure) if not s]
         digits, line_of, probs, first = (
@@ -247,8 +247,14 @@ def _passing(digits: list[Digit], line_of: list[int], best: np.ndarray, min_conf
         signs = [k for k in on if not ends[0] < k < ends[-1] and digits[k].box[3] > tall]
         kept = [k for k in on if k not in signs]
         sure[kept] |= best[kept] >= IN_NUMBER_SHARE * min_confidence
-        sure[signs] = best[signs] >= SIGN_SHARE * min_confidence
+        sure[signs] = best[signs] >= _sign_bar(min_confidence)
     return sure
+
+
+def _sign_bar(min_confidence: float) -> float:
+    """SIGN_SHARE of the bar, but never past half way from the bar to certainty (a high `--min-confidence`
+    would otherwise turn every tall digit at a number's end away)."""
+    return min(SIGN_SHARE * min_confidence, (1 + min_confidence) / 2)
 
 
 def _slashes(digits: list[Digit], line_of: list[int], read: list[int]) -> list[int]:
