@@ -391,7 +391,7 @@ class _Scripted:
         return probs
 
 
-def test_a_doubtful_digit_between_sure_ones_is_kept_but_not_alone_or_at_an_end(mnist, monkeypatch):
+def test_a_doubtful_digit_in_a_number_is_kept_but_not_alone_nor_a_tall_mark_at_its_end(mnist, monkeypatch):
     monkeypatch.setattr(segment, "REJOIN_DOUBT", 0.0)  # the stand-in would read two 1s together as a sure digit
     _no_second_look(monkeypatch)
     ones = list(mnist.x_test[mnist.y_test == 1][:3])  # narrow: read whole, never cut
