@@ -102,18 +102,12 @@ def number(
             x += mark.shape[1] + round(height * rng.uniform(0.1, 0.2))
             text += separator
     margin = round(height * rng.uniform(0.3, 0.8))
-    top = min(y for _, _, y in placed)
-    width = max(px + ink.shape[1] for ink, px, _ in placed)
-    bottom = max(y + ink.shape[0] for ink, _, y in placed)
-    canvas = np.zeros((bottom - top + 2 * margin, width + 2 * margin), np.float32)
-    for ink, px, y in placed:
-        region = canvas[y - top + margin : y - top + margin + ink.shape[0], px + margin : px + margin + ink.shape[1]]
-        np.maximum(region, ink, out=region)
+    canvas, top = _canvas(placed, margin)
     for a, b in zip(placed, placed[1:]):
         if joined and rng.random() < joined:  # no draw otherwise: the other sets stay as they were
             _join(canvas, (a[0], a[1] + margin, a[2] - top + margin), (b[0], b[1] + margin, b[2] - top + margin), rng)
-    if underline:
-        _underline(canvas, margin, width, bottom - top + margin, height, rng)
+    if underline:  # under the digits' feet, from their first column to their last
+        _underline(canvas, margin, canvas.shape[1] - 2 * margin, canvas.shape[0] - margin, height, rng)
     img = _on_paper(canvas, rng)
     if rng.random() < 0.3:
         img = _jpeg(img, int(rng.integers(40, 90)))
@@ -233,7 +227,13 @@ def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
 def _placed(placed: list[tuple[np.ndarray, int, int]], height: int, rng: np.random.Generator) -> np.ndarray:
     """Inks (each with its left and top) drawn on one canvas with a margin of paper, as a phone or a scanner
     would give them (sometimes saved as JPEG)."""
-    margin = round(height * rng.uniform(0.3, 0.8))
+    img = _on_paper(_canvas(placed, round(height * rng.uniform(0.3, 0.8)))[0], rng)
+    return _jpeg(img, int(rng.integers(40, 90))) if rng.random() < 0.3 else img
+
+
+def _canvas(placed: list[tuple[np.ndarray, int, int]], margin: int) -> tuple[np.ndarray, int]:
+    """Inks (each with its left and top, the leftmost at 0) drawn on one canvas with `margin` px of blank all
+    round, and the top the inks' tops are measured from (the highest of them)."""
     top = min(t for _, _, t in placed)
     width = max(px + ink.shape[1] for ink, px, _ in placed)
     bottom = max(t + ink.shape[0] for ink, _, t in placed)
@@ -241,8 +241,7 @@ def _placed(placed: list[tuple[np.ndarray, int, int]], height: int, rng: np.rand
     for ink, px, t in placed:
         region = canvas[t - top + margin : t - top + margin + ink.shape[0], px + margin : px + margin + ink.shape[1]]
         np.maximum(region, ink, out=region)
-    img = _on_paper(canvas, rng)
-    return _jpeg(img, int(rng.integers(40, 90))) if rng.random() < 0.3 else img
+    return canvas, top
 
 
 def underlined(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
