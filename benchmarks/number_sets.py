@@ -108,10 +108,7 @@ def number(
             _join(canvas, (a[0], a[1] + margin, a[2] - top + margin), (b[0], b[1] + margin, b[2] - top + margin), rng)
     if underline:  # under the digits' feet, from their first column to their last
         _underline(canvas, margin, canvas.shape[1] - 2 * margin, canvas.shape[0] - margin, height, rng)
-    img = _on_paper(canvas, rng)
-    if rng.random() < 0.3:
-        img = _jpeg(img, int(rng.integers(40, 90)))
-    return Number(img, "".join(map(str, labels)), text, spacing)
+    return Number(_scanned(canvas, rng), "".join(map(str, labels)), text, spacing)
 
 
 def _join(
@@ -225,9 +222,13 @@ def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
 
 
 def _placed(placed: list[tuple[np.ndarray, int, int]], height: int, rng: np.random.Generator) -> np.ndarray:
-    """Inks (each with its left and top) drawn on one canvas with a margin of paper, as a phone or a scanner
-    would give them (sometimes saved as JPEG)."""
-    img = _on_paper(_canvas(placed, round(height * rng.uniform(0.3, 0.8)))[0], rng)
+    """Inks (each with its left and top) drawn on one canvas with a margin of paper, `_scanned`."""
+    return _scanned(_canvas(placed, round(height * rng.uniform(0.3, 0.8)))[0], rng)
+
+
+def _scanned(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink on uneven paper as a phone or a scanner gives it: 3 pictures in 10 saved as JPEG."""
+    img = _on_paper(canvas, rng)
     return _jpeg(img, int(rng.integers(40, 90))) if rng.random() < 0.3 else img
 
 
