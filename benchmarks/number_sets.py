@@ -34,6 +34,8 @@ SLASH_LEAN = (20, 50)  # degrees from upright: how far a hand-drawn slash betwee
 SLASH_HEIGHT = (0.9, 1.25)  # ...and how high it is, a share of the digits' height (often reaching below them)
 DOLLAR_HEIGHT = (0.85, 1.05)  # a dollar sign's S, a share of the digits' height...
 DOLLAR_BAR = (0.08, 0.25)  # ...and how far its bar reaches past the S at each end, a share of the S's height
+JPEG_SHARE = 0.3  # share of the pictures saved as JPEG, as phones and many scanners save them...
+JPEG_QUALITY = (40, 90)  # ...at a quality from a messaging app's to a camera's
 
 
 @dataclass(frozen=True)
@@ -222,14 +224,14 @@ def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
 
 
 def _placed(placed: list[tuple[np.ndarray, int, int]], height: int, rng: np.random.Generator) -> np.ndarray:
-    """Inks (each with its left and top) drawn on one canvas with a margin of paper, `_scanned`."""
+    """Inks (each with its left and top) drawn on one canvas with a margin of paper, then `_scanned`."""
     return _scanned(_canvas(placed, round(height * rng.uniform(0.3, 0.8)))[0], rng)
 
 
 def _scanned(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Ink on uneven paper as a phone or a scanner gives it: 3 pictures in 10 saved as JPEG."""
+    """Ink on uneven paper as a phone or a scanner gives it, a share of the pictures saved as JPEG."""
     img = _on_paper(canvas, rng)
-    return _jpeg(img, int(rng.integers(40, 90))) if rng.random() < 0.3 else img
+    return _jpeg(img, int(rng.integers(*JPEG_QUALITY))) if rng.random() < JPEG_SHARE else img
 
 
 def _canvas(placed: list[tuple[np.ndarray, int, int]], margin: int) -> tuple[np.ndarray, int]:
