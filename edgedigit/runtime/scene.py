@@ -63,11 +63,11 @@ def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[
     for horizontal, length in ((True, w), (False, h)):
         # a segment as (along0, across0, along1, across1): x before y for horizontal lines, y before x else
         family = [(x0, y0, x1, y1) if horizontal else (y0, x0, y1, x1) for x0, y0, x1, y1 in segments]
-        slopes = [((c1 - c0) / (a1 - a0), c0, a0) for a0, c0, a1, c1 in family if abs(a1 - a0) > abs(c1 - c0)]
-        if not slopes:
+        along = [(a0, c0, a1, c1) for a0, c0, a1, c1 in family if abs(a1 - a0) > abs(c1 - c0)]  # this direction's
+        if not along:
             continue
-        spans = [abs(a1 - a0) for a0, c0, a1, c1 in family if abs(a1 - a0) > abs(c1 - c0)]
-        across = [s for (s, _, _), span in zip(slopes, spans) if span >= ACROSS * length]
+        slopes = [((c1 - c0) / (a1 - a0), c0, a0) for a0, c0, a1, c1 in along]
+        across = [s for (s, _, _), (a0, _, a1, _) in zip(slopes, along) if abs(a1 - a0) >= ACROSS * length]
         slope = float(np.median(across or [s for s, _, _ in slopes]))
         offsets = sorted(c0 - s * a0 for s, c0, a0 in slopes if abs(s - slope) <= 0.03)  # across at along = 0
         for i, offset in enumerate(offsets):
