@@ -56,6 +56,11 @@ def _ink(d28: np.ndarray, height: int) -> np.ndarray:
     return np.clip(cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
 
 
+def _jittered_ink(d28: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+    """The digit's ink (`_ink`) at the number's `height`, give or take SIZE_JITTER."""
+    return _ink(d28, max(8, round(height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER)))))
+
+
 def _separator(kind: str, height: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """A hand-drawn dot, comma or dash as ink, and where its top sits (share of the digits' height)."""
     pen = max(3, round(height * rng.uniform(0.07, 0.12)))
@@ -86,7 +91,7 @@ def number(
     line drawn under it by hand when `underline` (touching the digits' feet or a little below them), and
     each digit joined to the next by a connecting stroke with probability `joined`."""
     height = int(rng.integers(*HEIGHT))
-    inks = [_ink(d, max(8, round(height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER))))) for d in digits]
+    inks = [_jittered_ink(d, height, rng) for d in digits]
     after = int(rng.integers(0, len(digits) - 1)) if separator else -1
     lo, hi = JOINED_SPACING if spacing == "joined" else SPACINGS[spacing]
     slope = rng.uniform(-0.03, 0.03)  # a line that rises or falls a little
@@ -208,7 +213,7 @@ def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
             x0 += mark.shape[1] + round(height * rng.uniform(0.05, 0.25))
         for j, n in enumerate(parts):
             for i in rng.integers(0, len(x), n):
-                ink = _ink(x[i], max(8, round(height * (1 + rng.uniform(-SIZE_JITTER, SIZE_JITTER)))))
+                ink = _jittered_ink(x[i], height, rng)
                 placed.append((ink, x0, round(height * (1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER)))
                                - ink.shape[0]))  # fmt: skip
                 x0 += ink.shape[1] + round(ink.shape[1] * rng.uniform(*spacing))
