@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from edgedigit.runtime.classifier import Classifier
-from edgedigit.runtime.preprocess import read_image
+from edgedigit.runtime.decode import read_image
 from edgedigit.runtime.reader import read_digits
 
 

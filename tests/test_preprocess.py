@@ -8,9 +8,10 @@ import pytest
 
 from benchmarks.photos import jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled
 from edgedigit.errors import UserError
-from edgedigit.runtime import preprocess, scene
+from edgedigit.runtime import preprocess, ruling, scene
 from edgedigit.runtime.classifier import Classifier
-from edgedigit.runtime.preprocess import find_digits, read_image
+from edgedigit.runtime.decode import read_image
+from edgedigit.runtime.preprocess import find_digits
 from edgedigit.runtime.reader import read_digits
 from tests.conftest import write_image
 
@@ -142,7 +143,7 @@ def test_a_stroke_crossing_a_ruling_line_keeps_its_ink_there(mnist, clf, monkeyp
         return sum(read_digits(ruled([d], seed=i), clf).digits == [t] for i, (d, t) in enumerate(zip(x, y)))
 
     kept = read()
-    monkeypatch.setattr(preprocess, "_ink_across", lambda ink: 0 * ink)  # the line's level taken out only
+    monkeypatch.setattr(ruling, "_ink_across", lambda ink: 0 * ink)  # the line's level taken out only
     assert kept >= 292 and kept >= read() + 4  # 298 and 292 of 300 here
 
 
@@ -236,15 +237,15 @@ def test_jpeg_exif_orientation_is_applied(tmp_path, mnist, clf):
 
 
 def test_oversized_images_are_refused_with_a_message(tmp_path, monkeypatch):
-    from edgedigit.runtime import preprocess
+    from edgedigit.runtime import decode
 
     path = write_image(tmp_path / "big.png", np.full((300, 300), 255, np.uint8))
-    monkeypatch.setattr(preprocess, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(decode, "MAX_PIXELS", 1000)
     with pytest.raises(UserError, match="300x300 pixels, above the 1000 pixel limit"):
         read_image(path)
     with pytest.raises(UserError, match="above the 1000 limit"):  # pictures from memory (camera frames) too
         find_digits(np.full((300, 300), 255, np.uint8))
-    monkeypatch.setattr(preprocess, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(decode, "MAX_FILE_BYTES", 10)
     with pytest.raises(UserError, match="MiB limit"):
         read_image(path)
 

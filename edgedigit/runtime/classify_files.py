@@ -10,7 +10,7 @@ import cv2
 
 from edgedigit.errors import UserError
 from edgedigit.runtime.classifier import Classifier
-from edgedigit.runtime.preprocess import read_image
+from edgedigit.runtime.decode import read_image
 from edgedigit.runtime.reader import read_digits
 
 

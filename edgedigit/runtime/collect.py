@@ -18,7 +18,8 @@ import numpy as np
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.runtime.preprocess import Digit, find_digits, read_image
+from edgedigit.runtime.decode import read_image
+from edgedigit.runtime.preprocess import Digit, find_digits
 
 INDEX = "collected.jsonl"
 

@@ -19,17 +19,9 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from edgedigit.runtime.preprocess import (
-    KEEP_SHARE,
-    Digit,
-    Page,
-    components,
-    group_box,
-    is_writing,
-    merge_by_overlap,
-    min_height,
-    to_mnist,
-)
+from edgedigit.runtime.grouping import KEEP_SHARE, components, group_box, is_writing, merge_by_overlap, min_height
+from edgedigit.runtime.mnist_form import to_mnist
+from edgedigit.runtime.preprocess import Digit, Page
 from edgedigit.runtime.strokes import strokes
 
 Cutting = Literal["leaning", "straight", "strokes"]  # how `cuts` over-segments a wide component

@@ -31,7 +31,7 @@ from edgedigit.errors import UserError
 from edgedigit.runtime.camera import CameraOptions, annotate, parse_roi, stop_on_sigterm
 from edgedigit.runtime.camera import run as run_camera
 from edgedigit.runtime.classifier import Classifier
-from edgedigit.runtime.preprocess import MAX_FILE_BYTES, decode_image
+from edgedigit.runtime.decode import MAX_FILE_BYTES, decode_image
 from edgedigit.runtime.reader import MIN_CONFIDENCE, read_digits
 
 MAX_UPLOAD = 8 * 1024 * 1024  # bytes: a 12 MP phone JPEG is 3-6 MB; more is refused with 413 unread

@@ -30,7 +30,8 @@ EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
 def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """A user's labelled digits: FOLDER/0/ ... FOLDER/9/ of 28x28 model inputs (as `edgedigit collect`
     writes them) or any picture of one digit, which is preprocessed like a file given to `classify`."""
-    from edgedigit.runtime.preprocess import find_digits, read_image
+    from edgedigit.runtime.decode import read_image
+    from edgedigit.runtime.preprocess import find_digits
 
     root = Path(folder).expanduser()
     if not root.is_dir():

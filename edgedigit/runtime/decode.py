@@ -1,0 +1,97 @@
+"""Decoding a picture for the reader: an image file or an upload's bytes -> a numpy array, and any array -> 8-bit
+grayscale. Every failure (empty, damaged, too many bytes, too many pixels, read from the header before a pixel is
+decoded) is one clear UserError, so memory stays bounded whatever the input.
+
+Device code: numpy, OpenCV and imagesize only; it never imports TensorFlow, Keras, Optuna or matplotlib.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import cv2
+import imagesize
+import numpy as np
+
+from edgedigit.errors import UserError
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_PIXELS = 64 * 1024 * 1024
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image file with bounded memory; every failure is one clear UserError."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise UserError(f"cannot open {p}: {exc.strerror or exc}") from None
+    if not p.is_file():
+        raise UserError(f"{p} is not a file")
+    if size > MAX_FILE_BYTES:
+        raise UserError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
+    return decode_image(p.read_bytes(), str(p))
+
+
+def decode_image(data: bytes, name: str) -> np.ndarray:
+    """Decode an encoded picture (a file's bytes, an upload) with bounded memory; `name` goes in errors."""
+    if not data:
+        raise UserError(f"{name} is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"{name} is {len(data) >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
+    _check_pixels(data, name)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    # JPEG (phone photos): straight to grayscale, all the pipeline uses (a 12 MP photo then takes 12 MB, not
+    # 36), turned by its EXIF orientation, which IMREAD_UNCHANGED ignores. Other formats unchanged, so that
+    # alpha and 16-bit depth survive.
+    flags = cv2.IMREAD_GRAYSCALE if data[:3] == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
+    try:
+        img = cv2.imdecode(buf, flags)
+    except cv2.error:
+        img = None
+    if img is None or img.size == 0:
+        raise UserError(f"{name} is not a readable image (unknown format or truncated)")
+    return img
+
+
+def _check_pixels(data: bytes, name: str) -> None:
+    """Refuse a picture of more than MAX_PIXELS from its header, before a pixel is decoded: a small PNG
+    can hold a 20000x20000 blank (a decompression bomb), and OpenCV's own bound is read when cv2 is
+    first imported, which may be before this module. `imagesize` reads headers only (132 KB, no C code)."""
+    try:
+        w, h = imagesize.get(io.BytesIO(data))
+    except (OSError, ValueError, struct.error):
+        w = h = -1
+    if w < 0 or h < 0:
+        raise UserError(f"{name} is not a readable image (unknown format or damaged header)")
+    if w * h > MAX_PIXELS:
+        raise UserError(f"{name} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    """8-bit grayscale; transparent pixels become paper (see `_paper_behind`)."""
+    if img.dtype != np.uint8:
+        img = cv2.normalize(img.astype(np.float32), None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if img.ndim == 2:
+        return img
+    if img.shape[2] == 4:
+        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+        rgb = img[:, :, :3].astype(np.float32) * alpha + _paper_behind(img) * (1.0 - alpha)
+        return cv2.cvtColor(rgb.astype(np.uint8), cv2.COLOR_BGR2GRAY)
+    if img.shape[2] == 1:
+        return img[:, :, 0]
+    return cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2GRAY)
+
+
+def _paper_behind(bgra: np.ndarray) -> float:
+    """White, unless the opaque part is a minority of light strokes (white or yellow ink on a transparent
+    canvas, as dark-mode drawing apps export it), which would vanish on white: then black."""
+    opaque = bgra[:, :, 3] >= 128
+    count = np.count_nonzero(opaque)
+    if count == 0 or count >= opaque.size // 2:
+        return 255.0
+    ink = cv2.cvtColor(bgra[:, :, :3], cv2.COLOR_BGR2GRAY)[opaque]
+    return 0.0 if ink.mean() > 127 else 255.0
