@@ -264,7 +264,7 @@ def test_closed_fours_close_the_top_of_open_fours_and_join_the_mix_on_their_own_
     assert 0.1 * len(fours) < len(closed) < 0.6 * len(fours)  # only those whose bar reaches past the stem
 
     def looped(images: np.ndarray) -> float:
-        return float(np.mean([grouping._holes(im > 100) >= 1 for im in images]))
+        return float(np.mean([grouping.holes(im > 100) >= 1 for im in images]))
 
     assert looped(closed) > 0.8 > 0.3 > looped(fours)
     split = split_train_val(mnist, 0.1, seed=0, limit=1000)

@@ -130,7 +130,7 @@ def test_an_underlined_number_is_read_and_its_line_is_a_separator(mnist, clf, mo
         for r, n in zip(readings, lined)
         if r.number == n.digits
     )
-    monkeypatch.setattr(ruling, "_rules", lambda mask: [])  # the line left in
+    monkeypatch.setattr(ruling, "rules", lambda mask: [])  # the line left in
     assert sum(read_digits(n.image, clf).number == n.digits for n in lined) <= 8  # 5 of 20 (1 read whole)
 
 
@@ -144,7 +144,7 @@ def test_a_wide_digit_reads_as_it_did_before_rules_were_taken_out(mnist, clf, mo
         for d in mnist.x_test[mnist.y_test == label][:30]
     ]
     now = [read_digits(w, clf).number for w in wide]
-    monkeypatch.setattr(ruling, "_rules", lambda mask: [])
+    monkeypatch.setattr(ruling, "rules", lambda mask: [])
     assert sum(a != read_digits(w, clf).number for a, w in zip(now, wide)) <= 2  # 1 of 90 here
 
 

@@ -7,7 +7,7 @@ paints a frame along the picture's edges out before it looks for the paper (`pai
 lines further in out of the components (`frame_lines`), in crops and photos alike. A printed row of comb
 boxes, which digits touching its lines join into one component, is found by its columns and rows and taken
 out of the ink before the components are looked at (`comb`). A line under the writing found further in
-is left to `preprocess._rules`: it may be an underline.
+is left to `ruling.rules`: it may be an underline.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from edgedigit.runtime import frames, scene
-from edgedigit.runtime.mnist_form import _ellipse
+from edgedigit.runtime.mnist_form import ellipse
 
 LARGE = 64  # work images with both sides above this may show a desk, ruling, a grid: a photo, not a crop
 MAX_HOLES = 6  # more loops than this is squared paper, not a digit...
@@ -23,7 +23,9 @@ MERGE_OVERLAP = 0.3  # components overlapping horizontally by this share of the 
 KEEP_SHARE = 0.15  # ...and a group with less ink than this share of the inkiest is left out
 
 
-def _mask(ink: np.ndarray) -> np.ndarray:
+def ink_mask(ink: np.ndarray) -> np.ndarray:
+    """The ink of a page (bright on black) as a 0/255 mask: Otsu's threshold, which the page's flattened
+    background leaves between paper and ink."""
     _, mask = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return mask
 
@@ -37,7 +39,7 @@ def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[
     side = min(h, w)
     k = max(1, round(side / 64)) | 1 if bridge else 1  # bridge pen skips and breaks in thin strokes
     if k > 1:
-        joined = cv2.dilate(mask, _ellipse(k))
+        joined = cv2.dilate(mask, ellipse(k))
         n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
         ink_area = np.bincount(labels[mask > 0], minlength=n).tolist()  # ink pixels per component, before bridging
     else:
@@ -50,7 +52,7 @@ def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[
             continue  # before the loop count below: the desk around a sheet is large, its contours long
         # squared paper spans the picture both ways; a long number written joined-up spans one way only
         large = side > LARGE and bw >= GRID_SPAN * w and bh >= GRID_SPAN * h
-        if large and _holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
+        if large and holes(labels[y : y + bh, x : x + bw] == i) > MAX_HOLES:
             continue  # the grid of squared paper: a digit has at most a few loops
         boxes.append([x, y, x + bw, y + bh, ink_area[i], i])
     return labels, boxes
@@ -62,7 +64,7 @@ def min_height(mask: np.ndarray) -> float:
     return max(4, 0.06 * side) if side > LARGE else 4
 
 
-def _digit_groups(mask: np.ndarray, bridge: bool = True) -> list[tuple[int, int, int, int]]:
+def digit_groups(mask: np.ndarray, bridge: bool = True) -> list[tuple[int, int, int, int]]:
     """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap."""
     _, boxes = components(mask, bridge)
     lowest = min_height(mask)
@@ -106,7 +108,7 @@ def group_box(group: list[list[int]]) -> tuple[int, int, int, int]:
     return min(c[0] for c in group), min(c[1] for c in group), max(c[2] for c in group), max(c[3] for c in group)
 
 
-def _holes(component: np.ndarray) -> int:
+def holes(component: np.ndarray) -> int:
     """Number of enclosed background regions (loops) in a boolean component mask."""
     contours, hierarchy = cv2.findContours(component.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     return 0 if hierarchy is None else int(np.count_nonzero(hierarchy[0][:, 3] >= 0))

@@ -16,7 +16,7 @@ BOX = 20
 FRAME = 28
 
 
-def _minus(img: np.ndarray, level: int) -> np.ndarray:
+def minus(img: np.ndarray, level: int) -> np.ndarray:
     """img - level, saturated at 0 (cv2.subtract with a scalar costs twice as much on small images)."""
     return np.maximum(img, level) - level
 
@@ -24,7 +24,7 @@ def _minus(img: np.ndarray, level: int) -> np.ndarray:
 def to_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """One digit crop (ink bright) -> 28x28 uint8 in MNIST form."""
     ink = cv2.copyTo(ink, mask, ink >> 1)  # faint ink outside the mask keeps half its weight
-    ink = _minus(ink, _otsu(ink) // 2)
+    ink = minus(ink, _otsu(ink) // 2)
     h, w = ink.shape
     scale = BOX / max(h, w)
     ink = _normalize_stroke(ink, _stroke_width(mask), TARGET_STROKE / scale)
@@ -51,15 +51,16 @@ def _normalize_stroke(ink: np.ndarray, width: float, target: float) -> np.ndarra
     delta = target - width
     if delta > 1.0:
         k = int(round(delta)) | 1
-        return cv2.dilate(ink, _ellipse(k))
+        return cv2.dilate(ink, ellipse(k))
     if delta < -1.5 * target:
         k = int(round(-delta / 2)) | 1
-        return cv2.erode(ink, _ellipse(k))
+        return cv2.erode(ink, ellipse(k))
     return ink
 
 
 @functools.lru_cache(maxsize=32)
-def _ellipse(k: int) -> np.ndarray:
+def ellipse(k: int) -> np.ndarray:
+    """A round pen of side `k` px, for grey dilation and erosion (cached: the same few sizes recur)."""
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 

@@ -1,14 +1,16 @@
 """Any image of handwritten digits -> MNIST-form 28x28 crops (white digit on black, 20x20 box,
 centre of mass at the centre, strokes about as thick as MNIST's).
 
-Steps: decode with a pixel bound (JPEGs turned by their EXIF orientation) -> grayscale (alpha
-composited on paper) -> work at a bounded size (thin strokes widened before a large reduction) -> a
-crop (small, or cut tightly round a digit) padded with its paper, so ink touching the frame is kept ->
-polarity from the paper level -> background
-flattening -> Otsu threshold -> in photos, the ruling of lined or squared paper taken out ->
-components (drop specks, squared-paper grids, hairlines and the desk along the border) -> group
-into digits left to right -> per digit: stroke-width normalization, aspect-preserving fit into
-20x20, centre of mass at (14, 14) in 28x28.
+Steps, and the module that does each: grayscale (`decode.to_gray`, alpha composited on paper; files and
+uploads are decoded there with a pixel bound) -> work at a bounded size (thin strokes widened before a large
+reduction) -> a crop (small, or cut tightly round a digit) padded with its paper, so ink touching the frame
+is kept -> polarity from the paper level -> background flattening -> Otsu threshold -> in photos, the
+ruling of lined or squared paper taken out, and everywhere a line drawn along the writing (`ruling`) ->
+components grouped into digits left to right (`grouping`: specks, squared-paper grids, hairlines and the
+desk along the border dropped) -> per digit, the MNIST form (`mnist_form.to_mnist`). This module holds the
+page: `prepare`, `find_digits`, and how the paper, the polarity and the kind of picture are judged.
+
+Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
 
 from __future__ import annotations
@@ -121,18 +123,18 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     ink = _ink_image(gray, paper)
     if ink is None:
         return None
-    mask = grouping._mask(ink)
+    mask = grouping.ink_mask(ink)
     printed = frames.comb(mask)  # a row of comb boxes (before ruling, which would take only its long lines)
     if printed is not None:
         ink, mask = cv2.subtract(ink, ink, mask=printed, dst=ink.copy()), cv2.subtract(mask, printed)
     elif photo:
-        ink, mask = ruling._without_ruling(ink, mask)
+        ink, mask = ruling.without_ruling(ink, mask)
     page = Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo)
-    rules = ruling._rules(mask)
+    rules = ruling.rules(mask)
     if not rules:
         return page
     taken = np.bitwise_or.reduce(rules)
-    boxes = tuple(ruling._box_of(rule) for rule in rules)
+    boxes = tuple(ruling.box_of(rule) for rule in rules)
     unruled = cv2.subtract(ink, ink, mask=taken, dst=ink.copy()), cv2.subtract(mask, taken)
     return replace(page, ink=unruled[0], mask=unruled[1], rules=boxes, with_rules=page)
 
@@ -149,7 +151,7 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
     """All digits in `img` (any dtype/channels), left to right, grouped by shape alone (the reader cuts
     numbers with the model's help, `edgedigit.runtime.segment`); empty when there is none."""
     page = prepare(img, roi)
-    return [] if page is None else [page.digit(*group) for group in grouping._digit_groups(page.mask, page.photo)]
+    return [] if page is None else [page.digit(*group) for group in grouping.digit_groups(page.mask, page.photo)]
 
 
 def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
@@ -231,7 +233,7 @@ def _ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
     if _dark_ink(gray, paper - darkest, brightest - paper, photo=crop_paper is None):
         gray, paper, low, hi = cv2.bitwise_not(gray), 255 - paper, neg_low, neg_hi
     if tiny:  # the levels shift with the subtracted paper
-        gray = mnist_form._minus(gray, paper)
+        gray = mnist_form.minus(gray, paper)
         low, hi = max(low - paper, 0), max(hi - paper, 0)
     else:
         gray = cv2.subtract(gray, _background(gray))

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from edgedigit.runtime import scene
-from edgedigit.runtime.grouping import SPECK_AREA, _mask, components, group_box, merge_by_overlap
+from edgedigit.runtime.grouping import SPECK_AREA, components, group_box, ink_mask, merge_by_overlap
 
 RULING_FILL = 3  # px across a ruling line that a stroke crossing it is looked for: past the 3 px band ruling marks
 RULE_LENGTH = 1.3  # a straight run of ink this many times as long as the ink is high...
@@ -28,7 +28,7 @@ RULE_DIGITS = 2  # ...with at least this many digits side by side along it (a wi
 RULE_DIGIT_HEIGHT = 0.5  # is left of the 2 is its curve and a tail, and a digit is this share of the tallest)
 
 
-def _without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lined or squared paper: the ruling is taken out of the ink at its own level, so a darker stroke
     that crosses a line keeps the rest of its ink; and where a stroke brighter than the ruling (in the ink
     image) crosses a line (`_ink_across`), the line's pixels keep the stroke's ink, so a bold stroke is not
@@ -41,7 +41,7 @@ def _without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.n
     cleaned = cv2.subtract(ink, level, dst=ink.copy(), mask=lines)
     across = _ink_across(ink)
     cv2.copyTo(cv2.max(across, cleaned), cv2.bitwise_and(lines, cv2.compare(across, level, cv2.CMP_GT)), cleaned)
-    return cleaned, _mask(cleaned)
+    return cleaned, ink_mask(cleaned)
 
 
 def _ink_across(ink: np.ndarray) -> np.ndarray:
@@ -59,7 +59,7 @@ def _ends(reach: int) -> np.ndarray:
     return kernel
 
 
-def _rules(mask: np.ndarray) -> list[np.ndarray]:
+def rules(mask: np.ndarray) -> list[np.ndarray]:
     """Lines drawn under or along a number (an underline, a form's printed line), each as a mask of its ink:
     touching the digits, such a line joins the number into one component; apart, it merges them into one
     group by overlapping them all. A rule is a straight, thin run of ink RULE_LENGTH times as long as all the
@@ -81,7 +81,7 @@ def _rules(mask: np.ndarray) -> list[np.ndarray]:
         return []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(cores, wide))
     thin = [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] <= RULE_THICKNESS * height + 4 * drift]
-    rules = []
+    found = []
     for i in thin:
         fit = _fit_line((labels == i) & (mask > 0))
         if fit is None:
@@ -100,8 +100,8 @@ def _rules(mask: np.ndarray) -> list[np.ndarray]:
         if min(np.count_nonzero(below), np.count_nonzero(~below)) > RULE_ACROSS * len(ys):
             continue  # the writing lies on both sides: a digit's bar (a wide 4's), not a line under or over it
         if _digits_along(rest) >= RULE_DIGITS:  # each run alone: a flat 0's top and bottom, taken out
-            rules.append(rule)  # together, would leave its two sides as two digits
-    return rules
+            found.append(rule)  # together, would leave its two sides as two digits
+    return found
 
 
 def _fit_line(band: np.ndarray) -> tuple[tuple[tuple[int, int], tuple[int, int]], int] | None:
@@ -119,7 +119,7 @@ def _fit_line(band: np.ndarray) -> tuple[tuple[tuple[int, int], tuple[int, int]]
     return ((x0, round(offset + slope * x0)), (x1, round(offset + slope * x1))), thickness
 
 
-def _box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
+def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
     """The box (x0, y0, x1, y1) of a mask's ink."""
     x, y, w, h = cv2.boundingRect(mask)
     return x, y, x + w, y + h

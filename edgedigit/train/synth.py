@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edgedigit.runtime import segment
+from edgedigit.runtime.mnist_form import ellipse
 from edgedigit.runtime.preprocess import find_digits, prepare
 
 CANVAS = 112  # px: pictures are drawn at four times the model's input, then preprocessed like a user's
@@ -279,7 +280,7 @@ def _written(d: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     ink = cv2.resize(d, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
     pen, px = rng.random(), side / 28  # px: one MNIST pixel at this size
     if pen < BOLDER + FINER:
-        k = _ellipse(max(1, round(px * rng.uniform(*PEN_CHANGE))))
+        k = ellipse(max(1, round(px * rng.uniform(*PEN_CHANGE))))
         ink = cv2.dilate(ink, k) if pen < BOLDER else cv2.erode(ink, k)
     if rng.random() < BLURRED:
         ink = cv2.GaussianBlur(ink, (0, 0), px * rng.uniform(*BLUR))
@@ -300,11 +301,6 @@ def _written(d: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
         img = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
     found = find_digits(255 - img if rng.random() < INVERTED else img)
     return found[0].image if len(found) == 1 else None
-
-
-@functools.cache
-def _ellipse(k: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 
 def non_digits(n: int, rng: np.random.Generator, fonts: list[Path]) -> np.ndarray:
