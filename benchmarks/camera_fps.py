@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    clf = Classifier(threads=1, warn=False)
+    clf = Classifier(threads=1)
     with tempfile.TemporaryDirectory() as tmp:
         video = number_video(Path(tmp) / "cam.avi", args.frames)
         rates = []

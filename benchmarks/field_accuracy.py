@@ -150,7 +150,7 @@ def main() -> None:
     ap.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE)
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown report here")
     args = ap.parse_args()
-    clf = KerasClassifier(args.keras) if args.keras else Classifier(args.model, threads=1, warn=False)
+    clf = KerasClassifier(args.keras) if args.keras else Classifier(args.model, threads=1)
     cv2.setNumThreads(1)
     start = time.perf_counter()
     lines = [f"model `{clf.path.name}` ({clf.manifest.get('quantization')}, sha256 "

@@ -34,7 +34,7 @@ from edgedigit.runtime.bench import synthetic_digit, timeit
 from edgedigit.runtime.reader import read_digits
 from edgedigit.runtime.classifier import Classifier
 cv2.setNumThreads(1)  # as `edgedigit bench` and `classify` run it
-clf, digit = Classifier(sys.argv[1], threads=1, warn=False), synthetic_digit()
+clf, digit = Classifier(sys.argv[1], threads=1), synthetic_digit()
 print(timeit(lambda: read_digits(digit, clf), 3000)["p50_us"])
 """
 

@@ -67,7 +67,7 @@ def main() -> None:
     data = np.load(args.data)
     pick = np.random.default_rng(7).choice(len(data["y_test"]), args.n, replace=False)
     digits, labels = data["x_test"][pick], data["y_test"][pick].astype(int)
-    clf = Classifier(args.model, threads=1, warn=False)
+    clf = Classifier(args.model, threads=1)
     print(f"model {clf.path}; {args.n} MNIST test digits per scene")
     for name, render in SCENES.items():
         readings = [read_digits(render(d, i), clf) for i, d in enumerate(digits)]

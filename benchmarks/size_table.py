@@ -45,7 +45,7 @@ def latency_us(model: Path, repeat: int) -> float:
 def usps_worst(model: Path, usps: Path) -> float:
     data = np.load(usps)
     x, y = data["x"], list(data["y"].astype(int))
-    clf = Classifier(model, threads=1, warn=False)
+    clf = Classifier(model, threads=1)
     return min(tally(read_all(clf, pics), y, MIN_CONFIDENCE).right / len(y) for pics in usps_crops(x).values())
 
 

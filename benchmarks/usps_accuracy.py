@@ -30,7 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     data = np.load(args.usps)
     x, y = data["x"], data["y"].astype(int)
-    clf = Classifier(args.model, threads=1, warn=False)
+    clf = Classifier(args.model, threads=1)
     pred = np.full(len(y), -1)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

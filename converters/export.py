@@ -79,7 +79,7 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
         manifest = _manifest(model_path, opts, keras_path, run_name, sample, upright)
         atomic.write_json(manifest_path(model_path), manifest)  # provisional: temperature 1, parity unchecked
         run_options = _run_options(keras_path)
-        exported = Classifier(model_path, warn=False)  # as the device reads it, at temperature 1 for now
+        exported = Classifier(model_path)  # as the device reads it, at temperature 1 for now
         test_probs = exported.predict_proba(data.x_test)
         manifest["output"]["temperature"], manifest["confidence"] = _temperature(
             exported, test_probs, run_options, keras_path, data

@@ -18,6 +18,7 @@ import typer
 from edgedigit.errors import UserError
 from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
 from edgedigit.runtime.camera import FRAME_TIMEOUT, RETRY_MAX
+from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 
 app = typer.Typer(
@@ -88,6 +89,15 @@ def _single_threaded_opencv() -> None:
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def _device_model(model: Optional[Path], threads: Optional[int]) -> Classifier:
+    """The model `classify` and `serve` read with, loaded; a model whose export failed its accuracy-parity
+    check still runs (the user chose it), with one warning line on stderr."""
+    clf = Classifier(model, threads=threads)
+    if clf.parity_warning:
+        print(f"edgedigit: warning: {clf.parity_warning}", file=sys.stderr)
+    return clf
 
 
 def _files_or_camera(images: Optional[list[Path]], camera: Optional[str], noun: str, purpose: str) -> None:
@@ -385,7 +395,6 @@ def classify(
 ) -> None:
     """Read digits from image files or a camera (no TensorFlow needed)."""
     from edgedigit.runtime.camera import CameraOptions, parse_roi
-    from edgedigit.runtime.classifier import Classifier
 
     _single_threaded_opencv()
     region = parse_roi(roi)
@@ -404,7 +413,7 @@ def classify(
         if camera is None:
             raise UserError("--mqtt publishes camera readings: give --camera too")
         parse_url(mqtt)
-    clf = Classifier(model, threads=threads)
+    clf = _device_model(model, threads)
     if camera is not None:
         from edgedigit.runtime.camera import run as run_camera
 
@@ -457,7 +466,7 @@ def serve(
         if camera is None
         else CameraOptions(source=camera, roi=parse_roi(roi), stable=max(1, stable), service=True)
     )
-    run_server(model, host, port, options, threads, min_confidence, keep_separators, config)
+    run_server(_device_model(model, threads), host, port, options, threads, min_confidence, keep_separators, config)
 
 
 @app.command()
@@ -552,10 +561,9 @@ def info(
     from edgedigit import __version__
     from edgedigit.runtime.bench import cpu_name
     from edgedigit.runtime.camera import camera_sources
-    from edgedigit.runtime.classifier import Classifier
     from edgedigit.versions import versions
 
-    clf = Classifier(model, warn=False)
+    clf = Classifier(model)
     out = {
         "edgedigit": __version__,
         "model": clf.describe(),

@@ -41,20 +41,20 @@ def test_manifest_carries_the_temperature_and_the_runtime_applies_it(small_int8,
         raw.append(interpreter.get_tensor(detail["index"])[0].astype(np.float64))
     scale, zero = detail["quantization"]
     logits = (np.array(raw) - zero) * scale
-    probs = Classifier(small_int8, warn=False).predict_proba(images)
+    probs = Classifier(small_int8).predict_proba(images)
     np.testing.assert_allclose(probs, calibration.soften(logits, output["temperature"]), atol=1e-5)
 
     hotter = tmp_path / "hotter"  # the same bytes, another temperature: the runtime follows the manifest
     shutil.copytree(small_int8, hotter)
     (hotter / "model.json").write_text(json.dumps({**manifest, "output": {**output, "temperature": 3.0}}))
-    softer = Classifier(hotter, warn=False).predict_proba(images)
+    softer = Classifier(hotter).predict_proba(images)
     assert (softer.argmax(1) == probs.argmax(1)).all() and softer.max(1).mean() < probs.max(1).mean()
 
 
 def test_runner_ups_are_real_where_the_float_model_has_them(small_int8, small_model_path, mnist):
     images = mnist.x_test[:500]
     float_probs = keras.models.load_model(small_model_path).predict(images, verbose=0)
-    probs = Classifier(small_int8, warn=False).predict_proba(images)
+    probs = Classifier(small_int8).predict_proba(images)
     second = np.sort(float_probs, axis=1)[:, -2]
     alive = second > 1e-3  # the float model sees a real alternative
     assert alive.sum() > 20
@@ -63,7 +63,7 @@ def test_runner_ups_are_real_where_the_float_model_has_them(small_int8, small_mo
 
 def test_raw_and_calibrated_probabilities_agree_through_calibrate(small_int8, mnist):
     """The number reader decides on the raw softmax and reports calibrated probabilities: the same ones."""
-    clf = Classifier(small_int8, warn=False)
+    clf = Classifier(small_int8)
     raw = clf.predict_proba(mnist.x_test[:300], calibrated=False)
     calibrated = clf.predict_proba(mnist.x_test[:300])
     np.testing.assert_allclose(clf.calibrate(raw), calibrated, atol=2e-4)

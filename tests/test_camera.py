@@ -31,7 +31,7 @@ def video(tmp_path_factory, mnist):
 
 def test_headless_prints_each_stable_reading_once(video):
     out = io.StringIO()
-    frames = run(Classifier(warn=False), CameraOptions(source=str(video), stable=3), out=out)
+    frames = run(Classifier(), CameraOptions(source=str(video), stable=3), out=out)
     assert frames == 42
     events = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [e["number"] for e in events] == ["7", "2"]
@@ -41,7 +41,7 @@ def test_headless_prints_each_stable_reading_once(video):
 
 def test_max_frames_and_roi(video):
     out = io.StringIO()
-    frames = run(Classifier(warn=False), CameraOptions(source=str(video), max_frames=20, roi=(0, 0, 100, 100)), out=out)
+    frames = run(Classifier(), CameraOptions(source=str(video), max_frames=20, roi=(0, 0, 100, 100)), out=out)
     assert frames == 20
     assert out.getvalue() == ""  # nothing but paper in the top-left corner
 
@@ -53,7 +53,7 @@ def test_show_draws_the_crops_the_model_saw_and_stops_on_q(video, monkeypatch):
     monkeypatch.setattr(camera.cv2, "imshow", lambda name, img: shown.append(img.copy()))
     monkeypatch.setattr(camera.cv2, "waitKey", lambda ms: ord("q") if len(shown) == 20 else -1)
     monkeypatch.setattr(camera.cv2, "destroyAllWindows", lambda: None)
-    clf = Classifier(warn=False)
+    clf = Classifier()
     frames = run(clf, CameraOptions(source=str(video), show=True), out=io.StringIO())
     assert frames == 20 and len(shown) == 20  # q on the 20th frame ends the loop
 
@@ -76,4 +76,4 @@ def test_show_without_a_gui_is_one_clear_error(video, monkeypatch):
 
     monkeypatch.setattr(camera.cv2, "imshow", no_gui)
     with pytest.raises(UserError, match="GUI support"):
-        run(Classifier(warn=False), CameraOptions(source=str(video), show=True), out=io.StringIO())
+        run(Classifier(), CameraOptions(source=str(video), show=True), out=io.StringIO())

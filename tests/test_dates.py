@@ -42,7 +42,7 @@ def test_a_date_written_with_slashes_is_read_with_them_as_separators(mnist, monk
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))  # as the scripts run
     from number_sets import marked
 
-    clf = Classifier(warn=False)
+    clf = Classifier()
     written = [n for n in marked(mnist.x_test, mnist.y_test, 40) if "/" in n.text]
     kept = [read_digits(n.image, clf, keep_separators=True) for n in written]
     right = [n for n, r in zip(written, kept) if r.number == n.text]

@@ -114,7 +114,7 @@ def test_tampered_model_is_refused(tmp_path, small_int8):
 def test_batches_match_single_images(small_int8, mnist):
     from edgedigit.runtime.classifier import Classifier
 
-    clf = Classifier(small_int8, warn=False)
+    clf = Classifier(small_int8)
     batch = clf.predict_proba(mnist.x_test[:50])
     singles = np.concatenate([clf.predict_proba(im) for im in mnist.x_test[:50]])
     np.testing.assert_allclose(batch, singles, atol=1e-6)

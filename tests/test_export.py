@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -24,7 +25,7 @@ def test_int8_export_is_uint8_in_and_matches_its_manifest(small_int8):
     assert (manifest["input"]["scale"], manifest["input"]["zero_point"]) == (1.0, 0)  # raw pixels, no scaling
     assert manifest["output"]["dtype"] == "uint8" and manifest["output"]["shape"] == [-1, 10]
     assert manifest["calibration"]["from"].startswith("training set")
-    clf = Classifier(model, warn=False)
+    clf = Classifier(model)
     assert clf.input.dtype == np.uint8 and clf.output.dtype == np.uint8
 
 
@@ -37,7 +38,7 @@ def test_parity_report_numbers_are_consistent(small_int8, mnist):
     assert report["size_ratio"] < 0.3
     assert set(report["per_class_accuracy"]) == {str(d) for d in range(10)}
     # recompute the exported accuracy independently through the runtime
-    probs = Classifier(small_int8, warn=False).predict_proba(mnist.x_test)
+    probs = Classifier(small_int8).predict_proba(mnist.x_test)
     assert float((probs.argmax(1) == mnist.y_test).mean()) == pytest.approx(report["exported_accuracy"], abs=1e-6)
     manifest = json.loads((small_int8 / "model.json").read_text())
     assert manifest["parity"]["passed"] is True and manifest["metrics"]["drop_pp"] == report["drop_pp"]
@@ -96,14 +97,23 @@ def test_impossible_gate_fails_loudly_and_marks_the_manifest(tmp_path, small_mod
     assert json.loads((out / "parity.json").read_text())["gate"]["passed"] is False
 
 
-def test_runtime_warns_about_a_model_that_failed_parity(tmp_path, small_model_path, mnist_path, capsys):
+def test_runtime_warns_about_a_model_that_failed_parity(tmp_path, small_model_path, mnist_path, mnist, capsys):
+    """The classifier says why (it does not print: library code returns); `classify` prints it as one warning
+    line and still reads with the model the user chose."""
     out = tmp_path / "gated"
     runner.invoke(
         app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--min-agreement", "100.1"]
     )
     capsys.readouterr()
-    Classifier(out)
-    assert "did not pass its accuracy-parity check" in capsys.readouterr().err
+    assert "did not pass its accuracy-parity check" in Classifier(out).parity_warning
+    assert capsys.readouterr().err == ""
+    assert Classifier().parity_warning is None  # the bundled model passed
+    picture = tmp_path / "digit.png"
+    cv2.imwrite(str(picture), 255 - mnist.x_test[0])
+    result = runner.invoke(app, ["classify", str(picture), "--model", str(out)])
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("edgedigit: warning:")]
+    assert result.exit_code == 0 and len(warnings) == 1 and "accuracy-parity" in warnings[0], result.stderr
+    assert result.stdout.startswith(f"{picture}: ")
 
 
 def test_no_parity_skips_only_when_asked(tmp_path, small_model_path, mnist_path):
@@ -280,11 +290,11 @@ def test_a_deskewing_model_is_exported_without_it_and_the_device_deskews_as_trai
     assert manifest["preprocessing"]["deskew"] is True and manifest["format_version"] == 3
     assert manifest["parity"]["passed"] and manifest["metrics"]["agreement"] >= 0.995
     keras_read = model.predict(mnist.x_test, verbose=0).argmax(1)
-    clf = Classifier(result.model_path, warn=False)
+    clf = Classifier(result.model_path)
     assert clf.deskew and clf.describe()["deskew"] is True
     assert np.mean(clf.predict_proba(mnist.x_test).argmax(1) == keras_read) >= 0.995
     (tmp_path / "int8" / "model.json").write_text(
         json.dumps({**manifest, "preprocessing": {**manifest["preprocessing"], "deskew": False}})
     )
-    slanted = Classifier(result.model_path, warn=False).predict_proba(mnist.x_test).argmax(1)
+    slanted = Classifier(result.model_path).predict_proba(mnist.x_test).argmax(1)
     assert np.mean(slanted == keras_read) < 0.9  # 0.80 when measured

@@ -23,7 +23,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def clf():
-    return Classifier(warn=False)  # the bundled int8 model
+    return Classifier()  # the bundled int8 model
 
 
 def _strokes(strokes: list[list[tuple[float, float]]], size: int = 120, width: int = 8) -> np.ndarray:
@@ -72,7 +72,7 @@ def test_a_tight_crop_its_margin_and_the_native_bitmap_read_alike():
     x, y = np.load(USPS)["x"][:1500], np.load(USPS)["y"][:1500].astype(int)
     tight = [255 - cv2.resize(d, (64, 64), interpolation=cv2.INTER_CUBIC) for d in x]
     margin = [cv2.copyMakeBorder(t, *[4] * 4, cv2.BORDER_CONSTANT, value=255) for t in tight]
-    clf = Classifier(warn=False)
+    clf = Classifier()
     read_tight, read_margin, read_native = ([read_digits(c, clf).digits for c in crops] for crops in (tight, margin, x))
     assert sum(a == b for a, b in zip(read_tight, read_margin)) >= 1495  # 1497 here, 1489 before
     assert sum(a == [b] for a, b in zip(read_tight, y)) >= 1484  # 1487 here, 1478 before

@@ -15,7 +15,7 @@ from edgedigit.runtime.reader import read_digits
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    return Classifier(warn=False)  # the bundled int8 model
+    return Classifier()  # the bundled int8 model
 
 
 def _read(clf: Classifier, pictures: list[np.ndarray]) -> list[str]:

@@ -22,7 +22,7 @@ from tests.conftest import write_image
 
 @pytest.fixture(scope="module")
 def clf():
-    return Classifier(warn=False)  # the bundled int8 model
+    return Classifier()  # the bundled int8 model
 
 
 def _number(digits: list[np.ndarray], overlap: float | list[float], seed: int) -> np.ndarray:

@@ -38,7 +38,7 @@ def fake(monkeypatch, mnist):
 
 def test_picam_reads_digits_from_the_luma_plane(fake):
     out, shapes = io.StringIO(), []
-    frames = run(Classifier(warn=False), CameraOptions(source="picam", max_frames=30, stable=3), out=out,
+    frames = run(Classifier(), CameraOptions(source="picam", max_frames=30, stable=3), out=out,
                  on_frame=lambda frame, reading: shapes.append(frame.shape))  # fmt: skip
     assert frames == 30 and set(shapes) == {(480, 640)}
     assert [json.loads(line)["number"] for line in out.getvalue().splitlines()] == ["7", "2"]
@@ -50,7 +50,7 @@ def test_picam_reads_digits_from_the_luma_plane(fake):
 def test_a_dropped_picam_is_reopened(fake, capsys):
     fake.fail_at = [15]
     out = io.StringIO()
-    run(Classifier(warn=False), CameraOptions(source="picam:0", max_frames=28, stable=3, retry_max=0.1), out=out)
+    run(Classifier(), CameraOptions(source="picam:0", max_frames=28, stable=3, retry_max=0.1), out=out)
     assert [json.loads(line)["number"] for line in out.getvalue().splitlines()] == ["7", "2"]
     assert [c for c in fake.calls if c[0] == "open"] == [("open", 0), ("open", 0)]
     err = capsys.readouterr().err
@@ -59,7 +59,7 @@ def test_a_dropped_picam_is_reopened(fake, capsys):
 
 def test_a_camera_number_libcamera_does_not_see_is_one_clear_error(fake):
     with pytest.raises(UserError, match="libcamera sees no camera 1"):
-        run(Classifier(warn=False), CameraOptions(source="picam:1", max_frames=1))
+        run(Classifier(), CameraOptions(source="picam:1", max_frames=1))
     with pytest.raises(UserError, match="picam or picam:N"):
         picam.PicamCapture("picam:front")
 

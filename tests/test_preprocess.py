@@ -20,7 +20,7 @@ N = 60  # digits per condition
 
 @pytest.fixture(scope="module")
 def clf():
-    return Classifier(warn=False)  # the bundled int8 model
+    return Classifier()  # the bundled int8 model
 
 
 @pytest.fixture(scope="module")

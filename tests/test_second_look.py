@@ -40,7 +40,7 @@ def test_only_a_doubtful_reading_is_averaged_with_its_shifted_pictures():
 def test_a_second_look_reads_mnist_no_worse_and_scribbles_less_surely(mnist):
     """With the bundled model: MNIST test digits are read at least as well, and what it reads in scribbles
     (a long pen walk crossing itself) is less sure once shifted."""
-    clf = Classifier(warn=False)
+    clf = Classifier()
     x, y = mnist.x_test[:3000], mnist.y_test[:3000]
     first = clf.predict_proba(x)
     again = second_look.steadied(list(x), first, clf)

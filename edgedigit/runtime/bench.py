@@ -56,7 +56,7 @@ def timeit(fn: Callable[[], Any], repeat: int, warmup: int = 20) -> dict[str, fl
 
 def bench_model(path: Path | None, threads: int | None, repeat: int, batch: int) -> dict[str, Any]:
     """All figures for one model."""
-    clf = Classifier(path, threads=threads, warn=False)
+    clf = Classifier(path, threads=threads)
     digit, photo = synthetic_digit(), synthetic_photo()
     crops = np.stack([d.image for d in find_digits(digit)])
     many = np.repeat(crops, batch, axis=0)

@@ -10,7 +10,6 @@ import contextlib
 import importlib
 import math
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -104,16 +103,10 @@ class TensorSpec:
 class Classifier:
     """Classifies batches of MNIST-form uint8 images (N, 28, 28) into 10 class probabilities."""
 
-    def __init__(self, model: str | Path | None = None, threads: int | None = None, warn: bool = True) -> None:
+    def __init__(self, model: str | Path | None = None, threads: int | None = None) -> None:
         self.path = resolve_model(model)
         self.manifest = read_manifest(self.path)
         verify_bytes(self.path, self.manifest)
-        if warn and not self.manifest.get("parity", {}).get("passed", False):
-            print(
-                f"edgedigit: warning: {self.path} did not pass its accuracy-parity check "
-                f"({self.manifest.get('parity', {}).get('reason', 'not checked')})",
-                file=sys.stderr,
-            )
         interpreter_cls, self.backend = load_backend()
         try:
             with native_stderr_silenced():  # the backend's "Created XNNPACK delegate" INFO line
@@ -158,6 +151,15 @@ class Classifier:
         if probs.min() < -PROB_SLACK or abs(float(probs.sum()) - 1.0) > PROB_SLACK:
             raise UserError(f"{where} the model's outputs are not probabilities (they sum to {probs.sum():.3g}): "
                             "export a model that ends in softmax")  # fmt: skip
+
+    @property
+    def parity_warning(self) -> str | None:
+        """What to tell the user about a model whose export did not pass its accuracy-parity check (None when it
+        passed): the CLI prints it, since library code returns rather than prints."""
+        parity = self.manifest.get("parity", {})
+        if parity.get("passed", False):
+            return None
+        return f"{self.path} did not pass its accuracy-parity check ({parity.get('reason', 'not checked')})"
 
     @property
     def backend_version(self) -> str:

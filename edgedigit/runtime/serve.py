@@ -301,12 +301,12 @@ def load_config(path: Path) -> dict[str, Any]:
 
 
 def serve(
-    model: str | Path | None, host: str, port: int, camera: CameraOptions | None, threads: int | None,
+    clf: Classifier, host: str, port: int, camera: CameraOptions | None, threads: int | None,
     min_confidence: float, keep_separators: bool, config: Path | None = None,
 ) -> None:  # fmt: skip
     """Serve until Ctrl-C or SIGTERM; with `camera`, its loop runs in a thread with its own interpreter.
     The region starts as --roi if given, else as the --config file says."""
-    state = ServerState(Classifier(model, threads=threads), keep_separators, min_confidence, camera is not None)
+    state = ServerState(clf, keep_separators, min_confidence, camera is not None)
     state.config = config
     if camera is not None:
         saved = load_config(config).get("roi") if config else None
@@ -317,7 +317,7 @@ def serve(
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
     server.daemon_threads = True
     if camera is not None:
-        cam = Classifier(model, threads=threads, warn=False)
+        cam = Classifier(clf.path, threads=threads)  # its own interpreter: the camera's loop runs in its own thread
         options = replace(camera, min_confidence=min_confidence)
         threading.Thread(
             target=run_camera,
