@@ -17,8 +17,8 @@ import typer
 
 from edgedigit.errors import UserError
 from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
+from edgedigit.runtime import Classifier
 from edgedigit.runtime.camera import FRAME_TIMEOUT, RETRY_MAX
-from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 
 app = typer.Typer(
