@@ -250,6 +250,24 @@ def test_oversized_images_are_refused_with_a_message(tmp_path, monkeypatch):
         read_image(path)
 
 
+def test_each_failure_has_its_kind(tmp_path):
+    """A program using the runtime can tell a bad picture from a bad model (or bad training data); each kind is a
+    UserError, which the CLI reports as one line."""
+    from edgedigit.errors import DataError, ImageError, ModelError, UserError
+    from edgedigit.runtime import Classifier
+    from edgedigit.train.data import load_mnist
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a picture at all")
+    with pytest.raises(ImageError, match="not a readable image"):
+        read_image(bad)
+    with pytest.raises(ModelError, match="model not found"):
+        Classifier(tmp_path / "missing.tflite")
+    with pytest.raises(DataError):
+        load_mnist(str(bad))
+    assert all(issubclass(kind, UserError) for kind in (DataError, ImageError, ModelError))
+
+
 def test_levels_of_the_negative_image_match_a_search_on_the_inverted_image():
     rng = np.random.default_rng(1)
     fractions = (0.001, 0.1, 0.5, 0.999)

@@ -29,7 +29,7 @@ from typing import Any, TextIO
 import cv2
 import numpy as np
 
-from edgedigit.errors import UserError
+from edgedigit.errors import CameraError, UserError
 from edgedigit.runtime import picam
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import MIN_CONFIDENCE, Reading, read_digits
@@ -64,9 +64,9 @@ def parse_roi(text: str | list[Any] | None, what: str = "--roi") -> tuple[int, i
     try:
         x, y, w, h = (int(v) for v in values)
     except (ValueError, TypeError):
-        raise UserError(f"{what} must be x,y,w,h in pixels, got {text!r}") from None
+        raise CameraError(f"{what} must be x,y,w,h in pixels, got {text!r}") from None
     if min(x, y) < 0 or min(w, h) <= 0:
-        raise UserError(f"{what} needs x,y >= 0 and w,h > 0, got {text!r}")
+        raise CameraError(f"{what} needs x,y >= 0 and w,h > 0, got {text!r}")
     return x, y, w, h
 
 
@@ -78,7 +78,7 @@ def open_source(source: str) -> cv2.VideoCapture | picam.PicamCapture:
     cap = cv2.VideoCapture(target)
     if not cap.isOpened():
         cap.release()
-        raise UserError(f"cannot open camera source {source!r} (no such camera, file or stream)")
+        raise CameraError(f"cannot open camera source {source!r} (no such camera, file or stream)")
     return cap
 
 
@@ -275,7 +275,7 @@ def _open(opts: CameraOptions, why: str, systemd: Notifier) -> cv2.VideoCapture 
         except UserError:
             tries += 1
             if not opts.service and tries >= opts.reconnect_tries:
-                raise UserError(f"camera {opts.source!r} {why} and did not come back after {tries} tries") from None
+                raise CameraError(f"camera {opts.source!r} {why} and did not come back after {tries} tries") from None
             systemd.sleep(delay)
             delay = min(delay * 2, opts.retry_max)
             continue
@@ -314,4 +314,4 @@ def _show(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | 
         cv2.imshow("edgedigit", annotate(frame, reading, roi))
         return (cv2.waitKey(1) & 0xFF) in (ord("q"), 27)
     except cv2.error:
-        raise UserError("--show needs an OpenCV build with GUI support (opencv-python, not -headless)") from None
+        raise CameraError("--show needs an OpenCV build with GUI support (opencv-python, not -headless)") from None

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.errors import UserError
+from edgedigit.errors import ModelError
 from edgedigit.runtime.manifest import deskews, output_kind, read_manifest, verify_bytes
 from edgedigit.runtime.slant import deskew
 from edgedigit.sizes import NUM_CLASSES
@@ -42,7 +42,7 @@ def load_backend() -> tuple[Any, str]:
             return importlib.import_module(module).Interpreter, name
         except ImportError:
             continue
-    raise UserError("no TFLite interpreter found: pip install 'edgedigit[device]' (ai-edge-litert)")
+    raise ModelError("no TFLite interpreter found: pip install 'edgedigit[device]' (ai-edge-litert)")
 
 
 def default_model_path() -> Path:
@@ -64,7 +64,7 @@ def resolve_model(path: str | Path | None) -> Path:
     if p.is_dir():
         p = p / "model.tflite"
     if not p.is_file():
-        raise UserError(f"model not found: {p}")
+        raise ModelError(f"model not found: {p}")
     return p
 
 
@@ -113,7 +113,7 @@ class Classifier:
                 self.interpreter = interpreter_cls(model_path=str(self.path), num_threads=threads)
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise UserError(f"cannot load {self.path} as a TFLite model ({exc})") from None
+            raise ModelError(f"cannot load {self.path} as a TFLite model ({exc})") from None
         self.input = TensorSpec.from_details(self.interpreter.get_input_details()[0])
         self.output = TensorSpec.from_details(self.interpreter.get_output_details()[0])
         self.deskew = deskews(self.manifest)  # the model was trained on pictures sheared upright
@@ -135,21 +135,22 @@ class Classifier:
         inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
         shape_in, shape_out = list(inputs[0]["shape"]), list(outputs[0]["shape"])
         if len(inputs) != 1 or len(shape_in) != 3 or shape_in[1:] != [28, 28]:
-            raise UserError(f"{where} the model reads {[list(i['shape']) for i in inputs]}, not one 28x28 picture")
+            raise ModelError(f"{where} the model reads {[list(i['shape']) for i in inputs]}, not one 28x28 picture")
         if len(outputs) != 1 or len(shape_out) != 2 or shape_out[1] != NUM_CLASSES:
-            raise UserError(f"{where} the model gives {[list(o['shape']) for o in outputs]}, not {NUM_CLASSES} classes")
+            gives = [list(o["shape"]) for o in outputs]
+            raise ModelError(f"{where} the model gives {gives}, not {NUM_CLASSES} classes")
         if self.input.dtype.name not in INPUT_DTYPES:
-            raise UserError(f"{where} the model takes {self.input.dtype.name} pixels; edgedigit feeds {INPUT_DTYPES}")
+            raise ModelError(f"{where} the model takes {self.input.dtype.name} pixels; edgedigit feeds {INPUT_DTYPES}")
         for name, spec in (("input", self.input), ("output", self.output)):
             declared = self.manifest[name]
             if (declared["dtype"], declared["zero_point"]) != (spec.dtype.name, spec.zero_point) or not math.isclose(
                 declared["scale"], spec.scale, rel_tol=1e-6
             ):
-                raise UserError(f"{where} the model's {name} ({spec.dtype.name}, scale {spec.scale:g}, zero point "
+                raise ModelError(f"{where} the model's {name} ({spec.dtype.name}, scale {spec.scale:g}, zero point "
                                 f"{spec.zero_point}) is not the one its manifest declares: re-export it")  # fmt: skip
         probs = self._run(np.zeros((1, 28, 28), np.uint8))[0]  # a blank picture: any model gives probabilities
         if probs.min() < -PROB_SLACK or abs(float(probs.sum()) - 1.0) > PROB_SLACK:
-            raise UserError(f"{where} the model's outputs are not probabilities (they sum to {probs.sum():.3g}): "
+            raise ModelError(f"{where} the model's outputs are not probabilities (they sum to {probs.sum():.3g}): "
                             "export a model that ends in softmax")  # fmt: skip
 
     @property

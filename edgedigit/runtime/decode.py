@@ -1,6 +1,6 @@
 """Decoding a picture for the reader: an image file or an upload's bytes -> a numpy array, and any array -> 8-bit
 grayscale. Every failure (empty, damaged, too many bytes, too many pixels, read from the header before a pixel is
-decoded) is one clear UserError, so memory stays bounded whatever the input.
+decoded) is one clear ImageError, so memory stays bounded whatever the input.
 
 Device code: numpy, OpenCV and imagesize only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
@@ -15,7 +15,7 @@ import cv2
 import imagesize
 import numpy as np
 
-from edgedigit.errors import UserError
+from edgedigit.errors import ImageError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
@@ -23,25 +23,25 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file with bounded memory; every failure is one clear UserError."""
+    """Decode an image file with bounded memory; every failure is one clear ImageError."""
     p = Path(path)
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise UserError(f"cannot open {p}: {exc.strerror or exc}") from None
+        raise ImageError(f"cannot open {p}: {exc.strerror or exc}") from None
     if not p.is_file():
-        raise UserError(f"{p} is not a file")
+        raise ImageError(f"{p} is not a file")
     if size > MAX_FILE_BYTES:
-        raise UserError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
+        raise ImageError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
     return decode_image(p.read_bytes(), str(p))
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
     """Decode an encoded picture (a file's bytes, an upload) with bounded memory; `name` goes in errors."""
     if not data:
-        raise UserError(f"{name} is empty")
+        raise ImageError(f"{name} is empty")
     if len(data) > MAX_FILE_BYTES:
-        raise UserError(f"{name} is {len(data) >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
+        raise ImageError(f"{name} is {len(data) >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
     _check_pixels(data, name)
     buf = np.frombuffer(data, dtype=np.uint8)
     # JPEG (phone photos): straight to grayscale, all the pipeline uses (a 12 MP photo then takes 12 MB, not
@@ -53,7 +53,7 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     except cv2.error:
         img = None
     if img is None or img.size == 0:
-        raise UserError(f"{name} is not a readable image (unknown format or truncated)")
+        raise ImageError(f"{name} is not a readable image (unknown format or truncated)")
     return img
 
 
@@ -66,9 +66,9 @@ def _check_pixels(data: bytes, name: str) -> None:
     except (OSError, ValueError, struct.error):
         w = h = -1
     if w < 0 or h < 0:
-        raise UserError(f"{name} is not a readable image (unknown format or damaged header)")
+        raise ImageError(f"{name} is not a readable image (unknown format or damaged header)")
     if w * h > MAX_PIXELS:
-        raise UserError(f"{name} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
+        raise ImageError(f"{name} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
 
 
 def to_gray(img: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.errors import UserError
+from edgedigit.errors import ModelError
 
 FORMAT_VERSION = 3  # 3: the model may read deskewed pictures (an older runtime would feed them slanted)
 READABLE = (1, 2, 3)  # 1: the output is softmax probabilities; 2: it may be logits
@@ -90,36 +90,37 @@ def sha256_file(path: Path) -> str:
 
 
 def read_manifest(model_path: Path) -> dict[str, Any]:
-    """Load the manifest next to `model_path`; a missing or unreadable one is a UserError."""
+    """Load the manifest next to `model_path`; a missing or unreadable one is a ModelError."""
     path = manifest_path(model_path)
     if not path.is_file():
-        raise UserError(f"{model_path} has no manifest {path.name} beside it: export it with `edgedigit export`")
+        raise ModelError(f"{model_path} has no manifest {path.name} beside it: export it with `edgedigit export`")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"cannot read manifest {path} ({exc})") from None
+        raise ModelError(f"cannot read manifest {path} ({exc})") from None
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise UserError(f"{path} is of manifest format {version}, newer than this edgedigit's {FORMAT_VERSION}: "
+        raise ModelError(f"{path} is of manifest format {version}, newer than this edgedigit's {FORMAT_VERSION}: "
                         "upgrade edgedigit")  # fmt: skip
     if version not in READABLE or isinstance(version, bool):
-        raise UserError(f"{path} is not an edgedigit manifest of format version {FORMAT_VERSION}")
+        raise ModelError(f"{path} is not an edgedigit manifest of format version {FORMAT_VERSION}")
     for key, kind in SCHEMA.items():
         value = _field(manifest, key)
         if value is _MISSING:
             if key in REQUIRED:
-                raise UserError(f"manifest {path} lacks '{key}': re-export the model")
+                raise ModelError(f"manifest {path} lacks '{key}': re-export the model")
         elif not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             names = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
             got = type(value).__name__
-            raise UserError(f"manifest {path}: '{key}' must be {names}, not {got}: re-export the model")
+            raise ModelError(f"manifest {path}: '{key}' must be {names}, not {got}: re-export the model")
     if manifest["labels"] != LABELS:
-        raise UserError(f"manifest {path}: labels must be the digits 0-9, got {manifest['labels']!r}")
+        raise ModelError(f"manifest {path}: labels must be the digits 0-9, got {manifest['labels']!r}")
     kind, temperature = output_kind(manifest)
     if kind not in OUTPUT_KINDS or (version >= 2 and "kind" not in manifest["output"]):
-        raise UserError(f"manifest {path}: 'output.kind' must be one of {', '.join(OUTPUT_KINDS)}: re-export the model")
+        kinds = ", ".join(OUTPUT_KINDS)
+        raise ModelError(f"manifest {path}: 'output.kind' must be one of {kinds}: re-export the model")
     if kind == "logits" and not (isinstance(temperature, NUMBER) and temperature > 0):
-        raise UserError(f"manifest {path}: logits need a positive 'output.temperature': re-export the model")
+        raise ModelError(f"manifest {path}: logits need a positive 'output.temperature': re-export the model")
     return manifest
 
 
@@ -151,7 +152,7 @@ def verify_bytes(model_path: Path, manifest: dict[str, Any]) -> None:
     """Refuse a model whose bytes are not the ones the manifest describes."""
     actual = sha256_file(model_path)
     if actual != manifest["sha256"]:
-        raise UserError(
+        raise ModelError(
             f"{model_path} does not match its manifest (sha256 {actual[:12]}... != {str(manifest['sha256'])[:12]}...): "
             "the file was changed or truncated; re-export it"
         )

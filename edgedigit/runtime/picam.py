@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.errors import UserError
+from edgedigit.errors import CameraError
 
 PREFIX = "picam"
 SIZE = (640, 480)  # enough pixels for a line of digits; 640 is 64-aligned, so the luma rows carry no padding
@@ -30,7 +30,7 @@ def is_picam(source: str) -> bool:
 def _number(source: str) -> int:
     text = source.partition(":")[2] or "0"
     if not text.isdigit():
-        raise UserError(f"--camera {source!r}: write picam or picam:N with N a camera number")
+        raise CameraError(f"--camera {source!r}: write picam or picam:N with N a camera number")
     return int(text)
 
 
@@ -38,7 +38,7 @@ def _picamera2() -> Any:
     try:
         from picamera2 import Picamera2
     except ImportError:
-        raise UserError(INSTALL_HINT) from None
+        raise CameraError(INSTALL_HINT) from None
     return Picamera2
 
 
@@ -57,7 +57,7 @@ class PicamCapture:
     def __init__(self, source: str, size: tuple[int, int] = SIZE) -> None:
         picamera2, number = _picamera2(), _number(source)
         if number >= len(picamera2.global_camera_info()):
-            raise UserError(f"cannot open camera source {source!r} (libcamera sees no camera {number})")
+            raise CameraError(f"cannot open camera source {source!r} (libcamera sees no camera {number})")
         self.camera = picamera2(camera_num=number)
         self.camera.configure(self.camera.create_video_configuration(main={"size": size, "format": "YUV420"}))
         self.camera.start()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from edgedigit.errors import UserError
+from edgedigit.errors import ImageError
 from edgedigit.runtime import decode, frames, grouping, mnist_form, ruling
 
 MIN_SIDE = 8  # smaller images cannot hold a digit
@@ -95,7 +95,7 @@ class Page:
 def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Page | None:
     """`img` (any dtype/channels) as ink and mask at the work size; None when it holds no ink."""
     if img.size > decode.MAX_PIXELS:
-        raise UserError(f"image of {img.size} values is above the {decode.MAX_PIXELS} limit")
+        raise ImageError(f"image of {img.size} values is above the {decode.MAX_PIXELS} limit")
     ox, oy = 0, 0
     if roi is not None:
         x, y, w, h = roi

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgedigit.errors import UserError
+from edgedigit.errors import DataError, UserError
 
 ENV_VAR = "EDGEDIGIT_DATA"
 FIX_HINT = f"pass --data PATH to a Keras mnist.npz or a folder of the four IDX files, or set {ENV_VAR}"
@@ -61,7 +61,7 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
     else:
         p = Path(chosen).expanduser()
         if not p.exists():
-            raise UserError(f"MNIST data not found at {p}: {FIX_HINT}")
+            raise DataError(f"MNIST data not found at {p}: {FIX_HINT}")
         arrays = _load_idx_folder(p) if p.is_dir() else _load_npz(p)
         source = str(p)
     _check(arrays, source)
@@ -73,12 +73,12 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in IDX_FILES if k not in npz.files]
             if missing:
-                raise UserError(f"{path} lacks {', '.join(missing)}: not a Keras mnist.npz; {FIX_HINT}")
+                raise DataError(f"{path} lacks {', '.join(missing)}: not a Keras mnist.npz; {FIX_HINT}")
             return {k: npz[k] for k in IDX_FILES}
     except UserError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise UserError(f"cannot read {path} as a Keras mnist.npz ({exc}); {FIX_HINT}") from None
+        raise DataError(f"cannot read {path} as a Keras mnist.npz ({exc}); {FIX_HINT}") from None
 
 
 def _load_idx_folder(folder: Path) -> dict[str, np.ndarray]:
@@ -87,7 +87,7 @@ def _load_idx_folder(folder: Path) -> dict[str, np.ndarray]:
         candidates = [folder / stem, folder / f"{stem}.gz"]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            raise UserError(f"{folder} has no {stem}[.gz]; {FIX_HINT}")
+            raise DataError(f"{folder} has no {stem}[.gz]; {FIX_HINT}")
         arrays[key] = read_idx(found)
     return arrays
 
@@ -97,17 +97,17 @@ def read_idx(path: Path) -> np.ndarray:
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise UserError(f"cannot read {path} ({exc}); {FIX_HINT}") from None
+        raise DataError(f"cannot read {path} ({exc}); {FIX_HINT}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise UserError(f"{path} is not an IDX file of unsigned bytes; {FIX_HINT}")
+        raise DataError(f"{path} is not an IDX file of unsigned bytes; {FIX_HINT}")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
-        raise UserError(f"{path} has a truncated IDX header; {FIX_HINT}")
+        raise DataError(f"{path} has a truncated IDX header; {FIX_HINT}")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
-        raise UserError(f"{path} holds {len(raw)} bytes, its header promises {expected}; {FIX_HINT}")
+        raise DataError(f"{path} holds {len(raw)} bytes, its header promises {expected}; {FIX_HINT}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -117,9 +117,9 @@ def _load_keras() -> dict[str, np.ndarray]:
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except ImportError:
-        raise UserError(f"no local MNIST given and Keras is not installed; {FIX_HINT}") from None
+        raise DataError(f"no local MNIST given and Keras is not installed; {FIX_HINT}") from None
     except Exception as exc:  # noqa: BLE001 - network errors come in many types
-        raise UserError(f"could not download MNIST through Keras ({type(exc).__name__}); {FIX_HINT}") from None
+        raise DataError(f"could not download MNIST through Keras ({type(exc).__name__}); {FIX_HINT}") from None
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
@@ -127,17 +127,17 @@ def _check(arrays: dict[str, np.ndarray], source: str) -> None:
     for part in ("train", "test"):
         x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
         if x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise UserError(f"{source}: x_{part} has shape {x.shape}, expected (N, 28, 28); {FIX_HINT}")
+            raise DataError(f"{source}: x_{part} has shape {x.shape}, expected (N, 28, 28); {FIX_HINT}")
         if x.dtype != np.uint8:
-            raise UserError(f"{source}: x_{part} has dtype {x.dtype}, expected uint8; {FIX_HINT}")
+            raise DataError(f"{source}: x_{part} has dtype {x.dtype}, expected uint8; {FIX_HINT}")
         if y.ndim != 1 or len(y) != len(x):
-            raise UserError(f"{source}: y_{part} has shape {y.shape}, expected ({len(x)},); {FIX_HINT}")
+            raise DataError(f"{source}: y_{part} has shape {y.shape}, expected ({len(x)},); {FIX_HINT}")
         if not np.issubdtype(y.dtype, np.integer):
-            raise UserError(f"{source}: y_{part} has dtype {y.dtype}, expected integers; {FIX_HINT}")
+            raise DataError(f"{source}: y_{part} has dtype {y.dtype}, expected integers; {FIX_HINT}")
         if len(y) and (y.min() < 0 or y.max() > 9):
-            raise UserError(f"{source}: y_{part} has labels outside 0-9; {FIX_HINT}")
+            raise DataError(f"{source}: y_{part} has labels outside 0-9; {FIX_HINT}")
         if len(y) == 0:
-            raise UserError(f"{source}: {part} set is empty; {FIX_HINT}")
+            raise DataError(f"{source}: {part} set is empty; {FIX_HINT}")
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> str:
@@ -164,7 +164,7 @@ def split_train_val(data: Mnist, val_fraction: float, seed: int, limit: int | No
     `limit` keeps a stratified subset of the training images first (for quick runs and tests).
     """
     if not 0.0 < val_fraction < 1.0:
-        raise UserError(f"--val-fraction must be between 0 and 1, got {val_fraction}")
+        raise DataError(f"--val-fraction must be between 0 and 1, got {val_fraction}")
     x, y = data.x_train, data.y_train
     if limit is not None and limit < len(y):
         keep = stratified_indices(y, limit / len(y), seed)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from edgedigit import atomic
-from edgedigit.errors import UserError
+from edgedigit.errors import DataError, UserError
 from edgedigit.options import TrainOptions
 from edgedigit.train import synth
 from edgedigit.train.data import Mnist, Split, split_train_val
@@ -35,7 +35,7 @@ def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise UserError(f"--extra {root}: not a folder (expected {root}/0/ ... {root}/9/)")
+        raise DataError(f"--extra {root}: not a folder (expected {root}/0/ ... {root}/9/)")
     images, labels = [], []
     for label in range(10):
         for path in sorted((root / str(label)).glob("*")):
@@ -47,11 +47,11 @@ def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
             else:
                 found = find_digits(img)
                 if len(found) != 1:
-                    raise UserError(f"{path}: expected one digit, found {len(found)}")
+                    raise DataError(f"{path}: expected one digit, found {len(found)}")
                 images.append(found[0].image)
             labels.append(label)
     if not images:
-        raise UserError(f"--extra {root}: no digit pictures in {root}/0/ ... {root}/9/")
+        raise DataError(f"--extra {root}: no digit pictures in {root}/0/ ... {root}/9/")
     return np.stack(images).astype(np.uint8), np.array(labels, np.int64)
 
 
