@@ -41,6 +41,7 @@ from edgedigit.train.search import (
     INTERRUPTED,
     NOT_TRAINED,
     SEED_PRESET,
+    Proposer,
     SearchSpace,
     make_objective,
     preset_proposer,
@@ -66,21 +67,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     folder = prepare_folder(opts)
     opts = own_options(opts, folder)
     phases.mark("data")
-    data = load_mnist(opts.data)
-    split, mixed, extra = field_mix.training_split(opts, data)
-    if opts.fonts > 0 and mixed["fonts_found"] < synth.FEW_FONTS:
-        console.print(f"[yellow]only {mixed['fonts_found']} fonts found[/]: font digits lack handwriting styles; "
-                      f"for them: apt-get install {synth.FONT_PACKAGES}")  # fmt: skip
-    added = slice(mixed["mnist"], None)
-    field_mix.sample_sheet(folder / "field_samples.png", split.x_train[added], split.y_train[added])
-    console.print(
-        f"[bold]edgedigit train[/] run [cyan]{folder}[/]: {mixed['mnist']} MNIST train + "
-        f"{mixed['font_digits']} font digits + {mixed['flagged_ones']} flagged 1s + {mixed['box_filled']} box-filled "
-        f"+ {mixed['written']} written on paper + {mixed['non_digits']} non-digits"
-        + (f" + {mixed['extra_digits']} of your digits x{opts.extra_repeat}" if extra is not None else "")
-        + f" / {len(split.y_val)} val images from {data.source}; "
-        f"test set ({len(data.y_test)}) kept for the final report"
-    )
+    data, split, mixed, extra = _training_data(opts, folder, console)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     preset = opts.preset == "seed"
     study = _open_study(opts, folder, preset)
@@ -91,13 +78,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     n_trials = len(SEED_PRESET) if preset else opts.trials
     remaining = max(0, n_trials - sum(_counts(t) for t in study.trials))
     here: list[int] = []  # the trials this process ran (workers on one study each run some)
-    propose = (
-        preset_proposer(lambda: study.get_trials(deepcopy=False))
-        if preset
-        else SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, budget=opts.budget,
-                         distill=opts.distill_share, distill_temperature=opts.distill_temperature,
-                         deskew=opts.deskew_on).suggest
-    )  # fmt: skip
+    propose = _proposer(opts, study, preset)
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
 
     # from here on, a first Ctrl-C or SIGTERM stops the search cleanly and a second one at once
@@ -154,6 +135,45 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                       f"{state.best_val:.4f}) is in {folder}; resume with: {_resume_command(opts, folder)}",
                       highlight=False, soft_wrap=True)  # fmt: skip
         return summary
+    _print_result(console, study, summary, folder)
+    return summary
+
+
+def _proposer(opts: TrainOptions, study: optuna.Study, preset: bool) -> Proposer:
+    """What proposes each trial's configuration: the seed preset's list in order, or the search space the
+    options bound (budget, epochs, augmentation, distillation, deskewing)."""
+    if preset:
+        return preset_proposer(lambda: study.get_trials(deepcopy=False))
+    return SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, budget=opts.budget,
+                       distill=opts.distill_share, distill_temperature=opts.distill_temperature,
+                       deskew=opts.deskew_on).suggest  # fmt: skip
+
+
+def _training_data(
+    opts: TrainOptions, folder: Path, console: Console
+) -> tuple[Mnist, Split, dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
+    """MNIST and the training mix the options ask for (with a sheet of its samples in `folder`), announced on
+    the console; returns the data, the split, what went into the mix and the user's own digits."""
+    data = load_mnist(opts.data)
+    split, mixed, extra = field_mix.training_split(opts, data)
+    if opts.fonts > 0 and mixed["fonts_found"] < synth.FEW_FONTS:
+        console.print(f"[yellow]only {mixed['fonts_found']} fonts found[/]: font digits lack handwriting styles; "
+                      f"for them: apt-get install {synth.FONT_PACKAGES}")  # fmt: skip
+    added = slice(mixed["mnist"], None)
+    field_mix.sample_sheet(folder / "field_samples.png", split.x_train[added], split.y_train[added])
+    console.print(
+        f"[bold]edgedigit train[/] run [cyan]{folder}[/]: {mixed['mnist']} MNIST train + "
+        f"{mixed['font_digits']} font digits + {mixed['flagged_ones']} flagged 1s + {mixed['box_filled']} box-filled "
+        f"+ {mixed['written']} written on paper + {mixed['non_digits']} non-digits"
+        + (f" + {mixed['extra_digits']} of your digits x{opts.extra_repeat}" if extra is not None else "")
+        + f" / {len(split.y_val)} val images from {data.source}; "
+        f"test set ({len(data.y_test)}) kept for the final report"
+    )
+    return data, split, mixed, extra
+
+
+def _print_result(console: Console, study: optuna.Study, summary: dict[str, Any], folder: Path) -> None:
+    """The search's best trials and the chosen model's figures, once a run has finished."""
     _print_top(console, study)
     if summary.get("preset_comparison"):
         _print_preset(console, summary["preset_comparison"])
@@ -161,7 +181,6 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         f"best model: val {summary['val_accuracy']:.4f}, test {summary['test_accuracy']:.4f}, "
         f"{summary['params']} params (~{summary['int8_kb']} KiB int8) -> {folder / 'model.keras'}"
     )
-    return summary
 
 
 def _study_name(opts: TrainOptions, folder: Path, storage: optuna.storages.BaseStorage) -> str:
