@@ -64,9 +64,9 @@ def parse_roi(text: str | list[Any] | None, what: str = "--roi") -> tuple[int, i
     try:
         x, y, w, h = (int(v) for v in values)
     except (ValueError, TypeError):
-        raise CameraError(f"{what} must be x,y,w,h in pixels, got {text!r}") from None
+        raise UserError(f"{what} must be x,y,w,h in pixels, got {text!r}") from None
     if min(x, y) < 0 or min(w, h) <= 0:
-        raise CameraError(f"{what} needs x,y >= 0 and w,h > 0, got {text!r}")
+        raise UserError(f"{what} needs x,y >= 0 and w,h > 0, got {text!r}")
     return x, y, w, h
 
 
@@ -314,4 +314,4 @@ def _show(frame: np.ndarray, reading: Reading, roi: tuple[int, int, int, int] | 
         cv2.imshow("edgedigit", annotate(frame, reading, roi))
         return (cv2.waitKey(1) & 0xFF) in (ord("q"), 27)
     except cv2.error:
-        raise CameraError("--show needs an OpenCV build with GUI support (opencv-python, not -headless)") from None
+        raise UserError("--show needs an OpenCV build with GUI support (opencv-python, not -headless)") from None

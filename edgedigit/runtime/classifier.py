@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.errors import ModelError
+from edgedigit.errors import ModelError, UserError
 from edgedigit.runtime.manifest import deskews, output_kind, read_manifest, verify_bytes
 from edgedigit.runtime.slant import deskew
 from edgedigit.sizes import NUM_CLASSES
@@ -42,7 +42,7 @@ def load_backend() -> tuple[Any, str]:
             return importlib.import_module(module).Interpreter, name
         except ImportError:
             continue
-    raise ModelError("no TFLite interpreter found: pip install 'edgedigit[device]' (ai-edge-litert)")
+    raise UserError("no TFLite interpreter found: pip install 'edgedigit[device]' (ai-edge-litert)")
 
 
 def default_model_path() -> Path:
@@ -147,11 +147,11 @@ class Classifier:
                 declared["scale"], spec.scale, rel_tol=1e-6
             ):
                 raise ModelError(f"{where} the model's {name} ({spec.dtype.name}, scale {spec.scale:g}, zero point "
-                                f"{spec.zero_point}) is not the one its manifest declares: re-export it")  # fmt: skip
+                                 f"{spec.zero_point}) is not the one its manifest declares: re-export it")  # fmt: skip
         probs = self._run(np.zeros((1, 28, 28), np.uint8))[0]  # a blank picture: any model gives probabilities
         if probs.min() < -PROB_SLACK or abs(float(probs.sum()) - 1.0) > PROB_SLACK:
             raise ModelError(f"{where} the model's outputs are not probabilities (they sum to {probs.sum():.3g}): "
-                            "export a model that ends in softmax")  # fmt: skip
+                             "export a model that ends in softmax")  # fmt: skip
 
     @property
     def parity_warning(self) -> str | None:

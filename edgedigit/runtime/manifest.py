@@ -101,7 +101,7 @@ def read_manifest(model_path: Path) -> dict[str, Any]:
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise ModelError(f"{path} is of manifest format {version}, newer than this edgedigit's {FORMAT_VERSION}: "
-                        "upgrade edgedigit")  # fmt: skip
+                         "upgrade edgedigit")  # fmt: skip
     if version not in READABLE or isinstance(version, bool):
         raise ModelError(f"{path} is not an edgedigit manifest of format version {FORMAT_VERSION}")
     for key, kind in SCHEMA.items():

@@ -164,7 +164,7 @@ def split_train_val(data: Mnist, val_fraction: float, seed: int, limit: int | No
     `limit` keeps a stratified subset of the training images first (for quick runs and tests).
     """
     if not 0.0 < val_fraction < 1.0:
-        raise DataError(f"--val-fraction must be between 0 and 1, got {val_fraction}")
+        raise UserError(f"--val-fraction must be between 0 and 1, got {val_fraction}")
     x, y = data.x_train, data.y_train
     if limit is not None and limit < len(y):
         keep = stratified_indices(y, limit / len(y), seed)

@@ -491,7 +491,7 @@ def _extra_accuracy(model: keras.Model, extra: tuple[np.ndarray, np.ndarray]) ->
     from edgedigit.runtime.classifier import Classifier
 
     x, y = extra
-    before = float((Classifier(None).predict_proba(x).argmax(1) == y).mean())
+    before = float((Classifier().predict_proba(x).argmax(1) == y).mean())
     after, _ = evaluate(model, x, y)
     return {"before_bundled": round(before, 4), "after": round(after, 4)}
 
