@@ -280,10 +280,10 @@ def test_touching_pairs_are_two_digits_read_as_one_group_and_trained_as_no_digit
     """--touching-pairs: two MNIST digits written into each other come out as one 28x28 input (the device reads
     them as one group), wider for their height than single digits are, labelled as no digit, on their own
     random stream (with 0 the mix is the one earlier runs had)."""
-    from edgedigit.train import field_mix, synth
+    from edgedigit.train import field_mix, pieces
     from edgedigit.train.data import split_train_val
 
-    pairs = synth.touching_pairs(100, mnist.x_train[:1000], np.random.default_rng(0))
+    pairs = pieces.touching_pairs(100, mnist.x_train[:1000], np.random.default_rng(0))
     assert len(pairs) == 100 and pairs.shape[1:] == (28, 28)
 
     def aspect(images: np.ndarray) -> float:
@@ -405,21 +405,21 @@ def test_digits_written_fast_are_one_stroke_whose_joins_belong_to_no_digit(mnist
     """--cut-pieces' fast writing: each digit is joined to the next by a stroke (the pen not lifted), so the
     reader sees one blob; the stroke's ink is marked as no digit's, and cut pieces of such writing are still
     labelled by the digit they hold."""
-    from edgedigit.train import synth
+    from edgedigit.train import pieces
 
     def blobs(joined: bool) -> list[int]:
         rng, counts = np.random.default_rng(4), []
         for k in range(20):
-            inks = [synth._ink_box(mnist.x_train[i], rng) for i in range(3 * k, 3 * k + 3)]
-            _, owner = synth._written_together(inks, rng, joined)
-            assert joined == bool((owner == synth.CONNECTOR).any())
+            inks = [pieces._ink_box(mnist.x_train[i], rng) for i in range(3 * k, 3 * k + 3)]
+            _, owner = pieces._written_together(inks, rng, joined)
+            assert joined == bool((owner == pieces.CONNECTOR).any())
             counts.append(cv2.connectedComponents(np.uint8(owner > 0) | np.uint8(owner < 0))[0] - 1)
         return counts
 
-    monkeypatch.setattr(synth, "PIECE_SPACING", synth.JOINED_SPACING)
+    monkeypatch.setattr(pieces, "PIECE_SPACING", pieces.JOINED_SPACING)
     assert np.median(blobs(True)) == 1 and np.median(blobs(False)) >= 3
-    monkeypatch.setattr(synth, "JOINED_PIECES", 1.0)
-    one, labels, _ = synth.cut_pieces(300, mnist.x_train[:2000], mnist.y_train[:2000], np.random.default_rng(0))
+    monkeypatch.setattr(pieces, "JOINED_PIECES", 1.0)
+    one, labels, _ = pieces.cut_pieces(300, mnist.x_train[:2000], mnist.y_train[:2000], np.random.default_rng(0))
     assert len(one) > 100 and len(set(labels.tolist())) == 10
 
 
@@ -432,10 +432,10 @@ def test_cut_pieces_are_the_number_readers_pieces_labelled_by_the_digit_they_hol
     """--cut-pieces: two or three MNIST digits written touching, cut by the number reader's own code; a piece
     that is one digit keeps that digit's label (the bundled model mostly agrees),
     a piece holding two digits is wider and labelled as no digit; on their own random stream."""
-    from edgedigit.train import field_mix, synth
+    from edgedigit.train import field_mix, pieces
     from edgedigit.train.data import split_train_val
 
-    one, labels, two = synth.cut_pieces(600, mnist.x_train[:3000], mnist.y_train[:3000], np.random.default_rng(0))
+    one, labels, two = pieces.cut_pieces(600, mnist.x_train[:3000], mnist.y_train[:3000], np.random.default_rng(0))
     assert len(one) + len(two) >= 600 and len(one) > 200 and len(two) > 150
     assert one.shape[1:] == two.shape[1:] == (28, 28) and len(set(labels.tolist())) == 10
     read = clf.predict_proba(one, calibrated=False).argmax(axis=1)

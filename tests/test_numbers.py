@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from benchmarks.photos import paper, photo
 from edgedigit.cli import app
-from edgedigit.runtime import preprocess, ruling, second_look, segment
+from edgedigit.runtime import layout, paths, preprocess, ruling, second_look, segment
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import read_digits
 from tests.conftest import write_image
@@ -229,9 +229,9 @@ def test_a_doubtful_piece_never_hides_a_path_of_sure_ones():
     probs = np.full((5, 10), 1e-4)
     for k, p in enumerate([0.2, 0.999, 0.9, 0.98, 0.98]):  # best class 3 at these probabilities
         probs[k, 3] = p
-    assert segment.best_path(cut, probs) == [1, 3, 4]
+    assert paths.best_path(cut, probs) == [1, 3, 4]
     probs[3, 3] = 0.5  # no sure path left: the group stays whole
-    assert segment.best_path(cut, probs) == [0]
+    assert paths.best_path(cut, probs) == [0]
 
 
 def _triples_read(mnist, clf, overlap: float) -> int:
@@ -282,16 +282,16 @@ def test_strokes_replace_any_reading_in_a_number_but_only_with_sure_pieces():
         probs(0.5, 0.99, 0.98, 0.99),
         probs(0.5, 0.99, 0.9, 0.99),
     )
-    assert segment.best_cut([halves, strokes], [doubtful_halves, sure_strokes], 0.5, number=True) == (1, [1, 2, 3])
-    assert segment.best_cut([halves, strokes], [doubtful_halves, sure_strokes], 0.5, number=False) == (0, [1, 2])
-    assert segment.best_cut([halves, strokes], [doubtful_halves, doubtful_strokes], 0.5, number=True) == (0, [1, 2])
+    assert paths.best_cut([halves, strokes], [doubtful_halves, sure_strokes], 0.5, number=True) == (1, [1, 2, 3])
+    assert paths.best_cut([halves, strokes], [doubtful_halves, sure_strokes], 0.5, number=False) == (0, [1, 2])
+    assert paths.best_cut([halves, strokes], [doubtful_halves, doubtful_strokes], 0.5, number=True) == (0, [1, 2])
     # a blob alone that may be digits written into each other: strokes replace its whole reading, unless they read
     # only 1s (a letter's bars)
     whole = segment.Cuts(atoms[:1], [(0, 1)], [None], [0.0], [False])
-    assert segment.best_cut([whole, strokes], [probs(0.2), sure_strokes], 0.97, False, alone=True) == (1, [1, 2, 3])
-    assert segment.best_cut([whole, strokes], [probs(0.2), sure_strokes], 0.97, False, alone=False) == (0, [0])
+    assert paths.best_cut([whole, strokes], [probs(0.2), sure_strokes], 0.97, False, alone=True) == (1, [1, 2, 3])
+    assert paths.best_cut([whole, strokes], [probs(0.2), sure_strokes], 0.97, False, alone=False) == (0, [0])
     ones = sure_strokes[:, [0, 3, 2, 1, 4, 5, 6, 7, 8, 9]]  # the same, read as 1s
-    assert segment.best_cut([whole, strokes], [probs(0.2), ones], 0.97, False, alone=True) == (0, [0])
+    assert paths.best_cut([whole, strokes], [probs(0.2), ones], 0.97, False, alone=True) == (0, [0])
 
 
 def test_straight_cuts_replace_a_reading_only_with_as_many_digits_or_in_a_number():
@@ -308,10 +308,10 @@ def test_straight_cuts_replace_a_reading_only_with_as_many_digits_or_in_a_number
 
     doubtful_halves, sure_halves = probs(0.5, 0.5, 0.5), probs(0.5, 0.98, 0.98)
     surer_thirds, surer_halves = probs(0.5, 0.999, 0.999, 0.999), probs(0.5, 0.999, 0.999)
-    assert segment.best_cut([halves, thirds], [doubtful_halves, surer_thirds], 0.97, number=True) == (1, [1, 2, 3])
-    assert segment.best_cut([halves, thirds], [doubtful_halves, surer_thirds], 0.97, number=False) == (0, [0])
-    assert segment.best_cut([halves, thirds], [sure_halves, surer_thirds], 0.97, number=True) == (0, [1, 2])
-    assert segment.best_cut([halves, halves], [sure_halves, surer_halves], 0.97, number=False) == (1, [1, 2])
+    assert paths.best_cut([halves, thirds], [doubtful_halves, surer_thirds], 0.97, number=True) == (1, [1, 2, 3])
+    assert paths.best_cut([halves, thirds], [doubtful_halves, surer_thirds], 0.97, number=False) == (0, [0])
+    assert paths.best_cut([halves, thirds], [sure_halves, surer_thirds], 0.97, number=True) == (0, [1, 2])
+    assert paths.best_cut([halves, halves], [sure_halves, surer_halves], 0.97, number=False) == (1, [1, 2])
 
 
 def test_a_straight_cut_is_one_column_of_little_ink():
@@ -337,13 +337,13 @@ def test_a_bitmap_is_one_digit_though_its_strokes_stand_apart():
     bitmap[1:9, 2:4] = 255  # the 4's first stroke, down from the top
     bitmap[9:11, 6:16] = 255  # its bar, which the stroke does not reach
     bitmap[3:16, 11:13] = 255  # and its stem
-    (line,) = segment.lines(preprocess.prepare(bitmap))[1]
+    (line,) = layout.lines(preprocess.prepare(bitmap))[1]
     assert len(line.groups) == 1
     large = cv2.resize(bitmap, (64, 64), interpolation=cv2.INTER_NEAREST)
-    assert sum(len(line.groups) for line in segment.lines(preprocess.prepare(large))[1]) == 2
+    assert sum(len(line.groups) for line in layout.lines(preprocess.prepare(large))[1]) == 2
     strip = np.zeros((12, 26), np.uint8)  # a small strip wider than a digit's box may hold two: "11"
     strip[1:11, 5:7] = strip[1:11, 18:20] = 255
-    assert sum(len(line.groups) for line in segment.lines(preprocess.prepare(strip))[1]) == 2
+    assert sum(len(line.groups) for line in layout.lines(preprocess.prepare(strip))[1]) == 2
 
 
 def test_a_stroke_joining_two_digits_may_be_left_out():
@@ -355,8 +355,8 @@ def test_a_stroke_joining_two_digits_may_be_left_out():
     for k, p in enumerate([0.2, 0.99, 0.1, 0.99, 0.5, 0.5]):
         probs[k, 3] = p
     joined = segment.Cuts(atoms, spans, [None] * 6, [3.0] + [0.0] * 5, connectors=[False, True, False])
-    assert segment.best_path(joined, probs) == [1, 3]
-    assert segment.best_path(replace(joined, connectors=[False] * 3), probs) == [0]
+    assert paths.best_path(joined, probs) == [1, 3]
+    assert paths.best_path(replace(joined, connectors=[False] * 3), probs) == [0]
 
 
 def test_a_detached_head_does_not_count_as_a_column():
@@ -392,7 +392,7 @@ class _Scripted:
 
 
 def test_a_doubtful_digit_in_a_number_is_kept_but_not_alone_nor_a_tall_mark_at_its_end(mnist, monkeypatch):
-    monkeypatch.setattr(segment, "REJOIN_DOUBT", 0.0)  # the stand-in would read two 1s together as a sure digit
+    monkeypatch.setattr(layout, "REJOIN_DOUBT", 0.0)  # the stand-in would read two 1s together as a sure digit
     _no_second_look(monkeypatch)
     ones = list(mnist.x_test[mnist.y_test == 1][:3])  # narrow: read whole, never cut
     three = _number(ones, -0.6, seed=0)  # well apart
@@ -423,7 +423,7 @@ def test_only_a_doubtful_wide_blob_is_cut_through_several_strokes():
     comp = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, len(xs), 1]
     height = comp[3] - comp[1]
     assert len(segment._atoms(mask, labels, comp, height, whole_prob=0.9)) == 1
-    assert len(segment._atoms(mask, labels, comp, height, whole_prob=segment.DEEP_DOUBT / 2)) >= 3
+    assert len(segment._atoms(mask, labels, comp, height, whole_prob=layout.DEEP_DOUBT / 2)) >= 3
 
 
 class _PerBatch:
@@ -477,7 +477,7 @@ def test_a_four_whose_bar_broke_short_of_its_stem_is_a_four(clf, monkeypatch):
     cv2.line(ink, (140, 60), (140, 190), 255, 3)  # the stem
     picture = np.clip(sheet * (1 - ink / 255) + 35 * ink / 255, 0, 255).astype(np.uint8)
     assert read_digits(picture, clf).digits == [4]
-    monkeypatch.setattr(segment, "REJOIN_SURE", 1.1)  # never read together
+    monkeypatch.setattr(layout, "REJOIN_SURE", 1.1)  # never read together
     assert read_digits(picture, clf).digits == [1]
 
 
@@ -497,7 +497,7 @@ def test_a_blob_of_digits_beside_a_sure_digit_is_read_along_its_best_fair_cut(mo
     assert len(read_digits(alone, _PerBatch([0.12], [0.6])).digits) >= 3  # 2.6 line heights wide
     narrow = np.zeros((80, 200), np.uint8)
     for cx in (80, 94):
-        cv2.circle(narrow, (cx, 40), 14, 255, 3)  # 1.3 line heights wide: below segment.MAX_WIDTH
+        cv2.circle(narrow, (cx, 40), 14, 255, 3)  # 1.3 line heights wide: below layout.MAX_WIDTH
     assert read_digits(255 - narrow, _PerBatch([0.12], [0.6])).digits == []
 
 
@@ -509,6 +509,6 @@ def test_a_number_written_fast_is_read_though_its_digits_are_joined(mnist, clf, 
 
     fast = joined(mnist.x_test, mnist.y_test, 200)
     exact = sum(read_digits(n.image, clf).number == n.digits for n in fast)
-    monkeypatch.setattr(segment.Line, "too_wide", lambda self, group: False)  # read whole as before
+    monkeypatch.setattr(layout.Line, "too_wide", lambda self, group: False)  # read whole as before
     before = sum(read_digits(n.image, clf).number == n.digits for n in fast)
     assert exact >= before + 5 and exact >= 100  # 109 and 102 of 200 here

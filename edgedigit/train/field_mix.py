@@ -18,7 +18,7 @@ import numpy as np
 from edgedigit import atomic
 from edgedigit.errors import DataError, UserError
 from edgedigit.options import TrainOptions
-from edgedigit.train import synth
+from edgedigit.train import drawing, negatives, pieces, synth
 from edgedigit.train.data import Mnist, Split, split_train_val
 
 NOT_A_DIGIT = -1
@@ -73,14 +73,14 @@ def mix(
     digits (each repeated `extra_repeat` times); returns it and how many of each went in."""
     rng = np.random.default_rng(seed + 7)
     n = len(split.y_train)
-    font_paths = synth.font_files() if fonts > 0 or non_digits > 0 else []
+    font_paths = drawing.font_files() if fonts > 0 or non_digits > 0 else []
     if fonts > 0 and not font_paths:
         raise UserError(f"no fonts found for --fonts: install some, e.g. apt-get install {synth.FONT_PACKAGES}")
     parts_x, parts_y = [split.x_train], [split.y_train]
     fx, fy = synth.font_digits(int(fonts * n), rng, font_paths) if fonts > 0 else (parts_x[0][:0], parts_y[0][:0])
     ones = split.x_train[split.y_train == 1]
     flagged = synth.flagged_ones(ones[rng.random(len(ones)) < flag_ones], rng) if flag_ones > 0 else fx[:0]
-    others = synth.non_digits(int(non_digits * n), rng, font_paths) if non_digits > 0 else fx[:0]
+    others = negatives.non_digits(int(non_digits * n), rng, font_paths) if non_digits > 0 else fx[:0]
     pick = np.flatnonzero(rng.random(n) < box_fill)
     filled, filled_y = synth.box_filled(split.x_train[pick], split.y_train[pick], rng)
     pick = np.flatnonzero(rng.random(n) < written)  # drawn after the others: earlier runs' mixes stay the same
@@ -97,19 +97,19 @@ def mix(
     to_fill = closed[four_rng.random(len(closed)) < style_fill]
     filled_closed, _ = synth.box_filled(to_fill, np.full(len(to_fill), 4, np.int64), four_rng)
     pair_rng = np.random.default_rng(seed + 11)  # its own stream too
-    pairs = synth.touching_pairs(int(touching_pairs * n), split.x_train, pair_rng) if touching_pairs > 0 else fx[:0]
+    pairs = pieces.touching_pairs(int(touching_pairs * n), split.x_train, pair_rng) if touching_pairs > 0 else fx[:0]
     piece_rng = np.random.default_rng(seed + 13)  # and so on
-    pieces, pieces_y, merged = (synth.cut_pieces(int(cut_pieces * n), split.x_train, split.y_train, piece_rng)
-                                if cut_pieces > 0 else (fx[:0], fy[:0], fx[:0]))  # fmt: skip
-    parts_x += [fx, flagged, others, filled, on_paper, filled_styles, closed, filled_closed, pairs, pieces, merged]
+    cut, cut_y, merged = (pieces.cut_pieces(int(cut_pieces * n), split.x_train, split.y_train, piece_rng)
+                          if cut_pieces > 0 else (fx[:0], fy[:0], fx[:0]))  # fmt: skip
+    parts_x += [fx, flagged, others, filled, on_paper, filled_styles, closed, filled_closed, pairs, cut, merged]
     parts_y += [fy, np.ones(len(flagged), np.int64), np.full(len(others), NOT_A_DIGIT, np.int64), filled_y,
                 on_paper_y, filled_styles_y, np.full(len(closed) + len(filled_closed), 4, np.int64),
-                np.full(len(pairs), NOT_A_DIGIT, np.int64), pieces_y,
+                np.full(len(pairs), NOT_A_DIGIT, np.int64), cut_y,
                 np.full(len(merged), NOT_A_DIGIT, np.int64)]  # fmt: skip
     counts = {"mnist": n, "font_digits": len(fy), "flagged_ones": len(flagged), "non_digits": len(others),
               "box_filled": len(filled), "written": len(on_paper), "box_filled_styles": len(filled_styles),
               "closed_fours": len(closed), "box_filled_closed_fours": len(filled_closed),
-              "touching_pairs": len(pairs), "cut_pieces": len(pieces_y), "cut_pieces_of_two": len(merged),
+              "touching_pairs": len(pairs), "cut_pieces": len(cut_y), "cut_pieces_of_two": len(merged),
               "fonts_found": len(font_paths)}  # fmt: skip
     if extra is not None:
         ex, ey = extra
