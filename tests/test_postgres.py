@@ -102,7 +102,7 @@ def test_two_workers_share_one_study_and_another_run_keeps_its_own(tmp_path, pos
 def test_a_worker_killed_mid_trial_loses_only_that_trial_which_the_other_retries(tmp_path, postgres, mnist_path):
     """kill -9 on one of two workers: its running trial stops sending heartbeats; once it has been silent
     for the grace period the other worker marks it failed, runs its configuration again, and goes on."""
-    from edgedigit.train.run import GRACE
+    from edgedigit.train.studies import GRACE
 
     runs = tmp_path / "runs"
     args = ["--limit", "6000", "--trials", "14", "--epochs", "3", "--final-epochs", "1", "--timeout", "600",

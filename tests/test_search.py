@@ -98,11 +98,11 @@ def test_augmentation_default_depends_on_the_budget_and_a_given_value_wins():
 def _proposals(folder, seed: int, storage: str | None = None, n: int = 12) -> list[dict]:
     """The configurations a new run's study proposes, told a made-up score each (no training)."""
     from edgedigit.options import TrainOptions
-    from edgedigit.train.run import _open_study
+    from edgedigit.train.studies import open_study
 
     opts = TrainOptions(seed=seed, storage=storage)
     folder.mkdir(parents=True)
-    study = _open_study(opts, folder, preset=False)
+    study = open_study(opts, folder, preset=False)
     space = SearchSpace(epochs=1, augment=0.0)
     proposed = []
     for _ in range(n):
@@ -119,7 +119,7 @@ def test_the_same_seed_proposes_the_same_trials_and_a_resumed_search_new_ones(tm
     assert first == again  # TPE after its random start-up too: a run is repeatable
     assert first != _proposals(tmp_path / "c", seed=4)
     from edgedigit.options import TrainOptions
-    from edgedigit.train.run import _sampler_seed
+    from edgedigit.train.studies import sampler_seed
 
-    assert _sampler_seed(TrainOptions(seed=3), 0) == 3
-    assert _sampler_seed(TrainOptions(seed=3), 12) != 3  # resumed: the sampler does not replay the first trials
+    assert sampler_seed(TrainOptions(seed=3), 0) == 3
+    assert sampler_seed(TrainOptions(seed=3), 12) != 3  # resumed: the sampler does not replay the first trials

@@ -138,7 +138,7 @@ def test_a_run_begun_before_an_option_existed_resumes_without_it(tmp_path):
     """--written came after runs that were stored without it: resuming one keeps its mix (0), not today's
     default, and says so in the options it writes back."""
     from edgedigit.options import TrainOptions
-    from edgedigit.train.run import PLACE, own_options
+    from edgedigit.train.run_folder import PLACE, own_options
 
     old = {k: v for k, v in TrainOptions(run="old").recorded().items() if k not in (*PLACE, "written", "deskew")}
     (tmp_path / "options.json").write_text(json.dumps(old))
