@@ -3,5 +3,5 @@
 Installed as `edgedigit.converters` (pyproject's package-dir maps this folder). It may import TensorFlow,
 Keras, the runtime (to check the exported file the way the device will load it) and `edgedigit.train.data`
 (the test set and calibration sample); it never imports Optuna or matplotlib: exporting neither searches nor
-plots (tests/test_device_path.py enforces it).
+plots (tests/runtime/test_device_path.py enforces it).
 """

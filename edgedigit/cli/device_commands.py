@@ -1,5 +1,5 @@
 """`classify`, `serve`, `collect`, `bench` and `info`: the commands that run on the device. They never import
-TensorFlow, Keras, Optuna or matplotlib (tests/test_device_path.py); heavier runtime parts load inside each
+TensorFlow, Keras, Optuna or matplotlib (tests/runtime/test_device_path.py); heavier runtime parts load inside each
 command.
 """
 

@@ -7,7 +7,7 @@ Loading and checking an exported model (`classifier`, `manifest`) and reading a 
 `camera`, `picam`, `collect`, `bench`), and the service around them (`serve`, `mqtt`, `systemd`). It needs numpy,
 OpenCV and a TFLite interpreter only (paho-mqtt and picamera2 where those features are used), and must never
 import TensorFlow, Keras, Optuna or matplotlib, nor anything from `edgedigit.train` or `edgedigit.converters`
-(tests/test_device_path.py enforces both).
+(tests/runtime/test_device_path.py enforces both).
 
 The names below are the runtime's public API, for a program that reads digits itself; the modules behind
 them may change.

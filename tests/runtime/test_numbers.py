@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,7 +16,7 @@ from edgedigit.cli import app
 from edgedigit.runtime import layout, paths, preprocess, ruling, second_look, segment
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import read_digits
-from tests.conftest import write_image
+from tests.conftest import ROOT, write_image
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +118,7 @@ def test_pieces_of_one_cut_component_are_joined_across_a_leaning_seam():
 def test_an_underlined_number_is_read_and_its_line_is_a_separator(mnist, clf, monkeypatch):
     """A line drawn under a number (touching the digits' feet or below them) is taken out and reported as a
     separator, never part of the number: left in, it joined the digits into one group."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))  # as the scripts run
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
     from number_sets import underlined
 
     lined = underlined(mnist.x_test, mnist.y_test, 20)
@@ -504,7 +503,7 @@ def test_a_blob_of_digits_beside_a_sure_digit_is_read_along_its_best_fair_cut(mo
 def test_a_number_written_fast_is_read_though_its_digits_are_joined(mnist, clf, monkeypatch):
     """Digits joined by the pen's stroke from one to the next make one blob wider than any digit: it is read
     along its best fair cut rather than whole, as no digit."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))  # as the scripts run
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
     from number_sets import joined
 
     fast = joined(mnist.x_test, mnist.y_test, 200)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 
 from edgedigit.runtime import dates
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import read_digits
+from tests.conftest import ROOT
 
 
 def _stroke(lean_degrees: float) -> np.ndarray:
@@ -39,7 +38,7 @@ def test_two_leaning_strokes_are_slashes_only_where_they_part_a_date():
 def test_a_date_written_with_slashes_is_read_with_them_as_separators(mnist, monkeypatch):
     """Dates drawn by hand from MNIST digits (benchmarks/number_sets.marked): the slashes are separators, left
     out of the number and kept with --keep-separators; taken as 1s, no date read right."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))  # as the scripts run
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
     from number_sets import marked
 
     clf = Classifier()
