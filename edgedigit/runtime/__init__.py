@@ -4,7 +4,8 @@ Loading and checking an exported model (`classifier`, `manifest`) and reading a 
 (`second_look`), decoding and preprocessing any picture into MNIST-form digits (`decode`, `preprocess`,
 `grouping`, `ruling`, `mnist_form`, `scene`, `frames`) and standing them upright (`slant`), reading numbers
 (`layout`, `segment`, `strokes`, `paths`, `recognition`, `reader`, `dates`), the file and camera front ends
-(`classify_files`, `camera`, `picam`, `collect`, `bench`), and the service around them (`serve`, `mqtt`, `systemd`).
+(`classify_files`, `camera`, `picam`, `collect`, `bench`), and the service around them (`serve`, `serve_handler`,
+`serve_page`, `mqtt`, `systemd`).
 It needs numpy, OpenCV and a TFLite interpreter only (paho-mqtt and picamera2 where those features are used), and
 must never import TensorFlow, Keras, Optuna or matplotlib, nor anything from `edgedigit.train` or
 `edgedigit.converters` (tests/runtime/test_device_path.py enforces both).

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from benchmarks.photos import photo
-from edgedigit.runtime.serve import MAX_UPLOAD
+from edgedigit.runtime.serve_handler import MAX_UPLOAD
 from tests.conftest import ROOT
 
 
