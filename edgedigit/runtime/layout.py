@@ -43,7 +43,7 @@ REJOIN_SURE = 0.9
 # rule letters 34: a letter's strokes are bars, and a bar is a sure 1, "M" read "1111")
 ALONE_WIDTH = 1.2
 MAX_WIDTH = 1.6  # a group wider than this many line heights is more than one digit (a candidate digit is no wider)
-WIDE = 1.1  # ...and one wider than this is cut even when read sure (cutting costs a candidate this wide more)
+WIDE = 1.1  # a group wider than this many line heights is cut even when read sure (segment.WIDE_COST beyond it)
 WHOLE_SURE = 0.99  # a group is only cut when the model reads it whole with less than this, or it is wider than
 # WIDE: most single digits are read sure, and cutting costs a dozen candidates' time
 

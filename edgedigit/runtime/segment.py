@@ -50,6 +50,7 @@ MAX_STROKES = 6
 STROKE_DOUBT = 0.9
 MAX_ATOMS = 4  # a candidate digit is a run of at most this many atoms side by side...
 NESTED = 0.6  # ...not counting an atom lying at least this share of its width within another's columns
+# ...at most layout.MAX_WIDTH line heights wide...
 MAX_GAP = 0.08  # ...with no blank column wider than this share of the line's height: a clear gap parts digits
 # what a candidate digit costs, taken off the model's log-probability of its best class:
 CUT_COST = 0.3  # any candidate other than a whole group: cutting must buy this much certainty (0.5 let a
