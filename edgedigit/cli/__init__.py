@@ -8,6 +8,12 @@ TensorFlow or Keras. A `UserError` becomes one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+# the runtime first, from the shallowest import: CPython 3.11 grows its frame stack in 16 KiB chunks and frees a
+# chunk as soon as it empties, and numpy imported three modules deeper ran its typing modules at a chunk's edge
+# (about 1,500 mmap/munmap pairs, +25 ms on a cold `classify`: benchmarks/cold_start.py, strace)
+import edgedigit.runtime  # noqa: F401
+
+# isort: split
 # importing the command modules registers their commands on `app`, in this order in --help: train first
 from edgedigit.cli import trainer_commands  # noqa: F401
 
