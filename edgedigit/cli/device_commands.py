@@ -159,7 +159,7 @@ def collect(
     if count < 1:
         raise UserError("--count must be at least 1")
     if camera is not None:
-        from edgedigit.runtime.camera import frames
+        from edgedigit.runtime.camera_sources import frames
 
         saved = collect_frames(frames(camera), digits, out, count)
         print(f"saved {len(saved)} digit(s) labelled {label} from {camera} into {out}")
@@ -232,7 +232,7 @@ def info(
 
     from edgedigit import __version__
     from edgedigit.runtime.bench import cpu_name
-    from edgedigit.runtime.camera import camera_sources
+    from edgedigit.runtime.camera_sources import camera_sources
     from edgedigit.versions import versions
 
     clf = Classifier(model)

@@ -29,8 +29,9 @@ import cv2
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.runtime.camera import CameraOptions, annotate, parse_roi, stop_on_sigterm
+from edgedigit.runtime.camera import CameraOptions, parse_roi, stop_on_sigterm
 from edgedigit.runtime.camera import run as run_camera
+from edgedigit.runtime.camera_view import annotate
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 from edgedigit.runtime.serve_handler import handler_for
