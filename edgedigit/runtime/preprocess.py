@@ -8,14 +8,14 @@ is kept -> polarity from the paper level -> background flattening -> Otsu thresh
 ruling of lined or squared paper taken out, and everywhere a line drawn along the writing (`ruling`) ->
 components grouped into digits left to right (`grouping`: specks, squared-paper grids, hairlines and the
 desk along the border dropped) -> per digit, the MNIST form (`mnist_form.to_mnist`). This module holds the
-page: `prepare`, `find_digits`, and how the paper, the polarity and the kind of picture are judged.
+page: `prepare`, `find_digits`, and how the kind of picture (photo, tight or bold crop, bitmap) is judged; the
+paper's level, the ink's polarity and the flattened background are `paper`'s.
 
 Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from edgedigit.errors import ImageError
-from edgedigit.runtime import decode, frames, grouping, mnist_form, ruling
+from edgedigit.runtime import decode, frames, grouping, mnist_form, paper, ruling
 
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to about this squared before any analysis...
@@ -31,7 +31,6 @@ WORK_LONGEST = 4 * WORK_SIDE  # ...and to at most this on their longer side (a l
 SMALL_SIDE = 28  # pictures smaller than the model's input on both sides (a 16x16 bitmap) are first enlarged...
 ENLARGE_TO = 64  # ...by an integer factor to about this on their longer side (cubic), as a user's crop would be
 BITMAP_WIDTH = 1.25  # such a picture at most this many times as wide as high is one digit's bitmap (square ones are)
-MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (grey pencil on grey paper: ~35)
 BOLD_INK = 0.4  # dark ink covering more than this share of a picture (a photo's paper is its median, which
 # falls in or next to the ink well before the ink covers half: 6 of 141 bold crops covering 40-50% misread)...
 BOLD_BORDER = 0.25  # ...and less than this share of its border: a bold digit filling a crop, not a photo
@@ -42,12 +41,6 @@ TIGHT_SIDE_INK = 0.6  # ink along this much of one side is a bar (of a 7, a 5) i
 TIGHT_SPREAD = 0.25  # ...unless it also covers this much of another side: a desk or a shadow along the edge
 TIGHT_RUNS = 2  # ...or crosses one side more often than a digit's strokes do (the lines of ruled paper)
 THIN_REDUCTION = 4  # from this reduction on, a 1-2 px pen stroke would fade into the paper: widen it first
-POLARITY_DOUBT = 1.25  # ink strays this much further from the paper level than the paper does: its side is clear;
-# in a photo where it does not, a plane fitted to the paper's lighting decides...
-LIGHTING_CLEAR = 3.0  # ...when, measured from it, one side strays this much further (faint pencil under a lighting
-# gradient: 8-15x; a bold digit covering half the picture: under 2x, no verdict)
-LIGHTING_FITS = 4  # refits of the paper's lighting plane: each drops the half of the pixels furthest from it
-BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
 
 
 @dataclass(frozen=True)
@@ -117,10 +110,10 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     gray = frames.painted_out(gray)  # before the paper is looked for: a crop's frame is not its paper
     photo = not small and min(gray.shape) > grouping.LARGE and not _a_crop(gray)
-    pad, paper = 0, None
+    pad, paper_level = 0, None
     if not photo:
-        gray, pad, paper = _pad_with_paper(gray)
-    ink = _ink_image(gray, paper)
+        gray, pad, paper_level = _pad_with_paper(gray)
+    ink = paper.ink_image(gray, paper_level)
     if ink is None:
         return None
     mask = grouping.ink_mask(ink)
@@ -157,10 +150,10 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
 def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
     """Before a reduction by `factor` >= THIN_REDUCTION, strokes widened to about `factor` px (grey erosion
     for dark ink, dilation for light ink), so a fine pen in a big photo keeps its contrast instead of being
-    averaged into the paper. The ink's side is guessed from a sample of the pixels, as `_ink_image` does."""
+    averaged into the paper. The ink's side is guessed from a sample of the pixels, as `paper.ink_image` does."""
     if factor < THIN_REDUCTION:
         return gray
-    darkest, middle, brightest = _levels(_histogram(gray[::factor, ::factor]), (0.001, 0.5, 0.999))
+    darkest, middle, brightest = paper.levels(paper.histogram(gray[::factor, ::factor]), (0.001, 0.5, 0.999))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (factor - 1, factor - 1))
     return cv2.erode(gray, kernel) if middle - darkest > brightest - middle else cv2.dilate(gray, kernel)
 
@@ -199,120 +192,22 @@ def _bold_crop(bright: np.ndarray) -> bool:
     since a sheet on a dark desk is also bright within a dark border but holds writing (so a bold bright 0,
     6, 8 or 9, whose loop is dark inside, is still taken for a sheet)."""
     dark_share = 1 - cv2.countNonZero(bright) / bright.size
-    border_dark = 1 - float(np.mean(_border(bright)))
+    border_dark = 1 - float(np.mean(paper.border(bright)))
     if dark_share > BOLD_INK and border_dark < BOLD_BORDER:
         return True
     if 1 - dark_share <= BOLD_INK or 1 - border_dark >= BOLD_BORDER:
         return False
     n, labels = cv2.connectedComponents(1 - bright, connectivity=8)
-    return len(set(labels.take(_border_index(*bright.shape)).tolist()) - {0}) == n - 1  # all dark reaches the edge
+    return len(set(labels.take(paper.border_index(*bright.shape)).tolist()) - {0}) == n - 1  # all dark reaches the edge
 
 
 def _pad_with_paper(gray: np.ndarray) -> tuple[np.ndarray, int, int]:
     """A crop with a margin of its paper all round (the median of its border: a tight crop's ink touches
     the frame in places, not along most of it); returns the padded crop, the margin's width and the paper
     level. A crop whose border is all paper (MNIST's 28x28) already has its margin and is kept as it is."""
-    border = _border(gray)
-    paper = _median(border)
-    if int(border.max()) - paper < MIN_CONTRAST and paper - int(border.min()) < MIN_CONTRAST:
-        return gray, 0, paper
+    border = paper.border(gray)
+    level = paper.median(border)
+    if int(border.max()) - level < paper.MIN_CONTRAST and level - int(border.min()) < paper.MIN_CONTRAST:
+        return gray, 0, level
     pad = max(2, int(CROP_MARGIN * max(gray.shape)))
-    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=paper), pad, paper
-
-
-def _ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
-    """Ink bright on a flattened black background, or None for a blank image. `crop_paper`: the paper
-    level of a crop (its border's, found when padding it); None for a photo."""
-    tiny = min(gray.shape) < 48  # too small to estimate lighting: the paper level is subtracted instead
-    hist = _histogram(gray)
-    # the levels of the negative image come from the same search, so small images need only one
-    darkest, brightest, middle, low, hi, neg_low, neg_hi = _levels(hist, (0.001, 0.999, 0.5, 0.1, 0.999), (0.1, 0.999))
-    # the paper level: in a photo, what covers most of it (its border may be the desk around the sheet);
-    # in a crop, its border, which is the paper it was padded with
-    paper = middle if crop_paper is None else crop_paper
-    if _dark_ink(gray, paper - darkest, brightest - paper, photo=crop_paper is None):
-        gray, paper, low, hi = cv2.bitwise_not(gray), 255 - paper, neg_low, neg_hi
-    if tiny:  # the levels shift with the subtracted paper
-        gray = mnist_form.minus(gray, paper)
-        low, hi = max(low - paper, 0), max(hi - paper, 0)
-    else:
-        gray = cv2.subtract(gray, _background(gray))
-        low, hi = _levels(_histogram(gray), (0.1, 0.999))
-    if hi - low < MIN_CONTRAST:
-        return None
-    return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1))
-
-
-def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool) -> bool:
-    """Whether the ink is darker than the paper: the darkest pixels stray further below the paper level
-    than the brightest stray above it. In a photo, when the two are within POLARITY_DOUBT of each other
-    (faint ink on unevenly lit paper, whose bright corner strays as far as the ink), the strays are
-    measured from the lighting instead, a plane fitted to the paper (`_lighting`), when that is clearer.
-    A crop's paper level is its border's, which no lighting fit would improve on."""
-    if not photo or max(below, above) > POLARITY_DOUBT * max(min(below, above), 1):
-        return below > above
-    h, w = gray.shape
-    small = cv2.resize(gray, (max(2, w // 4), max(2, h // 4)), interpolation=cv2.INTER_AREA).astype(np.float32)
-    lo, hi = np.percentile(small - _lighting(small), (0.5, 99.5))
-    if max(-lo, hi) > LIGHTING_CLEAR * max(min(-lo, hi), 1):
-        return -lo > hi
-    return below > above  # a bold digit covering half the picture: the lighting fit is no clearer
-
-
-def _lighting(gray: np.ndarray) -> np.ndarray:
-    """A plane fitted to the paper of a small picture: least squares, refitted on the half of the pixels
-    nearest the last fit (LIGHTING_FITS times), so the ink, on one side of it, drops out of the fit."""
-    h, w = gray.shape
-    yy, xx = np.mgrid[0:h, 0:w]
-    design = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], axis=1).astype(np.float32)
-    values, keep = gray.ravel(), np.ones(h * w, bool)
-    for _ in range(LIGHTING_FITS):
-        coef = np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
-        off = np.abs(values - design @ coef)
-        keep = off <= np.median(off)
-    return (design @ coef).reshape(h, w)
-
-
-def _background(gray: np.ndarray) -> np.ndarray:
-    """The paper's uneven lighting (ink removed by a grey opening), estimated at a quarter of the size."""
-    h, w = gray.shape
-    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    k = max(5, (min(small.shape) // BACKGROUND_SHARE) | 1)
-    small = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _histogram(gray: np.ndarray) -> np.ndarray:
-    return np.bincount(gray.ravel(), minlength=256)
-
-
-def _levels(hist: np.ndarray, fractions: tuple[float, ...], negative: tuple[float, ...] = ()) -> list[int]:
-    """Grey levels at quantiles of a 256-bin histogram, then at quantiles of the negative image's.
-
-    One searchsorted on integer pixel counts (np.percentile costs ten times more). With the count
-    target t = ceil(f * total), the negative's level is 255 minus the first level whose cumulative
-    count reaches total - t + 1: exact, so no second histogram is needed.
-    """
-    cdf = hist.cumsum()
-    total = int(cdf[-1])  # Python numbers: numpy scalars would triple the cost of this small call
-    targets = [math.ceil(f * total) for f in fractions]
-    targets += [total - math.ceil(f * total) + 1 for f in negative]
-    found = cdf.searchsorted(targets).tolist()
-    return found[: len(fractions)] + [255 - v for v in found[len(fractions) :]]
-
-
-def _median(values: np.ndarray) -> int:
-    return int(np.partition(values, len(values) // 2)[len(values) // 2])
-
-
-def _border(gray: np.ndarray) -> np.ndarray:
-    return gray.take(_border_index(*gray.shape))
-
-
-@functools.lru_cache(maxsize=32)
-def _border_index(h: int, w: int) -> np.ndarray:
-    """Flat indices of the first and last row and column: one gather instead of four slices."""
-    rows, cols = np.arange(w), np.arange(h) * w
-    index = np.concatenate([rows, rows + (h - 1) * w, cols, cols + w - 1])
-    index.flags.writeable = False  # shared by every call through the cache
-    return index
+    return cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=level), pad, level

@@ -27,8 +27,8 @@ from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import load_mnist
 from edgedigit.train.fit import FitResult, evaluate, fit
 from edgedigit.train.progress import TrainProgress
-from edgedigit.train.run import versions
 from edgedigit.train.run_folder import prepare_folder
+from edgedigit.train.run_summary import versions
 
 LR_SHARE = 0.1  # fine-tuning starts at a tenth of the run's learning rate: nudge the model, do not retrain it
 

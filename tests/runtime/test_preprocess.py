@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.photos import jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled
 from edgedigit.errors import UserError
-from edgedigit.runtime import preprocess, ruling, scene
+from edgedigit.runtime import ruling, scene
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.decode import read_image
 from edgedigit.runtime.preprocess import find_digits
@@ -266,23 +266,3 @@ def test_each_failure_has_its_kind(tmp_path):
     with pytest.raises(DataError):
         load_mnist(str(bad))
     assert all(issubclass(kind, UserError) for kind in (DataError, ImageError, ModelError))
-
-
-def test_levels_of_the_negative_image_match_a_search_on_the_inverted_image():
-    rng = np.random.default_rng(1)
-    fractions = (0.001, 0.1, 0.5, 0.999)
-    for shape in [(28, 28), (16, 16), (40, 40), (9, 300)]:  # 40x40: 0.1 of the pixels is a whole count
-        for _ in range(25):
-            img = rng.integers(0, 256, shape).astype(np.uint8)
-            img[rng.random(shape) < rng.random()] = rng.integers(0, 256)  # a paper level holding many pixels
-            neg = 255 - img
-            hist, neg_hist = (np.bincount(a.ravel(), minlength=256) for a in (img, neg))
-            expected = [int(np.searchsorted(h.cumsum(), f * h.sum())) for h in (hist, neg_hist) for f in fractions]
-            assert preprocess._levels(hist, fractions, fractions) == expected
-
-
-def test_border_is_the_outermost_rows_and_columns():
-    img = np.arange(7 * 5).reshape(7, 5)
-    for view in (img, img[1:, 1:]):  # a crop is not contiguous
-        expected = np.concatenate([view[0], view[-1], view[:, 0], view[:, -1]])
-        assert preprocess._border(view).tolist() == expected.tolist()

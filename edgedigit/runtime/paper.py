@@ -1,0 +1,120 @@
+"""The paper and the ink of a picture: grey levels read off its histogram, which side of the paper the ink lies
+on (darker or brighter), the paper's uneven lighting flattened, and the ink brought to full contrast.
+Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import cv2
+import numpy as np
+
+from edgedigit.runtime import mnist_form
+
+MIN_CONTRAST = 20  # ink must stand this many grey levels above the background (grey pencil on grey paper: ~35)
+POLARITY_DOUBT = 1.25  # ink strays this much further from the paper level than the paper does: its side is clear;
+# in a photo where it does not, a plane fitted to the paper's lighting decides...
+LIGHTING_CLEAR = 3.0  # ...when, measured from it, one side strays this much further (faint pencil under a lighting
+# gradient: 8-15x; a bold digit covering half the picture: under 2x, no verdict)
+LIGHTING_FITS = 4  # refits of the paper's lighting plane: each drops the half of the pixels furthest from it
+BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
+
+
+def ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
+    """Ink bright on a flattened black background, or None for a blank image. `crop_paper`: the paper
+    level of a crop (its border's, found when padding it); None for a photo."""
+    tiny = min(gray.shape) < 48  # too small to estimate lighting: the paper level is subtracted instead
+    hist = histogram(gray)
+    # the levels of the negative image come from the same search, so small images need only one
+    darkest, brightest, middle, low, hi, neg_low, neg_hi = levels(hist, (0.001, 0.999, 0.5, 0.1, 0.999), (0.1, 0.999))
+    # the paper level: in a photo, what covers most of it (its border may be the desk around the sheet);
+    # in a crop, its border, which is the paper it was padded with
+    paper = middle if crop_paper is None else crop_paper
+    if _dark_ink(gray, paper - darkest, brightest - paper, photo=crop_paper is None):
+        gray, paper, low, hi = cv2.bitwise_not(gray), 255 - paper, neg_low, neg_hi
+    if tiny:  # the levels shift with the subtracted paper
+        gray = mnist_form.minus(gray, paper)
+        low, hi = max(low - paper, 0), max(hi - paper, 0)
+    else:
+        gray = cv2.subtract(gray, _background(gray))
+        low, hi = levels(histogram(gray), (0.1, 0.999))
+    if hi - low < MIN_CONTRAST:
+        return None
+    return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1))
+
+
+def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool) -> bool:
+    """Whether the ink is darker than the paper: the darkest pixels stray further below the paper level
+    than the brightest stray above it. In a photo, when the two are within POLARITY_DOUBT of each other
+    (faint ink on unevenly lit paper, whose bright corner strays as far as the ink), the strays are
+    measured from the lighting instead, a plane fitted to the paper (`_lighting`), when that is clearer.
+    A crop's paper level is its border's, which no lighting fit would improve on."""
+    if not photo or max(below, above) > POLARITY_DOUBT * max(min(below, above), 1):
+        return below > above
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(2, w // 4), max(2, h // 4)), interpolation=cv2.INTER_AREA).astype(np.float32)
+    lo, hi = np.percentile(small - _lighting(small), (0.5, 99.5))
+    if max(-lo, hi) > LIGHTING_CLEAR * max(min(-lo, hi), 1):
+        return -lo > hi
+    return below > above  # a bold digit covering half the picture: the lighting fit is no clearer
+
+
+def _lighting(gray: np.ndarray) -> np.ndarray:
+    """A plane fitted to the paper of a small picture: least squares, refitted on the half of the pixels
+    nearest the last fit (LIGHTING_FITS times), so the ink, on one side of it, drops out of the fit."""
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    design = np.stack([np.ones(h * w, np.float32), xx.ravel() / w, yy.ravel() / h], axis=1).astype(np.float32)
+    values, keep = gray.ravel(), np.ones(h * w, bool)
+    for _ in range(LIGHTING_FITS):
+        coef = np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+        off = np.abs(values - design @ coef)
+        keep = off <= np.median(off)
+    return (design @ coef).reshape(h, w)
+
+
+def _background(gray: np.ndarray) -> np.ndarray:
+    """The paper's uneven lighting (ink removed by a grey opening), estimated at a quarter of the size."""
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    k = max(5, (min(small.shape) // BACKGROUND_SHARE) | 1)
+    small = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def histogram(gray: np.ndarray) -> np.ndarray:
+    return np.bincount(gray.ravel(), minlength=256)
+
+
+def levels(hist: np.ndarray, fractions: tuple[float, ...], negative: tuple[float, ...] = ()) -> list[int]:
+    """Grey levels at quantiles of a 256-bin histogram, then at quantiles of the negative image's.
+
+    One searchsorted on integer pixel counts (np.percentile costs ten times more). With the count
+    target t = ceil(f * total), the negative's level is 255 minus the first level whose cumulative
+    count reaches total - t + 1: exact, so no second histogram is needed.
+    """
+    cdf = hist.cumsum()
+    total = int(cdf[-1])  # Python numbers: numpy scalars would triple the cost of this small call
+    targets = [math.ceil(f * total) for f in fractions]
+    targets += [total - math.ceil(f * total) + 1 for f in negative]
+    found = cdf.searchsorted(targets).tolist()
+    return found[: len(fractions)] + [255 - v for v in found[len(fractions) :]]
+
+
+def median(values: np.ndarray) -> int:
+    return int(np.partition(values, len(values) // 2)[len(values) // 2])
+
+
+def border(gray: np.ndarray) -> np.ndarray:
+    return gray.take(border_index(*gray.shape))
+
+
+@functools.lru_cache(maxsize=32)
+def border_index(h: int, w: int) -> np.ndarray:
+    """Flat indices of the first and last row and column: one gather instead of four slices."""
+    rows, cols = np.arange(w), np.arange(h) * w
+    index = np.concatenate([rows, rows + (h - 1) * w, cols, cols + w - 1])
+    index.flags.writeable = False  # shared by every call through the cache
+    return index
