@@ -116,7 +116,7 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
     ink = paper.ink_image(gray, paper_level)
     if ink is None:
         return None
-    mask = grouping.ink_mask(ink)
+    mask = grouping.ink_mask(ink, photo)
     printed = frames.comb(mask)  # a row of comb boxes (before ruling, which would take only its long lines)
     if printed is not None:
         ink, mask = cv2.subtract(ink, ink, mask=printed, dst=ink.copy()), cv2.subtract(mask, printed)

@@ -41,7 +41,7 @@ def without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     cleaned = cv2.subtract(ink, level, dst=ink.copy(), mask=lines)
     across = _ink_across(ink)
     cv2.copyTo(cv2.max(across, cleaned), cv2.bitwise_and(lines, cv2.compare(across, level, cv2.CMP_GT)), cleaned)
-    return cleaned, ink_mask(cleaned)
+    return cleaned, ink_mask(cleaned, photo=True)
 
 
 def _ink_across(ink: np.ndarray) -> np.ndarray:

@@ -456,3 +456,13 @@ def test_cut_pieces_are_the_number_readers_pieces_labelled_by_the_digit_they_hol
     assert np.array_equal(mixed.x_train[: len(plain.y_train)], plain.x_train)
     pieces_y = mixed.y_train[len(plain.y_train) :]
     assert (pieces_y[: counts["cut_pieces"]] >= 0).all() and (pieces_y[counts["cut_pieces"] :] == -1).all()
+
+
+def test_faint_grey_digits_on_grey_paper_are_read(mnist, clf):
+    """The field benchmark's faint grey on grey (ink 115 on paper 150 lit unevenly, noisy): the paper's lit corner
+    may stray further from its median than the ink, and Otsu's split of such a page lets its noise through."""
+    rng = np.random.default_rng(8)
+    idx = rng.choice(len(mnist.y_test), 150, replace=False)
+    pictures = [MNIST_SCENES["faint grey on grey"](mnist.x_test[i], rng) for i in idx]
+    right = sum(read_digits(p, clf).digits == [int(mnist.y_test[i])] for p, i in zip(pictures, idx))
+    assert right >= 147, right  # 148 here; 144 with the polarity read off the paper alone and Otsu's split
