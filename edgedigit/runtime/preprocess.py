@@ -4,8 +4,9 @@ centre of mass at the centre, strokes about as thick as MNIST's).
 Steps, and the module that does each: grayscale (`decode.to_gray`, alpha composited on paper; files and
 uploads are decoded there with a pixel bound) -> work at a bounded size (thin strokes widened before a large
 reduction) -> a crop (small, or cut tightly round a digit) padded with its paper, so ink touching the frame
-is kept -> polarity from the paper level -> background flattening -> Otsu threshold -> in photos, the
-ruling of lined or squared paper taken out, and everywhere a line drawn along the writing (`ruling`) ->
+is kept -> polarity from the paper level and, in doubt, its lighting -> background flattening (`paper`) ->
+Otsu threshold, in photos held above the paper's noise (`grouping.ink_mask`) -> in photos, the ruling of
+lined or squared paper taken out, and everywhere a line drawn along the writing (`ruling`) ->
 components grouped into digits left to right (`grouping`: specks, squared-paper grids, hairlines and the
 desk along the border dropped) -> per digit, the MNIST form (`mnist_form.to_mnist`). This module holds the
 page: `prepare`, `find_digits`, and how the kind of picture (photo, tight or bold crop, bitmap) is judged; the
