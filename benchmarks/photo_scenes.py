@@ -1,6 +1,7 @@
 """How the file pipeline copes with the scenes users photograph: MNIST test digits rendered as photos
 (plain paper, thin pen, squared and lined paper, a sheet on a desk, pencil, blur, JPEG, shadow, a
-drawing on a transparent canvas), each read with `read_digits` and the bundled (or given) model.
+drawing on a transparent canvas, a digit written small on a page photographed whole or seen by a camera from
+afar), each read with `read_digits` and the bundled (or given) model.
 
     python benchmarks/photo_scenes.py [--model PATH] [--n 200] [--data ../shared/mnist/mnist.npz]
 
@@ -18,7 +19,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from photos import on_desk, photo, rgba_drawing, ruled  # noqa: E402
+from photos import from_afar, on_desk, photo, rgba_drawing, ruled  # noqa: E402
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import read_digits  # noqa: E402
@@ -55,6 +56,8 @@ SCENES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "shadow over part": lambda d, s: _shadow(photo([d], seed=s)),
     "drawing, transparent canvas": lambda d, s: rgba_drawing(d),
     "drawing, white ink": lambda d, s: rgba_drawing(d, color=(255, 255, 255)),
+    "page photo 1600x1200, digit 45 px": lambda d, s: from_afar([d], seed=s),
+    "camera frame 640x480, digit 23 px": lambda d, s: from_afar([d], seed=s, size=32, shape=(480, 640)),
 }
 
 

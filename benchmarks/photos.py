@@ -71,6 +71,23 @@ def on_desk(digits: list[np.ndarray], seed: int = 0, height: int = 160, margin: 
     return cv2.warpAffine(desk, turn, (desk.shape[1], desk.shape[0]), borderValue=(40, 50, 60))
 
 
+def from_afar(digits: list[np.ndarray], seed: int = 0, size: int = 64, shape: tuple[int, int] = (1200, 1600),
+              quality: int = 85) -> np.ndarray:  # fmt: skip
+    """A big photo (`shape`, JPEG `quality`) of a page with the digits written small, `size` px boxes (MNIST's: the ink
+    about 0.7 of it) in a row somewhere on it: a form photographed whole, or a camera that is not close."""
+    h, w = shape
+    rng = np.random.default_rng(seed)
+    sheet = paper(h, w, seed)
+    y, x = int(rng.integers(size, h - 2 * size)), int(rng.integers(size, w - (len(digits) + 2) * size))
+    for d in digits:
+        m = ink_mask(d, size)
+        region = sheet[y : y + size, x : x + size]
+        region[:] = region * (1 - m) + 35 * m
+        x += int(size * 0.9)
+    gray = np.clip(sheet, 0, 255).astype(np.uint8)
+    return cv2.imdecode(cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE)
+
+
 def rgba_drawing(digit28: np.ndarray, size: int = 200, color: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
     """Strokes of one colour (BGR, black by default) on a fully transparent canvas, as drawing apps export them."""
     m = ink_mask(digit28, size)

@@ -7,6 +7,8 @@ Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna o
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -26,6 +28,16 @@ NOISE_SIGMAS = 5  # a photo's ink threshold stays this many standard deviations 
 # a thin pen 95.7 -> 96.0%, every other row and photo_scenes.py unchanged)
 NOISE_SAMPLE = 2  # ...measured on every second pixel of every second row (on a 640x480 frame it adds 38 us, not 114)
 STEP_SIGMA = 0.954  # the median difference of two neighbours' normal noise, in standard deviations (0.6745 * sqrt 2)
+ZOOM_FROM = 3  # a photo reduced this many times or more may be looked at again closer (at 2, a thin pen's digit whose
+# faint strokes fall under ZOOM_INK was cut short by the closer look: benchmarks/photo_scenes.py, thin pen -0.5 pp)
+ZOOM_BELOW = 24  # work px: a reduced photo whose writing is lower than this all told is read again from its input's
+# pixels round the writing (MNIST test digits in a 1600x1200 photo, 17 work px high: 80% read, 23 px: 98%)...
+ZOOM_LEAST = 12  # ...when the writing is at least this many input pixels high (a 16x16 bitmap's digit; less is dust)
+ZOOM_INK = 128  # the writing is found by its ink at least this bright (the ink image's brightest pixels are 255)
+ZOOM_REACH = 2.0  # ...and is the inkiest component and what lies within this many of its heights, in turn
+ZOOM_FAINT = 64  # ...and is as high as the ink at least this bright joined to it (a thin pen in a 2000 px photo: its
+# strong ink is specks along fainter strokes; 32 let the noise join a small digit: camera frames, 23 px digits -3 pp)
+ZOOM_MARGIN = 1.0  # it is read with this many writing heights of its paper all round (the paper's level and noise)
 
 
 def ink_mask(ink: np.ndarray, photo: bool = False) -> np.ndarray:
@@ -71,6 +83,69 @@ def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[
             continue  # the grid of squared paper: a digit has at most a few loops
         boxes.append([x, y, x + bw, y + bh, ink_area[i], i])
     return labels, boxes
+
+
+def small_writing(ink: np.ndarray, factor: int) -> tuple[int, int, int, int] | None:
+    """In a photo reduced by `factor` (its flattened `ink`), the box (x0, y0, x1, y1, work pixels) round its writing
+    and ZOOM_MARGIN of paper when all that writing is lower than ZOOM_BELOW: a digit written small on a big page or
+    seen from afar is a few work pixels high, too few to read, and specks of its size are dropped as dust. The
+    writing is found by its strong ink (ZOOM_INK), which the paper's noise does not reach, and is the inkiest
+    group and what lies near it (`_near_inkiest`), not the dust elsewhere on the page. None otherwise."""
+    strong = cv2.threshold(ink, ZOOM_INK, 255, cv2.THRESH_BINARY)[1]
+    if _longest_run(strong.max(axis=1)) >= ZOOM_BELOW:
+        return None  # ink on that many rows in a row: the common photo, read at once (labelling costs 0.2 ms)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
+    boxes = [[x, y, x + w, y + h, area] for x, y, w, h, area in stats.tolist()[1:] if area >= 2]
+    if not boxes:
+        return None
+    largest = max(b[4] for b in boxes)
+    boxes = [b for b in boxes if b[4] >= SPECK_AREA * largest]
+    tallest = max(b[3] - b[1] for b in boxes)
+    writing = _near_inkiest([b for b in boxes if is_writing(b, largest, tallest)])
+    highest = max(box[3] - box[1] for box in map(group_box, merge_by_overlap(writing)))
+    if highest >= ZOOM_BELOW or highest * factor < ZOOM_LEAST:
+        return None
+    x0, y0, x1, y1 = _with_faint_ink(ink, group_box(writing))
+    if y1 - y0 >= ZOOM_BELOW:
+        return None  # a thin pen's digit: its strong ink is a few specks along faint strokes
+    pad = math.ceil(ZOOM_MARGIN * (y1 - y0))
+    h, w = ink.shape
+    return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+
+
+def _longest_run(row_ink: np.ndarray) -> int:
+    """The most consecutive non-zero entries of `row_ink` (a picture's rows: whether each holds ink)."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], row_ink > 0, [0])).astype(np.int8)))
+    return int((edges[1::2] - edges[::2]).max(initial=0))
+
+
+def _with_faint_ink(ink: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """`box` (x0, y0, x1, y1) grown to the ink at least ZOOM_FAINT bright that is connected to the ink within it."""
+    x0, y0, x1, y1 = box
+    faint = cv2.threshold(ink, ZOOM_FAINT, 255, cv2.THRESH_BINARY)[1]
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    for k in set(np.unique(labels[y0:y1, x0:x1]).tolist()) - {0}:
+        x, y, w, h, _ = stats[k].tolist()
+        x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + w), max(y1, y + h)
+    return x0, y0, x1, y1
+
+
+def _near_inkiest(boxes: list[list[int]]) -> list[list[int]]:
+    """The inkiest of `boxes` ([x0, y0, x1, y1, ink]) and every box within ZOOM_REACH of its height of it or of
+    those already taken: a line or a few lines of writing."""
+    inkiest = max(boxes, key=lambda b: b[4])
+    reach = ZOOM_REACH * (inkiest[3] - inkiest[1])
+    taken, left = [inkiest], [b for b in boxes if b is not inkiest]
+    while left:
+        x0, y0, x1, y1 = group_box(taken)
+        near = [
+            b for b in left if b[0] <= x1 + reach and b[2] >= x0 - reach and b[1] <= y1 + reach and b[3] >= y0 - reach
+        ]
+        if not near:
+            break
+        taken += near
+        left = [b for b in left if all(b is not n for n in near)]
+    return taken
 
 
 def min_height(mask: np.ndarray) -> float:

@@ -21,6 +21,10 @@ LIGHTING_CLEAR = 3.0  # ...when, measured from it, one side strays this much fur
 # gradient: 8-15x; a bold digit covering half the picture: under 2x, no verdict)
 LIGHTING_FITS = 4  # refits of the paper's lighting plane: each drops the half of the pixels furthest from it
 BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
+INK_TOP = 0.999  # the ink's levels: the darkest and the brightest this share of the picture...
+INK_LEAST = 8  # ...or its darkest and brightest this many pixels, if fewer: the ink of a small digit in a big
+# photo (11 work px high in a 1600x1200 photo, 0.08% of its pixels) sets the polarity, not the paper's lit corner...
+PEAK_SHARE = 0.5  # ...and full contrast is at least this share of that ink's level, not the paper's noise
 
 
 def ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
@@ -28,8 +32,10 @@ def ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
     level of a crop (its border's, found when padding it); None for a photo."""
     tiny = min(gray.shape) < 48  # too small to estimate lighting: the paper level is subtracted instead
     hist = histogram(gray)
+    top = ink_top(gray.size)
     # the levels of the negative image come from the same search, so small images need only one
-    darkest, brightest, middle, low, hi, neg_low, neg_hi = levels(hist, (0.001, 0.999, 0.5, 0.1, 0.999), (0.1, 0.999))
+    extremes = (1 - top, top, 0.5, 0.1, INK_TOP)
+    darkest, brightest, middle, low, hi, neg_low, neg_hi = levels(hist, extremes, (0.1, INK_TOP))
     # the paper level: in a photo, what covers most of it (its border may be the desk around the sheet);
     # in a crop, its border, which is the paper it was padded with
     paper = middle if crop_paper is None else crop_paper
@@ -40,10 +46,17 @@ def ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
         low, hi = max(low - paper, 0), max(hi - paper, 0)
     else:
         gray = cv2.subtract(gray, _background(gray))
-        low, hi = levels(histogram(gray), (0.1, 0.999))
+        low, hi, peak = levels(histogram(gray), (0.1, INK_TOP, top))
+        hi = max(hi, round(PEAK_SHARE * peak))
     if hi - low < MIN_CONTRAST:
         return None
     return cv2.convertScaleAbs(gray, alpha=255.0 / max(hi, 1))
+
+
+def ink_top(pixels: int) -> float:
+    """The quantile of a picture of `pixels` pixels past which its extreme levels lie: INK_TOP, or where only
+    INK_LEAST pixels lie beyond it (the ink of a small digit in a big photo is a smaller share of it)."""
+    return max(INK_TOP, 1 - INK_LEAST / pixels)
 
 
 def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool) -> bool:

@@ -6,7 +6,9 @@ uploads are decoded there with a pixel bound) -> work at a bounded size (thin st
 reduction) -> a crop (small, or cut tightly round a digit) padded with its paper, so ink touching the frame
 is kept -> polarity from the paper level and, in doubt, its lighting -> background flattening (`paper`) ->
 Otsu threshold, in photos held above the paper's noise (`grouping.ink_mask`) -> in photos, the ruling of
-lined or squared paper taken out, and everywhere a line drawn along the writing (`ruling`) ->
+lined or squared paper taken out (`ruling`) -> a reduced photo whose writing is small (a page photographed
+whole, a camera far off) prepared again from its own pixels round the writing (`grouping.small_writing`) ->
+everywhere, a line drawn along the writing taken out (`ruling`) ->
 components grouped into digits left to right (`grouping`: specks, squared-paper grids, hairlines and the
 desk along the border dropped) -> per digit, the MNIST form (`mnist_form.to_mnist`). This module holds the
 page: `prepare`, `find_digits`, and how the kind of picture (photo, tight or bold crop, bitmap) is judged; the
@@ -89,10 +91,16 @@ class Page:
 
 
 def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Page | None:
-    """`img` (any dtype/channels) as ink and mask at the work size; None when it holds no ink."""
+    """`img` (any dtype/channels) as ink and mask at the work size; None when it holds no ink. A reduced photo
+    whose writing is small (`grouping.small_writing`) is prepared again from `img`'s pixels round the writing."""
+    return _prepare(img, roi, closer=True)
+
+
+def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: bool) -> Page | None:
+    """`prepare`; `closer`: a photo whose writing is small may be looked at again from closer."""
     if img.size > decode.MAX_PIXELS:
         raise ImageError(f"image of {img.size} values is above the {decode.MAX_PIXELS} limit")
-    ox, oy = 0, 0
+    source, ox, oy = img, 0, 0
     if roi is not None:
         x, y, w, h = roi
         img = img[y : y + h, x : x + w]
@@ -125,6 +133,10 @@ def prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> Pa
         ink, mask = cv2.subtract(ink, ink, mask=printed, dst=ink.copy()), cv2.subtract(mask, printed)
     elif photo:
         ink, mask = ruling.without_ruling(ink, mask)
+    near = grouping.small_writing(ink, factor) if photo and closer and factor >= grouping.ZOOM_FROM else None
+    if near is not None:
+        x0, y0, x1, y1 = (v * factor for v in near)
+        return _prepare(source, (ox + x0, oy + y0, x1 - x0, y1 - y0), closer=False)
     page = Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo)
     rules = ruling.rules(mask)
     if not rules:
@@ -156,7 +168,9 @@ def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
     averaged into the paper. The ink's side is guessed from a sample of the pixels, as `paper.ink_image` does."""
     if factor < THIN_REDUCTION:
         return gray
-    darkest, middle, brightest = paper.levels(paper.histogram(gray[::factor, ::factor]), (0.001, 0.5, 0.999))
+    sample = gray[:: factor // 2, :: factor // 2]  # a small digit's ink in a big photo is a few hundred pixels
+    top = paper.ink_top(sample.size)
+    darkest, middle, brightest = paper.levels(paper.histogram(sample), (1 - top, 0.5, top))
     side = round(WIDEN_BY * factor) - 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     return cv2.erode(gray, kernel) if middle - darkest > brightest - middle else cv2.dilate(gray, kernel)

@@ -23,3 +23,8 @@ def test_border_is_the_outermost_rows_and_columns():
     for view in (img, img[1:, 1:]):  # a crop is not contiguous
         expected = np.concatenate([view[0], view[-1], view[:, 0], view[:, -1]])
         assert paper.border(view).tolist() == expected.tolist()
+
+
+def test_the_extreme_levels_of_a_big_picture_are_those_of_its_few_darkest_and_brightest_pixels():
+    assert paper.ink_top(1000) == paper.INK_TOP
+    assert paper.ink_top(200_000) == 1 - paper.INK_LEAST / 200_000
