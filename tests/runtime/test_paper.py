@@ -25,6 +25,16 @@ def test_border_is_the_outermost_rows_and_columns():
         assert paper.border(view).tolist() == expected.tolist()
 
 
+def test_lighting_that_rises_towards_the_border_is_background_with_the_border_plane():
+    """A blank page lit unevenly, darker towards the bottom left: the opening alone falls short of the rise within
+    half its width of the border (by 15 levels here); with the inner plane there it does not."""
+    h, w = 160, 213
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    lit = np.clip(255 - (200 + 40 * xx / w - 30 * yy / h), 0, 255).astype(np.uint8)  # dark ink made bright
+    assert np.abs(paper._background(lit).astype(int) - lit.astype(int)).max() >= 10
+    assert np.abs(paper._background(lit, border_plane=True).astype(int) - lit.astype(int)).max() <= 2
+
+
 def test_the_extreme_levels_of_a_big_picture_are_those_of_its_few_darkest_and_brightest_pixels():
     assert paper.ink_top(1000) == paper.INK_TOP
     assert paper.ink_top(200_000) == 1 - paper.INK_LEAST / 200_000
