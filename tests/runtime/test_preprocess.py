@@ -186,7 +186,7 @@ def test_blank_and_digitless_images_give_no_digit():
 def test_a_digit_written_small_in_a_big_photo_is_read(picks, clf):
     """A 1600x1200 photo of a page holding one digit about 45 px high, and a 640x480 camera frame holding one about
     23 px high: at the work size they are 8 px high, too few to read, and dust of that size is dropped; they are
-    read again from the photo's own pixels round them (60 and 60 of 60 here; before: 4 and 4)."""
+    read again from the photo's own pixels round them (60 and 59 of 60 here; before: 4 and 4)."""
     images, labels = picks
     assert _accuracy([from_afar([d], seed=i) for i, d in enumerate(images)], labels, clf) >= 0.95
     frames = [from_afar([d], seed=i, size=32, shape=(480, 640)) for i, d in enumerate(images)]
