@@ -32,7 +32,7 @@ ZOOM_FROM = 3  # a photo reduced this many times or more may be looked at again 
 # faint strokes fall under ZOOM_INK was cut short by the closer look: benchmarks/photo_scenes.py, thin pen -0.5 pp)
 ZOOM_BELOW = 24  # work px: a reduced photo whose writing is lower than this all told is read again from its input's
 # pixels round the writing (MNIST test digits in a 1600x1200 photo, 17 work px high: 80% read, 23 px: 98%)...
-ZOOM_LEAST = 12  # ...when the writing is at least this many input pixels high (a 16x16 bitmap's digit; less is dust)
+ZOOM_LEAST = 12  # ...when its strong ink is at least this many input pixels high (a digit's ink 14 px high; less: dust)
 ZOOM_INK = 128  # the writing is found by its ink at least this bright (the ink image's brightest pixels are 255)
 ZOOM_REACH = 2.0  # ...and is the inkiest component and what lies within this many of its heights, in turn
 ZOOM_FAINT = 64  # ...its inkiest part no higher with the ink at least this bright joined to it (a thin pen in a 2000
@@ -95,8 +95,8 @@ def small_writing(ink: np.ndarray, factor: int) -> tuple[int, int, int, int] | N
     outlines, _ = cv2.findContours(strong, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if max((cv2.boundingRect(c)[3] for c in outlines), default=0) >= ZOOM_BELOW:
         return None  # something that tall: the common photo, decided on its outlines (labelling costs 0.2 ms)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
-    boxes = [[x, y, x + w, y + h, area] for x, y, w, h, area in stats.tolist()[1:] if area >= 2]
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
+    boxes = [[x, y, x + w, y + h, area, k] for k, (x, y, w, h, area) in enumerate(stats.tolist()) if k and area >= 2]
     if not boxes:
         return None
     largest = max(b[4] for b in boxes)
@@ -106,7 +106,7 @@ def small_writing(ink: np.ndarray, factor: int) -> tuple[int, int, int, int] | N
     highest = max(box[3] - box[1] for box in map(group_box, merge_by_overlap(writing)))
     if highest >= ZOOM_BELOW or highest * factor < ZOOM_LEAST:
         return None
-    fx0, fy0, fx1, fy1 = _faint_extent(ink, strong, writing[0])
+    fx0, fy0, fx1, fy1 = _faint_extent(ink, labels, writing[0])
     if fy1 - fy0 >= ZOOM_BELOW:
         return None  # a thin pen's digit: its strong ink is a few specks along faint strokes
     x0, y0, x1, y1 = group_box([*writing, [fx0, fy0, fx1, fy1]])
@@ -115,20 +115,20 @@ def small_writing(ink: np.ndarray, factor: int) -> tuple[int, int, int, int] | N
     return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
 
 
-def _faint_extent(ink: np.ndarray, strong: np.ndarray, component: list[int]) -> tuple[int, int, int, int]:
-    """The box (x0, y0, x1, y1) of the ink at least ZOOM_FAINT bright joined to `component` ([x0, y0, x1, y1, ...],
-    a component of the `strong` ink)."""
-    x0, y0, x1, y1 = component[:4]
-    ys, xs = np.nonzero(strong[y0:y1, x0:x1])
+def _faint_extent(ink: np.ndarray, labels: np.ndarray, component: list[int]) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) of the ink at least ZOOM_FAINT bright joined to `component` ([x0, y0, x1, y1, ink,
+    label], a component of the strong ink labelled in `labels`)."""
+    x0, y0, x1, y1, _, label = component
+    ys, xs = np.nonzero(labels[y0:y1, x0:x1] == label)
     faint = cv2.threshold(ink, ZOOM_FAINT, 255, cv2.THRESH_BINARY)[1]
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
-    x, y, w, h, _ = stats[labels[y0 + ys[0], x0 + xs[0]]].tolist()
+    _, faint_labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    x, y, w, h, _ = stats[faint_labels[y0 + ys[0], x0 + xs[0]]].tolist()
     return x, y, x + w, y + h
 
 
 def _near_inkiest(boxes: list[list[int]]) -> list[list[int]]:
-    """The inkiest of `boxes` ([x0, y0, x1, y1, ink]), first, and every box within ZOOM_REACH of its height of it or
-    of those already taken: a line or a few lines of writing."""
+    """The inkiest of `boxes` ([x0, y0, x1, y1, ink, ...]), first, and every box within ZOOM_REACH of its height of
+    it or of those already taken: a line or a few lines of writing."""
     inkiest = max(boxes, key=lambda b: b[4])
     reach = ZOOM_REACH * (inkiest[3] - inkiest[1])
     taken, left = [inkiest], [b for b in boxes if b is not inkiest]
