@@ -96,13 +96,11 @@ def small_writing(ink: np.ndarray, factor: int) -> tuple[int, int, int, int] | N
     if max((cv2.boundingRect(c)[3] for c in outlines), default=0) >= ZOOM_BELOW:
         return None  # something that tall: the common photo, decided on its outlines (labelling costs 0.2 ms)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
-    boxes = [[x, y, x + w, y + h, area, k] for k, (x, y, w, h, area) in enumerate(stats.tolist()) if k and area >= 2]
-    if not boxes:
+    boxes = [[x, y, x + w, y + h, area, k] for k, (x, y, w, h, area) in enumerate(stats.tolist()) if k]
+    writing = _writing(boxes)
+    if not writing:
         return None
-    largest = max(b[4] for b in boxes)
-    boxes = [b for b in boxes if b[4] >= SPECK_AREA * largest]
-    tallest = max(b[3] - b[1] for b in boxes)
-    writing = _near_inkiest([b for b in boxes if is_writing(b, largest, tallest)])
+    writing = _near_inkiest(writing)
     highest = max(box[3] - box[1] for box in map(group_box, merge_by_overlap(writing)))
     if highest >= ZOOM_BELOW or highest * factor < ZOOM_LEAST:
         return None
@@ -156,15 +154,25 @@ def digit_groups(mask: np.ndarray, bridge: bool = True) -> list[tuple[int, int, 
     lowest = min_height(mask)
     if len(boxes) <= 1:  # nothing to filter or merge: the common case of one digit
         return [(x0, y0, x1, y1) for x0, y0, x1, y1, area, _ in boxes if area >= 2 and y1 - y0 >= lowest]
-    largest = max(b[4] for b in boxes)
-    boxes = [b for b in boxes if b[4] >= max(SPECK_AREA * largest, 2)]
-    if not boxes:
+    groups = merge_by_overlap(_writing(boxes))
+    if not groups:
         return []  # single pixels only
-    tallest = max(b[3] - b[1] for b in boxes)
-    groups = merge_by_overlap([b for b in boxes if is_writing(b, largest, tallest)])
     ink = [sum(c[4] for c in g) for g in groups]
     boxes = [group_box(g) for g in groups]
     return [box for box, area in zip(boxes, ink) if area >= KEEP_SHARE * max(ink) and box[3] - box[1] >= lowest]
+
+
+def _writing(boxes: list[list[int]]) -> list[list[int]]:
+    """The components among `boxes` ([x0, y0, x1, y1, ink area, ...]) that may be writing (`is_writing`), specks
+    with less than SPECK_AREA of the largest's ink or under 2 pixels left out; empty for single pixels only."""
+    if not boxes:
+        return []
+    largest = max(b[4] for b in boxes)
+    boxes = [b for b in boxes if b[4] >= max(SPECK_AREA * largest, 2)]
+    if not boxes:
+        return []
+    tallest = max(b[3] - b[1] for b in boxes)
+    return [b for b in boxes if is_writing(b, largest, tallest)]
 
 
 def is_writing(c: list[int], largest: int, tallest: int) -> bool:

@@ -45,10 +45,11 @@ def ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
         gray = mnist_form.minus(gray, paper)
         low, hi = max(low - paper, 0), max(hi - paper, 0)
     else:
-        flat = cv2.subtract(gray, _background(gray))
+        opened = _opened(gray)
+        flat = cv2.subtract(gray, _background(opened, gray.shape))
         low, hi, peak = levels(histogram(flat), (0.1, INK_TOP, top))
         if hi < PEAK_SHARE * peak:  # ink on under INK_TOP of a photo: what rises along its border would be ink
-            flat = cv2.subtract(gray, _background(gray, border_plane=True))
+            flat = cv2.subtract(gray, _background(opened, gray.shape, border_plane=True))
             low, hi, peak = levels(histogram(flat), (0.1, INK_TOP, top))
         gray, hi = flat, max(hi, round(PEAK_SHARE * peak))
     if hi - low < MIN_CONTRAST:
@@ -92,21 +93,31 @@ def _lighting(gray: np.ndarray) -> np.ndarray:
     return (design @ coef).reshape(h, w)
 
 
-def _background(gray: np.ndarray, border_plane: bool = False) -> np.ndarray:
-    """The paper's uneven lighting (ink removed by a grey opening), estimated at a quarter of the size. With
-    `border_plane`, within half the opening's width of the border, where the opening cannot follow lighting that
-    rises towards the border (its window holds none of the rise), it is at least the plane that fits it inside
-    (not always: on lined paper the ruling's ends faded there and went unfound, photo scenes -2.5 pp)."""
+def _opened(gray: np.ndarray) -> np.ndarray:
+    """The paper's uneven lighting at a quarter of the size: the ink removed by a grey opening whose side is
+    1/BACKGROUND_SHARE of the smaller side (at least 5 px)."""
     h, w = gray.shape
     small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    k = max(5, (min(small.shape) // BACKGROUND_SHARE) | 1)
-    small = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    edge = k // 2
-    if border_plane and min(small.shape) > 2 * edge + 1:
-        inside = small[edge:-edge, edge:-edge].copy()
-        small = np.maximum(small, _plane(inside, edge, small.shape))
-        small[edge:-edge, edge:-edge] = inside
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    k = _opening_side(small.shape)
+    return cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+
+
+def _opening_side(shape: tuple[int, int]) -> int:
+    return max(5, (min(shape) // BACKGROUND_SHARE) | 1)
+
+
+def _background(opened: np.ndarray, shape: tuple[int, int], border_plane: bool = False) -> np.ndarray:
+    """The lighting `_opened` estimated, at the picture's `shape`. With `border_plane`, within half the opening's
+    width of the border, where the opening cannot follow lighting that rises towards the border (its window holds
+    none of the rise), it is at least the plane that fits it inside (not always: on lined paper the ruling's ends
+    faded there and went unfound, photo scenes -2.5 pp)."""
+    edge = _opening_side(opened.shape) // 2
+    if border_plane and min(opened.shape) > 2 * edge + 1:
+        inside = opened[edge:-edge, edge:-edge]
+        raised = np.maximum(opened, _plane(inside, edge, opened.shape))
+        raised[edge:-edge, edge:-edge] = inside
+        opened = raised
+    return cv2.resize(opened, shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
 def _plane(inner: np.ndarray, offset: int, shape: tuple[int, int]) -> np.ndarray:

@@ -31,8 +31,9 @@ def test_lighting_that_rises_towards_the_border_is_background_with_the_border_pl
     h, w = 160, 213
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     lit = np.clip(255 - (200 + 40 * xx / w - 30 * yy / h), 0, 255).astype(np.uint8)  # dark ink made bright
-    assert np.abs(paper._background(lit).astype(int) - lit.astype(int)).max() >= 10
-    assert np.abs(paper._background(lit, border_plane=True).astype(int) - lit.astype(int)).max() <= 2
+    opened = paper._opened(lit)
+    assert np.abs(paper._background(opened, lit.shape).astype(int) - lit.astype(int)).max() >= 10
+    assert np.abs(paper._background(opened, lit.shape, border_plane=True).astype(int) - lit.astype(int)).max() <= 2
 
 
 def test_the_extreme_levels_of_a_big_picture_are_those_of_its_few_darkest_and_brightest_pixels():
