@@ -14,7 +14,7 @@ from edgedigit.sizes import NUM_CLASSES
 from edgedigit.train.augment import Distortion, random_distort
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Split
-from edgedigit.train.model import build_model, compile_model
+from edgedigit.train.model import STEPS_PER_EXECUTION, build_model, compile_model
 
 
 @dataclass
@@ -89,12 +89,14 @@ def fit(
     callbacks: list[keras.callbacks.Callback] | None = None,
     model: keras.Model | None = None,
     teacher: keras.Model | None = None,
+    steps_per_execution: int = STEPS_PER_EXECUTION,
 ) -> FitResult:
     """Train `config` on the split's training part, validating each epoch on its validation part.
 
     `model`, when given, is trained further (fine-tuning) instead of a new one built from `config`.
     The weights of the best validation epoch are restored at the end, so the returned model is
     the one whose validation accuracy is reported. `teacher` is needed when `config.distill` > 0.
+    `steps_per_execution` (`model.STEPS_PER_EXECUTION`) sets the speed, never the result.
     """
     if config.distill > 0 and teacher is None:
         raise ValueError("config.distill needs a teacher model")
@@ -102,7 +104,7 @@ def fit(
     deterministic_ops()
     model = model or build_model(config, seed=seed)
     steps = math.ceil(len(split.x_train) / config.batch_size)
-    compile_model(model, config, steps)
+    compile_model(model, config, steps, steps_per_execution)
     best = BestWeights()
     distill = Teacher(teacher, config.distill, config.distill_temperature) if config.distill > 0 else None
     train_ds = make_dataset(

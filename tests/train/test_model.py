@@ -109,17 +109,22 @@ def test_in_model_downsampling_takes_raw_pixels_and_matches_a_reference_resize(p
     np.testing.assert_allclose(seen, reference, atol=1 / 255)
 
 
-def test_the_same_seed_trains_the_same_model_twice(mnist):
-    """Op determinism on: multi-threaded reductions no longer make two runs of one seed differ."""
+def test_the_same_seed_trains_the_same_model_twice_whatever_the_steps_per_execution(mnist):
+    """Op determinism on: multi-threaded reductions no longer make two runs of one seed differ; and running
+    several steps per call into TensorFlow (`STEPS_PER_EXECUTION`, for speed) computes the same steps."""
     from edgedigit.train.data import split_train_val
     from edgedigit.train.fit import fit
+    from edgedigit.train.model import STEPS_PER_EXECUTION
 
+    assert STEPS_PER_EXECUTION > 1
     split = split_train_val(mnist, 0.1, seed=0, limit=20000)
     config = TrainConfig(hidden=(256, 128), epochs=2, augment=0.6, elastic=0.5)
     first, second = (fit(config, split, seed=1) for _ in range(2))
-    assert first.val_accuracy == second.val_accuracy
-    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+    one_step = fit(config, split, seed=1, steps_per_execution=1)
+    assert first.val_accuracy == second.val_accuracy == one_step.val_accuracy
+    for a, b, c in zip(first.model.get_weights(), second.model.get_weights(), one_step.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
 
 
 def test_distillation_blends_the_teachers_softened_probabilities_into_the_targets(mnist):
