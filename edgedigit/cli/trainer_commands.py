@@ -30,7 +30,8 @@ def train(
     ] = TrainOptions.preset,
     trials: Annotated[int, typer.Option(help="Number of search trials.")] = TrainOptions.trials,
     timeout: Annotated[
-        Optional[float], typer.Option(help="Stop starting new trials after this many seconds.")
+        Optional[float],
+        typer.Option(help="The search's time in seconds: no trial starts after it, and one still training stops."),
     ] = TrainOptions.timeout,
     epochs: Annotated[int, typer.Option(help="Epochs per search trial.")] = TrainOptions.epochs,
     final_epochs: Annotated[

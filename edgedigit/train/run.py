@@ -72,6 +72,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 on_result=state.consider,
                 prune=not preset,
                 teacher=teacher,  # used by configurations that distil; the seed preset's never do
+                deadline=None if preset or opts.timeout is None else time.monotonic() + opts.timeout,
             )  # fmt: skip
             after_trial = [
                 lambda s, t: here.append(t.number),

@@ -160,11 +160,29 @@ class PruningCallback(keras.callbacks.Callback):
             raise optuna.TrialPruned(f"pruned at epoch {epoch + 1}")
 
 
+class OutOfTime(Exception):
+    """Raised inside a trial's training when the search's time (`--timeout`) is up."""
+
+
+class Deadline(keras.callbacks.Callback):
+    """Stops a trial still training when the search's time is up, so `--timeout` bounds the search (give or take
+    an epoch) instead of only when its last trial may start: session 23's default run searched for 1,201 s of
+    a 900 s timeout, its last trial started just before the end."""
+
+    def __init__(self, at: float) -> None:
+        super().__init__()
+        self.at = at
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if time.monotonic() >= self.at and epoch + 1 < self.params["epochs"]:
+            raise OutOfTime(f"the search's time ran out after epoch {epoch + 1}")
+
+
 Proposer = Callable[[optuna.Trial], TrainConfig | None]
 OnResult = Callable[[optuna.Trial, FitResult], None]
 
 
-INTERRUPTED = "interrupted"  # user attribute of a trial stopped by a signal: retried once on --resume
+INTERRUPTED = "interrupted"  # user attribute of a trial stopped by a signal or the timeout: retried once on --resume
 DUPLICATE = "duplicate_of"  # user attribute of a trial whose configuration another trial has: not trained
 NOT_TRAINED = "over_budget"  # user attribute of a proposal no network of its depth fits the budget with
 
@@ -177,8 +195,10 @@ def make_objective(
     on_result: OnResult,
     prune: bool,
     teacher: keras.Model | None = None,
+    deadline: float | None = None,
 ) -> Callable[[optuna.Trial], float]:
-    """The function Optuna calls per trial; every trial records its config, size and time."""
+    """The function Optuna calls per trial; every trial records its config, size and time. A trial still
+    training at `deadline` (a `time.monotonic()` value) is stopped and retried on --resume."""
 
     def objective(trial: optuna.Trial) -> float:
         config = propose(trial)
@@ -193,6 +213,7 @@ def make_objective(
             raise optuna.TrialPruned(f"the configuration of trial {twin}: not trained twice")
         trial.set_user_attr("params", count_params(config.hidden, config.pool, config.crop))
         extra = [PruningCallback(trial)] if prune else []
+        extra += [Deadline(deadline)] if deadline is not None else []
         start = time.monotonic()
         history: dict[str, list[float]] = {}
         recorder = HistoryRecorder(history)
@@ -201,6 +222,9 @@ def make_objective(
         except Interrupted as exc:  # Ctrl-C or SIGTERM: the trial did not fail, it was stopped
             trial.set_user_attr(INTERRUPTED, f"{exc} during epoch {len(history.get('loss', [])) + 1}")
             raise optuna.TrialPruned(f"interrupted by {exc}") from None
+        except OutOfTime as exc:
+            trial.set_user_attr(INTERRUPTED, str(exc))
+            raise optuna.TrialPruned(str(exc)) from None
         finally:
             trial.set_user_attr("seconds", round(time.monotonic() - start, 1))
             trial.set_user_attr("history", history)

@@ -123,3 +123,31 @@ def test_the_same_seed_proposes_the_same_trials_and_a_resumed_search_new_ones(tm
 
     assert sampler_seed(TrainOptions(seed=3), 0) == 3
     assert sampler_seed(TrainOptions(seed=3), 12) != 3  # resumed: the sampler does not replay the first trials
+
+
+def test_a_trial_still_training_when_the_time_is_up_stops_and_is_retried_not_counted(mnist, tmp_path):
+    """`--timeout` bounds the search: the running trial stops after its epoch, is kept as pruned with the
+    reason, and does not count towards --trials (a resumed search trains it again)."""
+    import time
+
+    from edgedigit.train.config import TrainConfig
+    from edgedigit.train.data import split_train_val
+    from edgedigit.train.search import INTERRUPTED, make_objective
+    from edgedigit.train.studies import counts
+
+    split = split_train_val(mnist, 0.1, seed=0, limit=1000)
+    results = []
+    for epochs in (3, 1):
+        objective = make_objective(lambda trial, e=epochs: TrainConfig(hidden=(16,), epochs=e, augment=0), split,
+                                   seed=0, callbacks=lambda trial, cfg: [], on_result=lambda t, r: None,
+                                   prune=False, deadline=time.monotonic())  # fmt: skip
+        study = optuna.create_study(direction="maximize", storage=f"sqlite:///{tmp_path}/s{epochs}.db")
+        study.optimize(objective, n_trials=1)
+        results.append(study.trials[0])
+    stopped, last_epoch = results
+    assert stopped.state == optuna.trial.TrialState.PRUNED
+    assert stopped.user_attrs["epochs_run"] == 1
+    assert "time ran out after epoch 1" in stopped.user_attrs[INTERRUPTED]
+    assert not counts(stopped)
+    # a trial in its last epoch when the time is up finishes: stopping it would save nothing
+    assert last_epoch.state == optuna.trial.TrialState.COMPLETE and counts(last_epoch)
