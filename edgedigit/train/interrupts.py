@@ -1,9 +1,10 @@
 """Ctrl-C and SIGTERM during `edgedigit train`: the first stops the search cleanly, the second at once.
 
 While the search runs, a first SIGINT or SIGTERM only raises a flag; `StopCallback` turns it into
-`Interrupted` at the next training batch, the objective records the running trial as pruned with the
-reason, and the run folder is written from the best finished trial before the process exits 130. A
-second signal exits at once (every artifact is written atomically, so nothing is left half-written).
+`Interrupted` at the end of the running call into TensorFlow (`model.STEPS_PER_EXECUTION` batches), the
+objective records the running trial as pruned with the reason, and the run folder is written from the best
+finished trial before the process exits 130. A second signal exits at once (every artifact is written
+atomically, so nothing is left half-written).
 Trainer side only: it imports Keras.
 """
 
@@ -48,7 +49,8 @@ class Stop:
 
 
 class StopCallback(keras.callbacks.Callback):
-    """Raises `Interrupted` at the first training batch after a stop was asked for."""
+    """Raises `Interrupted` at the first batch end Keras reports after a stop was asked for (every
+    `model.STEPS_PER_EXECUTION` training batches)."""
 
     def __init__(self, stop: Stop) -> None:
         super().__init__()
