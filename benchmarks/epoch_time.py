@@ -38,10 +38,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
+    opts = TrainOptions(data=args.data)
     data = load_mnist(args.data)
-    split, mixed, _ = field_mix.training_split(TrainOptions(data=args.data), data)
+    split, _, _ = field_mix.training_split(opts, data)
     base = TrainConfig(hidden=tuple(int(u) for u in args.hidden.split(",")), batch_size=args.batch,
-                       epochs=args.epochs, augment=0.6, elastic=0.5, dropout=0.2)  # fmt: skip
+                       epochs=args.epochs, augment=opts.augment_strength, elastic=opts.elastic_strength,
+                       dropout=0.2)  # fmt: skip
     settings = [int(s) for s in args.steps.split(",")]
     times: dict[int, list[float]] = {s: [] for s in settings}
     weights: dict[int, list[np.ndarray]] = {}
