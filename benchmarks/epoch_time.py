@@ -8,6 +8,12 @@ Each round builds a fresh model with the same seed for each setting and times `-
 `fit`'s own pipeline (affine + elastic distortion as the default search uses). It also checks that every
 setting ends with the same weights as the first: steps per execution change how often Python is entered,
 never what is computed.
+
+`--step-threads N` gives TensorFlow's ops N threads (0: TensorFlow's own choice, every core) instead of the
+product's `fit.step_threads()`; the setting holds for a whole process, so compare it across runs:
+
+    for t in 0 1 0 1 0 1; do python benchmarks/epoch_time.py --data ../shared/mnist/mnist.npz --steps 16 \
+        --rounds 1 --step-threads $t; done
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from edgedigit.options import TrainOptions  # noqa: E402
@@ -36,7 +43,11 @@ def main() -> None:
     ap.add_argument("--steps", default="1,16", help="steps_per_execution settings to compare")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--step-threads", type=int, help="threads for TensorFlow's ops (0: its own choice)")
     args = ap.parse_args()
+    if args.step_threads is not None:  # set and taken now, before fit() would set the product's number
+        tf.config.threading.set_intra_op_parallelism_threads(args.step_threads)
+        tf.constant(0.0).numpy()
 
     opts = TrainOptions(data=args.data)
     data = load_mnist(args.data)
@@ -53,7 +64,11 @@ def main() -> None:
             result = fit(base, split, seed=0, steps_per_execution=s)
             times[s].append((time.perf_counter() - start) / args.epochs)
             weights.setdefault(s, result.model.get_weights())
-    print(f"{len(split.x_train)} training images, {base.label}, batch {args.batch}, {args.epochs} epochs a fit")
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or "TensorFlow's choice of"
+    print(
+        f"{len(split.x_train)} training images, {base.label}, batch {args.batch}, {args.epochs} epochs a fit, "
+        f"{threads} threads for the steps"
+    )
     for s in settings:
         same = all(np.array_equal(a, b) for a, b in zip(weights[s], weights[settings[0]]))
         runs = ", ".join(f"{t:.1f}" for t in times[s])
