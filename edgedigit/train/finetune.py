@@ -25,7 +25,7 @@ from edgedigit.sizes import count_params
 from edgedigit.train import field_mix
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import load_mnist
-from edgedigit.train.fit import FitResult, evaluate, fit
+from edgedigit.train.fit import FitResult, evaluate, fit, limit_step_threads
 from edgedigit.train.progress import TrainProgress
 from edgedigit.train.run_folder import prepare_folder
 from edgedigit.train.run_summary import versions
@@ -72,6 +72,7 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     if not (source / "model.keras").is_file() or not (source / "summary.json").is_file():
         raise UserError(f"--finetune {source}: not a run folder of `edgedigit train` (model.keras, summary.json)")
     opts.check()
+    limit_step_threads()  # before the models below are loaded: TensorFlow takes it only before its first op
     started = time.monotonic()
     folder = prepare_folder(opts)
     base = TrainConfig.from_dict(json.loads((source / "summary.json").read_text())["best_config"])

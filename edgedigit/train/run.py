@@ -26,7 +26,7 @@ from edgedigit.train import field_mix, interrupts, run_folder, run_summary, stud
 from edgedigit.train.best_model import BestSoFar
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Mnist, Split, load_mnist
-from edgedigit.train.fit import fit
+from edgedigit.train.fit import fit, limit_step_threads
 from edgedigit.train.progress import Phases, TrainProgress
 from edgedigit.train.search import (
     SEED_PRESET,
@@ -41,6 +41,7 @@ from edgedigit.train.search import (
 def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     """Run the whole job and return the summary (also written to summary.json)."""
     opts.check()
+    limit_step_threads()  # before a teacher is loaded: TensorFlow takes it only before its first op
     started = time.monotonic()
     phases = Phases()
     folder = run_folder.prepare_folder(opts)
