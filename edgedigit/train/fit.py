@@ -96,8 +96,8 @@ def step_threads() -> int:
 
 def limit_step_threads() -> None:
     """Give the training steps `step_threads()` threads. TensorFlow takes the setting only before it runs its
-    first op; in a process that has already run one (a notebook, a test session), the threads stay as they are,
-    which changes the speed, never what is computed."""
+    first op; in a process that has already run one (a notebook, a test session), the threads stay as they are.
+    A seed repeats a run on the same machine; a different thread count may round some sums differently."""
     with contextlib.suppress(RuntimeError):
         tf.config.threading.set_intra_op_parallelism_threads(step_threads())
 
