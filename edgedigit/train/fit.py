@@ -91,7 +91,9 @@ def deterministic_ops() -> None:
 
 def step_threads() -> int:
     """How many threads TensorFlow's ops may use: the cores this process may run on, less the pipeline's."""
-    return max(1, len(os.sched_getaffinity(0)) - PIPELINE_CORES)
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; macOS has none
+    cores = len(affinity(0)) if affinity else os.cpu_count() or 1
+    return max(1, cores - PIPELINE_CORES)
 
 
 def limit_step_threads() -> None:
