@@ -19,8 +19,8 @@ from edgedigit.train.data import Split
 from edgedigit.train.model import STEPS_PER_EXECUTION, build_model, compile_model
 
 # cores left to the tf.data pipeline, which distorts the next batches while a step runs: on 2 cores, steps
-# that may use both fight it for them (BENCHMARKS.md, Training, session 26: the default run's 50-epoch final fit
-# of 338-874 at batch 32 took 869 s instead of 1,125 s; no batch size measured was slower)
+# that may use both fight it for them (BENCHMARKS.md, Training, session 26: a third off an epoch in one benchmark,
+# no difference in benchmarks/epoch_time.py; no batch size measured was slower)
 PIPELINE_CORES = 1
 
 
