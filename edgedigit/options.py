@@ -49,8 +49,8 @@ class TrainOptions:
     runs_dir: str = "runs"
     preset: str = "search"
     trials: int = 16
-    # the search's seconds: with data (~1.5 min) and the 50-epoch final fit (~15 min), a default run ends within
-    # 30 minutes on 2 cores; both seed-0 runs (sessions 25, 26) had found their winner by 700 s
+    # the search's seconds: with data (~1.5 min) and the 50-epoch final fit (8-14 min), a default run took 23-28
+    # minutes on the project's 2-core machine (BENCHMARKS.md); both seed-0 runs had found their winner by 700 s
     timeout: float | None = 780.0
     epochs: int = 10
     final_epochs: int | None = None
