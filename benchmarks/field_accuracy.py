@@ -62,7 +62,7 @@ class KerasClassifier:
         self.path = Path(path)
         self.model = keras.models.load_model(path)
         self.manifest = {"quantization": "keras float32", "sha256": ""}
-        self.deskew = any(layer.name == "deskew" for layer in self.model.layers)  # the model shears pictures itself
+        self.deskew = any(layer.name in ("deskew", "moments") for layer in self.model.layers)  # it shears them itself
 
     def predict_proba(self, images: np.ndarray, calibrated: bool = True) -> np.ndarray:
         """The model's softmax: before export there is no temperature, so calibrated or not is the same."""

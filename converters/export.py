@@ -35,6 +35,7 @@ from edgedigit.runtime.manifest import (
 )
 from edgedigit.sizes import BYTES_PER_KIB
 from edgedigit.train.data import Mnist, load_mnist, representative_sample, split_train_val
+from edgedigit.train.model import MomentNormalize
 from edgedigit.versions import versions
 
 
@@ -70,13 +71,13 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
     data = load_mnist(opts.data)  # int8 calibration, the temperature's validation split, parity
 
     sample = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
-    upright = tflite.deskews(model)
+    normalizing = tflite.normalization(model)
     flatbuffer = tflite.convert(model, opts.mode, sample, logits=True)
     _check_out(out_dir)
     with atomic.atomic_folder(out_dir) as folder:  # model, manifest and parity report go in place together
         model_path = folder / "model.tflite"
         model_path.write_bytes(flatbuffer)
-        manifest = _manifest(model_path, opts, keras_path, run_name, sample, upright)
+        manifest = _manifest(model_path, opts, keras_path, run_name, sample, normalizing)
         atomic.write_json(manifest_path(model_path), manifest)  # provisional: temperature 1, parity unchecked
         run_options = _run_options(keras_path)
         exported = Classifier(model_path)  # as the device reads it, at temperature 1 for now
@@ -129,7 +130,12 @@ def _check_out(out_dir: Path) -> None:
 
 
 def _manifest(
-    model_path: Path, opts: ExportOptions, keras_path: Path, run: str, sample: np.ndarray | None, upright: bool
+    model_path: Path,
+    opts: ExportOptions,
+    keras_path: Path,
+    run: str,
+    sample: np.ndarray | None,
+    normalizing: keras.layers.Layer | None,
 ) -> dict[str, Any]:
     interpreter_cls, _ = load_backend()
     interp = interpreter_cls(model_path=str(model_path))
@@ -143,7 +149,11 @@ def _manifest(
         "labels": LABELS,
         "input": tensor_spec(inp, INPUT_MEANING),
         "output": {**tensor_spec(out, LOGITS_MEANING), "kind": "logits", "temperature": 1.0},
-        "preprocessing": {**PREPROCESSING, "deskew": upright},
+        "preprocessing": {
+            **PREPROCESSING,
+            "deskew": normalizing is not None,  # a moment-normalizing model shears pictures upright too
+            "moments": isinstance(normalizing, MomentNormalize),
+        },
         "calibration": None
         if sample is None
         else {"images": int(len(sample)), "from": "training set, stratified", "seed": opts.seed},

@@ -23,7 +23,6 @@ import tensorflow as tf
 from tensorflow.lite.tools import flatbuffer_utils
 
 from edgedigit.errors import UserError
-from edgedigit.runtime.slant import deskew
 from edgedigit.train.model import Deskew
 
 MODES = ("int8", "float16", "dynamic", "float32")
@@ -61,15 +60,16 @@ def load_classifier(path: Path) -> keras.Model:
     return model
 
 
-def deskews(model: keras.Model) -> bool:
-    """Whether the model shears its pictures upright first: the file leaves that out, the manifest says it."""
-    return any(isinstance(layer, Deskew) for layer in model.layers)
+def normalization(model: keras.Model) -> Deskew | None:
+    """The layer that shears (`Deskew`) or moment-normalizes (`MomentNormalize`) the model's pictures first, if
+    any: the file leaves it out, the manifest says it, the device runs its function."""
+    return next((layer for layer in model.layers if isinstance(layer, Deskew)), None)
 
 
 def float_input_twin(model: keras.Model, logits: bool = False) -> keras.Model:
     """The same layers behind a float32 input of raw 0-255 pixels (what the converter calibrates on); with
     `logits`, the softmax head is replaced by a linear twin with its weights, so the device gets logits.
-    A Deskew layer is left out: the device runs the same function before the interpreter."""
+    A Deskew or MomentNormalize layer is left out: the device runs the same function before the interpreter."""
     inputs = keras.Input(shape=(28, 28), dtype="float32", name="pixels")
     x = inputs
     *body, head = model.layers
@@ -94,11 +94,12 @@ def float_input_twin(model: keras.Model, logits: bool = False) -> keras.Model:
 
 def convert(model: keras.Model, mode: str, calibration: np.ndarray | None = None, logits: bool = False) -> bytes:
     """TFLite flatbuffer bytes for `mode`; int8 needs uint8 calibration images from the training set (raw:
-    where the twin leaves a Deskew layer out, they are deskewed here, as the file's first layer will see them)."""
+    where the twin leaves a normalizing layer out, its function runs here, as the file's first layer will see them)."""
     if mode not in MODES:
         raise UserError(f"unknown export mode {mode!r}; choose one of {', '.join(MODES)}")
-    if calibration is not None and deskews(model):
-        calibration = deskew(calibration)
+    normalizing = normalization(model)
+    if calibration is not None and normalizing is not None:
+        calibration = normalizing.function(calibration)
     converter = tf.lite.TFLiteConverter.from_keras_model(float_input_twin(model, logits))
     if mode == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

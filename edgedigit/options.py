@@ -38,6 +38,9 @@ DISTILL_TEMPERATURE = 2.0  # softens the teacher, so its runner-up classes carry
 # handwriting (USPS +0.2 pp) but loses on photos and numbers, two seeds each (a 7 sheared upright reads as a
 # flagged 1, a slanted stroke cut off a digit as a 1)
 DESKEW_SMALL, DESKEW_LARGE = True, False
+# ...and since session 27 moment-normalized (edgedigit.runtime.slant.normalize_moments: sheared upright, then sized
+# by the ink's spread with its aspect evened out), where deskewing alone is the fallback for --no-moments
+MOMENTS_SMALL = True
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class TrainOptions:
     distill: float | None = None
     distill_temperature: float = DISTILL_TEMPERATURE
     deskew: bool | None = None
+    moments: bool | None = None
 
     def check(self) -> None:
         """Every option checked before any work starts: one clear line for the first that is wrong."""
@@ -122,6 +126,10 @@ class TrainOptions:
             raise UserError("--distill needs --teacher: the model to distil from")
         if self.deskew and self.preset == "seed":
             raise UserError("--deskew applies to a search: --preset seed reruns the notebook's configurations as is")
+        if self.moments and self.preset == "seed":
+            raise UserError("--moments applies to a search: --preset seed reruns the notebook's configurations as is")
+        if self.moments and self.deskew:
+            raise UserError("--moments shears every picture upright itself: leave --deskew out")
         if self.teacher and self.preset == "seed":
             raise UserError("--teacher applies to a search: --preset seed reruns the notebook's configurations as is")
         if self.teacher and self.teacher_file is None:
@@ -155,12 +163,21 @@ class TrainOptions:
         return 0.0 if self.budget.underfits else ELASTIC_PX
 
     @property
+    def moments_on(self) -> bool:
+        """--moments / --no-moments as given; unset: MOMENTS_SMALL for a small budget's search that --deskew does
+        not ask to deskew alone, else off (the notebook's configurations of the seed preset, as they were)."""
+        if self.moments is not None:
+            return self.moments
+        return MOMENTS_SMALL and self.budget.small and self.preset == "search" and not self.deskew
+
+    @property
     def deskew_on(self) -> bool:
-        """--deskew / --no-deskew as given; unset: DESKEW_SMALL or DESKEW_LARGE for a search, off for the seed
-        preset (the notebook's configurations, as they were)."""
+        """--deskew / --no-deskew as given; unset: DESKEW_SMALL or DESKEW_LARGE for a search whose pictures are not
+        moment-normalized (which shears them upright itself), off for the seed preset (the notebook's
+        configurations, as they were)."""
         if self.deskew is not None:
             return self.deskew
-        return (DESKEW_SMALL if self.budget.small else DESKEW_LARGE) and self.preset == "search"
+        return (DESKEW_SMALL if self.budget.small else DESKEW_LARGE) and self.preset == "search" and not self.moments_on
 
     @property
     def distill_share(self) -> float:

@@ -43,7 +43,9 @@ def main() -> None:
     changed = dict(_option(text) for text in args.set)
     opts = TrainOptions(data=args.data, run=args.out.name, runs_dir=str(args.out.parent), seed=args.seed, **changed)
     opts.check()
-    config = replace(config, deskew=config.deskew if opts.deskew is None else opts.deskew)  # the source's unless --set
+    moments = config.moments if opts.moments is None else opts.moments  # the source's unless --set
+    deskew = (config.deskew and not moments) if opts.deskew is None else opts.deskew  # moments shears upright itself
+    config = replace(config, deskew=deskew, moments=moments)
     data = load_mnist(opts.data)
     split, mixed, _ = field_mix.training_split(opts, data)
     print(f"{args.source} -> {args.out}: {config.hidden}, {config.epochs} epochs, seed {opts.seed}; mix {mixed}")

@@ -152,6 +152,15 @@ def train(
             "says) on the device (default: on under a 100k-parameter or 100 KB budget, else off).",
         ),
     ] = None,
+    moments: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--moments/--no-moments",
+            help="Moment-normalize every picture (shear it upright, size it by its ink's spread, even out its "
+            "aspect) before the model reads it, in training and on the device (default: on under a 100k-parameter "
+            "or 100 KB budget, else off; it replaces --deskew).",
+        ),
+    ] = None,
 ) -> None:
     """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
     needs_training_extras("train")
@@ -169,7 +178,7 @@ def train(
         written=written, closed_fours=closed_fours, touching_pairs=touching_pairs, cut_pieces=cut_pieces,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
         teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
-        deskew=deskew,
+        deskew=deskew, moments=moments,
     )  # fmt: skip
     if finetune is not None:
         from edgedigit.train.finetune import finetune as run_finetune

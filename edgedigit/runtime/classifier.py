@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from edgedigit.errors import ModelError, UserError
-from edgedigit.runtime.manifest import deskews, output_kind, read_manifest, verify_bytes
-from edgedigit.runtime.slant import deskew
+from edgedigit.runtime.manifest import deskews, normalizes_moments, output_kind, read_manifest, verify_bytes
+from edgedigit.runtime.slant import deskew, normalize_moments
 from edgedigit.sizes import NUM_CLASSES
 
 BACKENDS = (
@@ -116,7 +116,9 @@ class Classifier:
             raise ModelError(f"cannot load {self.path} as a TFLite model ({exc})") from None
         self.input = TensorSpec.from_details(self.interpreter.get_input_details()[0])
         self.output = TensorSpec.from_details(self.interpreter.get_output_details()[0])
-        self.deskew = deskews(self.manifest)  # the model was trained on pictures sheared upright
+        self.moments = normalizes_moments(self.manifest)  # trained on moment-normalized pictures (sheared upright too)
+        self.deskew = self.moments or deskews(self.manifest)  # the model reads pictures sheared upright
+        self._normalize = normalize_moments if self.moments else deskew if self.deskew else None
         kind, self.temperature = output_kind(self.manifest)
         self.logits = kind == "logits"  # then softmax(logits / temperature) here: calibrated, never saturated
         # logits are dequantized and divided by the temperature in one multiply (by 1 for the raw softmax);
@@ -180,8 +182,8 @@ class Classifier:
             images = images[None]
         if images.shape[1:] != (28, 28):
             raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
-        if self.deskew:
-            images = deskew(images)
+        if self._normalize is not None:
+            images = self._normalize(images)
         if len(images) <= CHUNK:
             return self._run(images, calibrated)
         return np.concatenate([self._run(images[i : i + CHUNK], calibrated) for i in range(0, len(images), CHUNK)])
@@ -237,6 +239,7 @@ class Classifier:
             "output": "logits, softmax on the device" if self.logits else "probabilities",
             "temperature": self.temperature if self.logits else None,
             "deskew": self.deskew,
+            "moments": self.moments,
             "input": {"dtype": self.input.dtype.name, "scale": self.input.scale, "zero_point": self.input.zero_point},
             "metrics": self.manifest.get("metrics", {}),
             "parity_passed": self.manifest.get("parity", {}).get("passed"),

@@ -16,8 +16,9 @@ import numpy as np
 
 from edgedigit.errors import ModelError
 
-FORMAT_VERSION = 3  # 3: the model may read deskewed pictures (an older runtime would feed them slanted)
-READABLE = (1, 2, 3)  # 1: the output is softmax probabilities; 2: it may be logits
+# 3: the model may read deskewed pictures (an older runtime would feed them slanted); 4: or moment-normalized ones
+FORMAT_VERSION = 4
+READABLE = (1, 2, 3, 4)  # 1: the output is softmax probabilities; 2: it may be logits
 OUTPUT_KINDS = ("probabilities", "logits")
 LABELS = [str(d) for d in range(10)]
 PREPROCESSING = {
@@ -50,6 +51,7 @@ SCHEMA: dict[str, type | tuple[type, ...]] = {
     "output.temperature": NUMBER,
     "preprocessing": dict,
     "preprocessing.deskew": bool,
+    "preprocessing.moments": bool,
     "parity": dict,
     "parity.passed": bool,
     "metrics": dict,
@@ -125,8 +127,13 @@ def read_manifest(model_path: Path) -> dict[str, Any]:
 
 
 def deskews(manifest: dict[str, Any]) -> bool:
-    """Whether the model reads its pictures sheared upright (`edgedigit.runtime.slant`) first."""
+    """Whether the model reads its pictures sheared upright (`edgedigit.runtime.slant.deskew`) first."""
     return bool(manifest.get("preprocessing", {}).get("deskew", False))
+
+
+def normalizes_moments(manifest: dict[str, Any]) -> bool:
+    """Whether the model reads its pictures moment-normalized (`edgedigit.runtime.slant.normalize_moments`)."""
+    return bool(manifest.get("preprocessing", {}).get("moments", False))
 
 
 def output_kind(manifest: dict[str, Any]) -> tuple[str, float]:

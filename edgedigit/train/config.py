@@ -27,7 +27,8 @@ class TrainConfig:
     `distill` is the share of a teacher model's probabilities, softened by `distill_temperature`, in each
     training target (0: the labels alone; the teacher is handed to `fit`, it is not part of the config).
     `deskew` shears every picture upright (`edgedigit.runtime.slant`) before the model reads it, in training
-    and, as the exported manifest says, on the device.
+    and, as the exported manifest says, on the device. `moments` shears it upright the same way and scales it by
+    its ink's moments to a standard size and aspect (`slant.normalize_moments`); it replaces `deskew`.
     """
 
     hidden: tuple[int, ...] = (512, 512)
@@ -50,6 +51,7 @@ class TrainConfig:
     distill: float = 0.0
     distill_temperature: float = 1.0
     deskew: bool = False
+    moments: bool = False
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -70,6 +72,8 @@ class TrainConfig:
             raise ValueError(f"pool must be one of {POOLS}, got {self.pool}")
         if self.crop not in CROPS:
             raise ValueError(f"crop must be one of {CROPS}, got {self.crop}")
+        if self.deskew and self.moments:
+            raise ValueError("moments shears pictures upright itself: deskew and moments exclude each other")
         if self.batch_size < 1 or self.epochs < 1 or self.learning_rate <= 0:
             raise ValueError("batch_size, epochs and learning_rate must be positive")
 

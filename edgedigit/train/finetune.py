@@ -79,6 +79,9 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     if opts.deskew is not None and opts.deskew != base.deskew:
         raise UserError(f"--finetune {source}: its model reads pictures {'deskewed' if base.deskew else 'as they are'}"
                         "; a fine-tune keeps that (leave --deskew / --no-deskew out)")  # fmt: skip
+    if opts.moments is not None and opts.moments != base.moments:
+        raise UserError(f"--finetune {source}: its model reads pictures {'' if base.moments else 'not '}"
+                        "moment-normalized; a fine-tune keeps that (leave --moments / --no-moments out)")  # fmt: skip
     config = replace(base, epochs=opts.epochs, learning_rate=base.learning_rate * LR_SHARE,
                      distill=opts.distill_share, distill_temperature=opts.distill_temperature)  # fmt: skip
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from edgedigit.runtime.slant import deskew
+from edgedigit.runtime.slant import deskew, normalize_moments
 from edgedigit.sizes import NUM_CLASSES
 from edgedigit.train.config import TrainConfig
 
@@ -26,22 +26,33 @@ class Deskew(keras.layers.Layer):
     training, evaluation and the device shear a picture the same way. It has no weights; export leaves it
     out of the TFLite file and writes `preprocessing.deskew` in the manifest, and the classifier applies it."""
 
+    function = staticmethod(deskew)
+
     def call(self, x: tf.Tensor) -> tf.Tensor:
-        out = tf.numpy_function(deskew, [x], tf.uint8, stateful=False)
+        out = tf.numpy_function(self.function, [x], tf.uint8, stateful=False)
         return tf.ensure_shape(out, x.shape)
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
 
+@keras.saving.register_keras_serializable(package="edgedigit")
+class MomentNormalize(Deskew):
+    """The device's own moment normalization (`edgedigit.runtime.slant.normalize_moments`), as `Deskew` runs
+    deskewing: out of the TFLite file, `preprocessing.moments` in the manifest, applied by the classifier."""
+
+    function = staticmethod(normalize_moments)
+
+
 def build_model(config: TrainConfig, seed: int | None = None) -> keras.Sequential:
-    """[deskew ->] 784 (or the pool x pool averages of the input less its `crop` rim) -> hidden (Dense + activation
-    [+ Dropout])... -> 10 softmax, on raw uint8 pixels: scaling, cropping and downsampling are inside the
-    model, so the device feeds 28x28 pixels as they are."""
+    """[deskew or moment normalization ->] 784 (or the pool x pool averages of the input less its `crop` rim) ->
+    hidden (Dense + activation [+ Dropout])... -> 10 softmax, on raw uint8 pixels: scaling, cropping and
+    downsampling are inside the model, so the device feeds 28x28 pixels as they are."""
     init = keras.initializers.HeUniform(seed=seed) if config.activation == "relu" else "glorot_uniform"
     layers: list[keras.layers.Layer] = [
         keras.Input(shape=(28, 28), dtype="uint8", name="pixels"),
         *([Deskew(name="deskew")] if config.deskew else []),
+        *([MomentNormalize(name="moments")] if config.moments else []),
         keras.layers.Rescaling(1.0 / 255.0, name="rescale"),
     ]
     if config.pool > 1 or config.crop:

@@ -125,12 +125,12 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
 
 def _proposer(opts: TrainOptions, study: optuna.Study, preset: bool) -> Proposer:
     """What proposes each trial's configuration: the seed preset's list in order, or the search space the
-    options bound (budget, epochs, augmentation, distillation, deskewing)."""
+    options bound (budget, epochs, augmentation, distillation, deskewing or moment normalization)."""
     if preset:
         return preset_proposer(lambda: study.get_trials(deepcopy=False))
     return SearchSpace(opts.epochs, opts.augment_strength, opts.elastic_strength, budget=opts.budget,
                        distill=opts.distill_share, distill_temperature=opts.distill_temperature,
-                       deskew=opts.deskew_on).suggest  # fmt: skip
+                       deskew=opts.deskew_on, moments=opts.moments_on).suggest  # fmt: skip
 
 
 def _training_data(

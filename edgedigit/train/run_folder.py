@@ -32,7 +32,14 @@ LOCK_FILE = ".lock"
 PLACE = ("run", "runs_dir", "resume", "force", "finetune")  # where and how a run goes, not what it is
 GROWABLE = ("trials", "timeout")  # a resumed search may be given more of these, never less
 # options added since a run may have begun, and the value such a run had without them: a resume keeps it
-BEFORE_THEY_EXISTED = {"written": 0.0, "closed_fours": 0.0, "touching_pairs": 0.0, "cut_pieces": 0.0, "deskew": False}
+BEFORE_THEY_EXISTED = {
+    "written": 0.0,
+    "closed_fours": 0.0,
+    "touching_pairs": 0.0,
+    "cut_pieces": 0.0,
+    "deskew": False,
+    "moments": False,
+}
 
 
 def own_options(opts: TrainOptions, folder: Path) -> TrainOptions:

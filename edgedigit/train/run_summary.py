@@ -73,6 +73,7 @@ def finish(
             "final_epochs": opts.final_epochs_count,
             "distill": opts.distill_share,
             "deskew": opts.deskew_on,
+            "moments": opts.moments_on,
             "teacher": str(opts.teacher_file) if opts.teacher_file else None,
             "max_params": opts.budget.max_params,
             "max_int8_bytes": opts.budget.max_bytes,

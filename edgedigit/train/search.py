@@ -69,6 +69,7 @@ class SearchSpace:
     distill: float = 0.0
     distill_temperature: float = 1.0
     deskew: bool = False
+    moments: bool = False
 
     def suggest(self, trial: optuna.Trial) -> TrainConfig | None:
         """A configuration within the budget, or None when this depth cannot fit it."""
@@ -106,6 +107,7 @@ class SearchSpace:
             distill=self.distill,
             distill_temperature=self.distill_temperature,
             deskew=self.deskew,
+            moments=self.moments,
         )
 
 

@@ -272,29 +272,35 @@ def test_c_array_header_compiles_and_holds_the_model(tmp_path, small_model_path,
     assert compiled.returncode == 0, compiled.stderr
 
 
-def test_a_deskewing_model_is_exported_without_it_and_the_device_deskews_as_trained(tmp_path, mnist, mnist_path):
-    """The Deskew layer stays out of the file; the manifest says it, and the classifier shears each picture
-    with the trainer's own function: the int8 model then reads as the Keras one. Read without it, the same
-    file agrees with the Keras model far less."""
+@pytest.mark.parametrize("normalization", ["deskew", "moments"])
+def test_a_normalizing_model_is_exported_without_it_and_the_device_normalizes_as_trained(
+    tmp_path, mnist, mnist_path, normalization
+):
+    """The Deskew (or MomentNormalize) layer stays out of the file; the manifest says it, and the classifier
+    runs the trainer's own function on each picture: the int8 model then reads as the Keras one. Read without
+    it, the same file agrees with the Keras model far less."""
     from edgedigit.converters.export import ExportOptions, export
+    from edgedigit.runtime.manifest import FORMAT_VERSION
     from edgedigit.train.config import TrainConfig
     from edgedigit.train.data import split_train_val
     from edgedigit.train.fit import fit
 
-    config = TrainConfig(hidden=(64,), dropout=0.0, epochs=4, learning_rate=3e-3, augment=0.0, deskew=True)
+    config = TrainConfig(hidden=(64,), dropout=0.0, epochs=4, learning_rate=3e-3, augment=0.0, **{normalization: True})
     model = fit(config, split_train_val(mnist, 0.1, seed=0, limit=10000), seed=0).model
     model.save(tmp_path / "upright.keras")
     result = export(ExportOptions(source=str(tmp_path / "upright.keras"), out=str(tmp_path / "int8"),
                                   data=str(mnist_path)), log=lambda *_: None)  # fmt: skip
     manifest = result.manifest
-    assert manifest["preprocessing"]["deskew"] is True and manifest["format_version"] == 3
+    moments = normalization == "moments"
+    assert manifest["preprocessing"]["deskew"] is True and manifest["preprocessing"]["moments"] is moments
+    assert manifest["format_version"] == FORMAT_VERSION == 4
     assert manifest["parity"]["passed"] and manifest["metrics"]["agreement"] >= 0.995
     keras_read = model.predict(mnist.x_test, verbose=0).argmax(1)
     clf = Classifier(result.model_path)
-    assert clf.deskew and clf.describe()["deskew"] is True
+    assert clf.deskew and clf.moments is moments and clf.describe()["moments"] is moments
     assert np.mean(clf.predict_proba(mnist.x_test).argmax(1) == keras_read) >= 0.995
     (tmp_path / "int8" / "model.json").write_text(
-        json.dumps({**manifest, "preprocessing": {**manifest["preprocessing"], "deskew": False}})
+        json.dumps({**manifest, "preprocessing": {**manifest["preprocessing"], "deskew": False, "moments": False}})
     )
-    slanted = Classifier(result.model_path).predict_proba(mnist.x_test).argmax(1)
-    assert np.mean(slanted == keras_read) < 0.9  # 0.80 when measured
+    unnormalized = Classifier(result.model_path).predict_proba(mnist.x_test).argmax(1)
+    assert np.mean(unnormalized == keras_read) < 0.9  # 0.80 when measured for deskewing

@@ -46,9 +46,9 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
     assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "final_epochs": 2, "distill": 0.6,
-                                   "deskew": True, "teacher": str(small_model_path), "max_params": None,
-                                   "max_int8_bytes": None}  # fmt: skip
-    assert best["deskew"] is True and summary["options"]["deskew"] is True
+                                   "deskew": True, "moments": False, "teacher": str(small_model_path),
+                                   "max_params": None, "max_int8_bytes": None}  # fmt: skip
+    assert best["deskew"] is True and best["moments"] is False and summary["options"]["deskew"] is True
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
     assert (summary["options"]["teacher"], summary["options"]["distill"]) == (str(small_model_path), 0.6)
     mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded
@@ -140,21 +140,29 @@ def test_a_run_begun_before_an_option_existed_resumes_without_it(tmp_path):
     from edgedigit.options import TrainOptions
     from edgedigit.train.run_folder import PLACE, own_options
 
-    old = {k: v for k, v in TrainOptions(run="old").recorded().items() if k not in (*PLACE, "written", "deskew")}
+    newer = (*PLACE, "written", "deskew", "moments")
+    old = {k: v for k, v in TrainOptions(run="old").recorded().items() if k not in newer}
     (tmp_path / "options.json").write_text(json.dumps(old))
     resumed = own_options(TrainOptions(run="old", resume=True), tmp_path)
     assert resumed.written == 0.0 and json.loads((tmp_path / "options.json").read_text())["written"] == 0.0
     assert resumed.deskew is False and not resumed.deskew_on  # --deskew came later still
+    assert resumed.moments is False and not resumed.moments_on  # and --moments later again
     assert own_options(TrainOptions(run="new"), tmp_path / "new").written == TrainOptions().written
 
 
-def test_deskewing_is_on_by_default_only_for_a_small_budgets_search():
+def test_moment_normalization_is_on_by_default_only_for_a_small_budgets_search_and_deskewing_its_fallback():
     from edgedigit.options import TrainOptions
 
-    assert TrainOptions(max_kb=32).deskew_on and TrainOptions(max_params=50_000).deskew_on
-    assert not TrainOptions().deskew_on and not TrainOptions(max_kb=700).deskew_on
+    small = [TrainOptions(max_kb=32), TrainOptions(max_params=50_000)]
+    assert all(o.moments_on and not o.deskew_on for o in small)  # moment normalization shears upright itself
+    assert not any(o.moments_on or o.deskew_on for o in (TrainOptions(), TrainOptions(max_kb=700)))
+    assert TrainOptions(max_kb=32, moments=False).deskew_on and not TrainOptions(max_kb=32, moments=False).moments_on
+    deskewed = TrainOptions(max_kb=32, deskew=True)
+    assert deskewed.deskew_on and not deskewed.moments_on  # --deskew alone asks for deskewing alone
     assert not TrainOptions(max_kb=32, deskew=False).deskew_on and TrainOptions(deskew=True).deskew_on
-    assert not TrainOptions(max_kb=32, preset="seed").deskew_on
+    assert TrainOptions(moments=True).moments_on and not TrainOptions(moments=True).deskew_on
+    seed = TrainOptions(max_kb=32, preset="seed")
+    assert not seed.deskew_on and not seed.moments_on
 
 
 @pytest.mark.parametrize(
@@ -170,6 +178,8 @@ def test_deskewing_is_on_by_default_only_for_a_small_budgets_search():
         (["--teacher", "/nonexistent/run"], "neither a .keras file nor a run folder"),
         (["--teacher", "/nonexistent/run", "--preset", "seed"], "--teacher applies to a search"),
         (["--deskew", "--preset", "seed"], "--deskew applies to a search"),
+        (["--moments", "--preset", "seed"], "--moments applies to a search"),
+        (["--moments", "--deskew"], "--moments shears every picture upright itself"),
         (["--teacher", "/nonexistent/run", "--distill-temperature", "0"], "--distill-temperature must be positive"),
         (["--storage", "nosuchdb://x"], "cannot open Optuna storage"),
     ],
