@@ -59,10 +59,12 @@ class KerasClassifier:
     def __init__(self, path: str) -> None:
         import keras
 
+        from edgedigit.converters.tflite import normalization
+
         self.path = Path(path)
         self.model = keras.models.load_model(path)
         self.manifest = {"quantization": "keras float32", "sha256": ""}
-        self.deskew = any(layer.name in ("deskew", "moments") for layer in self.model.layers)  # it shears them itself
+        self.deskew = normalization(self.model) is not None  # the model shears pictures upright itself
 
     def predict_proba(self, images: np.ndarray, calibrated: bool = True) -> np.ndarray:
         """The model's softmax: before export there is no temperature, so calibrated or not is the same."""
