@@ -94,7 +94,8 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 retries = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
                 if retries and not stop.requested:  # a dead worker's trial, queued again while we waited
                     study.optimize(objective, n_trials=len(retries), callbacks=after_trial[:2], gc_after_trial=True)
-            best_trial, best = studies.study_best(study)  # the study's best, whichever worker trained it
+            # the study's best, whichever worker trained it; under a small budget the largest of those tied with it
+            best_trial, best = studies.study_best(study, len(split.y_val) if opts.budget.small else None)
             best = best or state.best_config
             if not preset and best is not None and not stop.requested:
                 state.final_from = best_trial

@@ -125,6 +125,22 @@ def test_the_same_seed_proposes_the_same_trials_and_a_resumed_search_new_ones(tm
     assert sampler_seed(TrainOptions(seed=3), 12) != 3  # resumed: the sampler does not replay the first trials
 
 
+def test_a_small_budget_retrains_the_largest_network_tied_with_the_best_trial():
+    """Within one standard error of the best validation accuracy the largest network is retrained (its few
+    search epochs flatter narrow nets); a larger one clearly behind, or any other budget, keeps the best."""
+    from edgedigit.train.config import TrainConfig
+    from edgedigit.train.studies import study_best
+
+    study = optuna.create_study(direction="maximize")
+    for value, units in [(0.9762, 21), (0.9750, 34), (0.9700, 40), (0.9740, 28)]:
+        config = TrainConfig(hidden=(units,), pool=2, crop=4)
+        attrs = {"config": config.to_dict(), "params": count_params(config.hidden, 2, 4)}
+        study.add_trial(optuna.trial.create_trial(value=value, user_attrs=attrs))
+    assert study_best(study)[1].hidden == (21,)  # no tie-break: the best
+    assert study_best(study, val_count=6000) == (1, TrainConfig(hidden=(34,), pool=2, crop=4))  # SE 0.20 pp
+    assert study_best(study, val_count=600_000)[1].hidden == (21,)  # SE 0.02 pp: nothing is tied with it
+
+
 def test_a_trial_still_training_when_the_time_is_up_stops_and_is_retried_not_counted(mnist, tmp_path):
     """`--timeout` bounds the search: the running trial stops after its epoch, is kept as pruned with the
     reason, and does not count towards --trials (a resumed search trains it again)."""
