@@ -2,15 +2,20 @@
 (runs of one budget with different seeds pooled) the configurations, test accuracy of the int8 models (mean
 and range), float -> int8 drop and agreement, the int8 files, 28x28 latency and USPS through the device.
 
-    python benchmarks/size_table.py RUN... [--out size_table.png] [--repeat 2000]
+    python benchmarks/size_table.py RUN[=ROW]... [--out size_table.png] [--json edgedigit/train/size_table.json]
 
+A RUN is a run folder exported with `edgedigit export RUN --int8` (its summary.json and export-int8/), or a folder
+holding model.tflite, parity.json and training_summary.json (edgedigit/models, the bundled model). Runs are pooled
+into rows by their --max-kb, or by the ROW named after `=` (a retrained bundled configuration has no budget).
 Latency: `edgedigit bench` p50 of preprocess + inference for one 28x28 picture, median of 3 processes.
 USPS: the worst of the three crops of benchmarks/field_accuracy.py at the runtime's confidence bar.
+`--json` writes the rows where every run's report.md shows them next to its own (edgedigit.train.report).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import statistics
 import subprocess
@@ -26,6 +31,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from field_accuracy import read_all, tally, usps_crops  # noqa: E402
 
+from edgedigit import atomic  # noqa: E402
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import MIN_CONFIDENCE  # noqa: E402
 from edgedigit.train.config import TrainConfig  # noqa: E402
@@ -49,13 +55,16 @@ def usps_worst(model: Path, usps: Path) -> float:
     return min(tally(read_all(clf, pics), y, MIN_CONFIDENCE).right / len(y) for pics in usps_crops(x).values())
 
 
-def run_figures(run: Path, usps: Path) -> dict:
+def run_figures(run: Path, usps: Path, row: str | None) -> dict:
     """One exported run: its configuration, float and int8 test accuracy, agreement, file and USPS."""
-    summary = json.loads((run / "summary.json").read_text())
-    parity = json.loads((run / "export-int8" / "parity.json").read_text())
-    model = run / "export-int8" / "model.tflite"
+    exported = run if (run / "model.tflite").is_file() else run / "export-int8"
+    summary_file = run / "summary.json" if (run / "summary.json").is_file() else run / "training_summary.json"
+    summary = json.loads(summary_file.read_text())
+    parity = json.loads((exported / "parity.json").read_text())
+    model = exported / "model.tflite"
+    budget = summary["options"].get("max_kb")
     return {
-        "budget": summary["options"].get("max_kb"),
+        "row": row or (f"--max-kb {budget:g}" if budget else "none"),
         "seed": summary["options"].get("seed"),
         "label": TrainConfig.from_dict(summary["best_config"]).label,
         "float": parity["float_accuracy"],
@@ -69,37 +78,49 @@ def run_figures(run: Path, usps: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("runs", nargs="+", type=Path, help="runs of one budget with different --seed are pooled")
+    ap.add_argument("runs", nargs="+", help="RUN or RUN=ROW: runs of one budget (or ROW) are pooled")
     ap.add_argument("--usps", type=Path, default=ROOT.parent / "shared" / "usps" / "usps.npz")
     ap.add_argument("--repeat", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=Path("size_table.png"))
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows here (the reports' copy: "
+                    "edgedigit/train/size_table.json)")  # fmt: skip
     args = ap.parse_args()
-    groups: dict[float | None, list[dict]] = {}
-    for run in args.runs:
-        figures = run_figures(run, args.usps)
-        groups.setdefault(figures["budget"], []).append(figures)
+    groups: dict[str, list[dict]] = {}
+    for spec in args.runs:
+        run, _, row = spec.partition("=")
+        figures = run_figures(Path(run), args.usps, row or None)
+        groups.setdefault(figures["row"], []).append(figures)
         print(run, {k: v for k, v in figures.items() if k != "model"}, flush=True)
     rows = ["| budget | seeds | configuration | test int8: mean (min–max) | float → int8 drop | agreement, worst | "
             "int8 file | 28×28 p50 | USPS, worst crop |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    points = []
-    for budget, runs in groups.items():
+    points, records = [], []
+    for name, runs in groups.items():
         int8 = [r["int8"] for r in runs]
         drop = statistics.mean(r["float"] - r["int8"] for r in runs)
         sizes = sorted({r["bytes"] for r in runs})
         latency = latency_us(runs[0]["model"], args.repeat)
-        rows.append(f"| {f'--max-kb {budget:g}' if budget else 'none'} | {len(runs)} | "
+        records.append({"budget": name, "seeds": len(runs), "configurations": [r["label"] for r in runs],
+                        "int8_mean": statistics.mean(int8), "int8_min": min(int8), "int8_max": max(int8),
+                        "drop_pp": 100 * drop, "agreement_worst": min(r["agreement"] for r in runs), "bytes": sizes,
+                        "p50_us": latency, "usps_worst": statistics.mean(r["usps"] for r in runs)})  # fmt: skip
+        rows.append(f"| {name} | {len(runs)} | "
                     f"{' / '.join(r['label'] for r in runs)} | **{statistics.mean(int8):.2%}** "
                     f"({min(int8):.2%}–{max(int8):.2%}) | {100 * drop:+.2f} pp | "
                     f"{min(r['agreement'] for r in runs):.2%} | {' / '.join(f'{b:,}' for b in sizes)} bytes | "
                     f"{latency:.1f} µs | {statistics.mean(r['usps'] for r in runs):.2%} |")  # fmt: skip
-        points.append((max(sizes) / 1024, statistics.mean(int8), min(int8), max(int8), budget))
+        points.append((max(sizes) / 1024, statistics.mean(int8), min(int8), max(int8), name))
     print("\n".join(rows))
+    if args.json is not None:
+        command = "python benchmarks/size_table.py " + " ".join(args.runs)
+        table = {"command": command, "measured": datetime.date.today().isoformat(), "rows": records}
+        atomic.write_text(args.json, json.dumps(table, indent=1) + "\n")
+        print(f"rows: {args.json}")
     fig, ax = plt.subplots(figsize=(6, 4))
     xs, means = [p[0] for p in points], [100 * p[1] for p in points]
     spread = [[100 * (p[1] - p[2]) for p in points], [100 * (p[3] - p[1]) for p in points]]
     ax.errorbar(xs, means, yerr=spread, fmt="o-", capsize=3)
-    for kb, acc, _, _, budget in points:
-        ax.annotate(f"{budget:g} KB" if budget else "none", (kb, 100 * acc), textcoords="offset points",
+    for kb, acc, _, _, name in points:
+        ax.annotate(name, (kb, 100 * acc), textcoords="offset points",
                     xytext=(4, -10), fontsize=7)  # fmt: skip
     ax.set(xscale="log", xlabel="int8 model file (KiB)", ylabel="MNIST test accuracy, int8 (%)",
            title="Accuracy against size (mean and range over seeds)")  # fmt: skip

@@ -7,6 +7,7 @@ Everything is derived from the study's trials and the final summary, and written
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import io
 import json
 import warnings
@@ -22,6 +23,8 @@ import optuna  # noqa: E402
 
 from edgedigit import atomic  # noqa: E402
 from edgedigit.sizes import int8_kib  # noqa: E402
+from edgedigit.train.config import TrainConfig  # noqa: E402
+from edgedigit.train.studies import TIE_ERRORS  # noqa: E402
 
 CONFIG_COLUMNS = [
     "optimizer", "learning_rate", "momentum", "weight_decay", "dropout",
@@ -194,6 +197,7 @@ def write_report(
         for c in summary["preset_comparison"]:
             lines.append(f"| {c['name']} | {c['seed_reported']} | {c['val_accuracy']} |")
         lines.append("")
+    lines += size_table_lines(summary)
     ranked = sorted((r for r in rows if r["val_accuracy"] != ""), key=lambda r: -r["val_accuracy"])[:top]
     lines += [f"## Top {len(ranked)} trials (by validation accuracy)", "",
               "| # | val acc | hidden | optimizer | lr | momentum | wd | dropout | batch | epochs | int8 KiB | s |",
@@ -215,18 +219,54 @@ def write_report(
     atomic.write_text(path, "\n".join(lines))
 
 
+SIZE_TABLE = "size_table.json"  # written by benchmarks/size_table.py --json, shipped beside this module
+
+
+def size_table_lines(summary: dict[str, Any], table: dict[str, Any] | None = None) -> list[str]:
+    """The measured accuracy-size table (benchmarks/size_table.py: every budget, mean and range over seeds) with
+    this run as a last row, so a report says what its budget buys against the others."""
+    if table is None:
+        resource = importlib.resources.files("edgedigit.train").joinpath(SIZE_TABLE)
+        if not resource.is_file():
+            return []
+        table = json.loads(resource.read_text())
+    lines = ["## This run in the accuracy–size table", "",
+             f"Measured by `{table['command']}` ({table['measured']}; MNIST test through the int8 file, 28×28 latency "
+             "p50 of preprocessing and inference on that machine, USPS at its worst crop). This run's row is its "
+             "Keras model's test accuracy and estimated file: `edgedigit export RUN --int8` measures the rest.", "",
+             "| budget | seeds | configurations | test int8: mean (min–max) | drop | agreement, worst | int8 file | "
+             "28×28 p50 | USPS, worst crop |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in table["rows"]:
+        lines.append(f"| {r['budget']} | {r['seeds']} | {' / '.join(r['configurations'])} | {r['int8_mean']:.2%} "
+                     f"({r['int8_min']:.2%}–{r['int8_max']:.2%}) | {r['drop_pp']:+.2f} pp | "
+                     f"{r['agreement_worst']:.2%} | {' / '.join(f'{b:,}' for b in r['bytes'])} bytes | "
+                     f"{r['p50_us']:.1f} µs | {r['usps_worst']:.2%} |")  # fmt: skip
+    budget = summary.get("options", {}).get("max_kb")
+    label = TrainConfig.from_dict(summary["best_config"]).label if summary.get("best_config") else "n/a"
+    lines += [f"| **this run** ({f'--max-kb {budget:g}' if budget else 'no budget'}) | 1 | {label} | "
+              f"{_percent(summary.get('test_accuracy'))} (Keras) | | | about {summary.get('int8_kb', 'n/a')} KiB "
+              "| | |", ""]  # fmt: skip
+    return lines
+
+
 def _why(summary: dict[str, Any]) -> str:
     """One paragraph: which model model.keras is, and why it was chosen over the others."""
     source, val = summary.get("chosen_from", ""), summary.get("val_accuracy")
     final_from = summary.get("final_from_trial")
     text = f"`model.keras` is **{source}**, validation accuracy {val}, test accuracy {summary.get('test_accuracy')}."
     if source.startswith("final"):
-        return (f"{text} The best trial's configuration (trial {final_from}) was retrained for longer, and the "
-                "retrained model scored at least as well on validation as every trial, so it was kept.")  # fmt: skip
+        return (f"{text} Trial {final_from}'s configuration (the best trial's; under a small budget, the largest "
+                f"network within {TIE_ERRORS:g} standard errors of the best's validation accuracy) was retrained "
+                "for longer, and the retrained model scored at least as well on validation as every trial, so it "
+                "was kept.")  # fmt: skip
     if final_from is not None:
         return (f"{text} It had the best validation accuracy of the trials run here; the longer retrain of "
                 f"trial {final_from}'s configuration scored lower on validation, so this model was kept.")  # fmt: skip
     return f"{text} It had the best validation accuracy (the search was stopped before a final retrain)."
+
+
+def _percent(value: Any) -> str:
+    return f"{value:.2%}" if isinstance(value, float) else "n/a"
 
 
 def _cell(value: Any) -> str:
