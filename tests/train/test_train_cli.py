@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import json
 
 import pytest
 from typer.testing import CliRunner
 
 from edgedigit.cli import app
+from edgedigit.train import report
+from edgedigit.train.config import TrainConfig
 
 runner = CliRunner()
 
@@ -110,6 +113,13 @@ def test_report_ties_the_files_together(trained_run):
     completed = summary["trial_counts"]["complete"]
     for plot in ("history.png", "importance.png")[: 1 + (completed >= 2)]:  # Optuna's own plots
         assert (folder / plot).stat().st_size > 5000 and f"]({plot})" in text
+    # the measured accuracy-size table the package ships, every budget's row, and this run's own row after it
+    shipped = json.loads(importlib.resources.files("edgedigit.train").joinpath(report.SIZE_TABLE).read_text())
+    table = text.split("## This run in the accuracy–size table")[1].split("\n## ")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| budget")]
+    assert [row.split(" | ")[0][2:] for row in rows[:-1]] == [r["budget"] for r in shipped["rows"]]
+    label = TrainConfig.from_dict(summary["best_config"]).label
+    assert rows[-1].startswith(f"| **this run** (no budget) | 1 | {label} | {summary['test_accuracy']:.2%} (Keras)")
 
 
 def test_existing_run_is_not_overwritten(trained_run, mnist_path):
