@@ -35,6 +35,7 @@ from edgedigit import atomic  # noqa: E402
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import MIN_CONFIDENCE  # noqa: E402
 from edgedigit.train.config import TrainConfig  # noqa: E402
+from edgedigit.train.report import SIZE_TABLE_HEADER, size_table_row  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,9 +92,7 @@ def main() -> None:
         figures = run_figures(Path(run), args.usps, row or None)
         groups.setdefault(figures["row"], []).append(figures)
         print(run, {k: v for k, v in figures.items() if k != "model"}, flush=True)
-    rows = ["| budget | seeds | configuration | test int8: mean (min–max) | float → int8 drop | agreement, worst | "
-            "int8 file | 28×28 p50 | USPS, worst crop |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    points, records = [], []
+    records = []
     for name, runs in groups.items():
         int8 = [r["int8"] for r in runs]
         drop = statistics.mean(r["float"] - r["int8"] for r in runs)
@@ -103,25 +102,19 @@ def main() -> None:
                         "int8_mean": statistics.mean(int8), "int8_min": min(int8), "int8_max": max(int8),
                         "drop_pp": 100 * drop, "agreement_worst": min(r["agreement"] for r in runs), "bytes": sizes,
                         "p50_us": latency, "usps_worst": statistics.mean(r["usps"] for r in runs)})  # fmt: skip
-        rows.append(f"| {name} | {len(runs)} | "
-                    f"{' / '.join(r['label'] for r in runs)} | **{statistics.mean(int8):.2%}** "
-                    f"({min(int8):.2%}–{max(int8):.2%}) | {100 * drop:+.2f} pp | "
-                    f"{min(r['agreement'] for r in runs):.2%} | {' / '.join(f'{b:,}' for b in sizes)} bytes | "
-                    f"{latency:.1f} µs | {statistics.mean(r['usps'] for r in runs):.2%} |")  # fmt: skip
-        points.append((max(sizes) / 1024, statistics.mean(int8), min(int8), max(int8), name))
-    print("\n".join(rows))
+    print("\n".join([*SIZE_TABLE_HEADER, *map(size_table_row, records)]))
     if args.json is not None:
         command = "python benchmarks/size_table.py " + " ".join(args.runs)
         table = {"command": command, "measured": datetime.date.today().isoformat(), "rows": records}
         atomic.write_text(args.json, json.dumps(table, indent=1) + "\n")
         print(f"rows: {args.json}")
     fig, ax = plt.subplots(figsize=(6, 4))
-    xs, means = [p[0] for p in points], [100 * p[1] for p in points]
-    spread = [[100 * (p[1] - p[2]) for p in points], [100 * (p[3] - p[1]) for p in points]]
+    xs, means = [max(r["bytes"]) / 1024 for r in records], [100 * r["int8_mean"] for r in records]
+    spread = [[100 * (r["int8_mean"] - r["int8_min"]) for r in records],
+              [100 * (r["int8_max"] - r["int8_mean"]) for r in records]]  # fmt: skip
     ax.errorbar(xs, means, yerr=spread, fmt="o-", capsize=3)
-    for kb, acc, _, _, name in points:
-        ax.annotate(name, (kb, 100 * acc), textcoords="offset points",
-                    xytext=(4, -10), fontsize=7)  # fmt: skip
+    for x, mean, r in zip(xs, means, records):
+        ax.annotate(r["budget"], (x, mean), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set(xscale="log", xlabel="int8 model file (KiB)", ylabel="MNIST test accuracy, int8 (%)",
            title="Accuracy against size (mean and range over seeds)")  # fmt: skip
     fig.savefig(args.out, dpi=110, bbox_inches="tight")

@@ -222,25 +222,30 @@ def write_report(
 SIZE_TABLE = "size_table.json"  # written by benchmarks/size_table.py --json, shipped beside this module
 
 
-def size_table_lines(summary: dict[str, Any], table: dict[str, Any] | None = None) -> list[str]:
+SIZE_TABLE_HEADER = ["| budget | seeds | configurations | test int8: mean (min–max) | drop | agreement, worst | "
+                     "int8 file | 28×28 p50 | USPS, worst crop |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+
+
+def size_table_row(r: dict[str, Any]) -> str:
+    """One row of the accuracy-size table from its record (benchmarks/size_table.py writes the records)."""
+    return (f"| {r['budget']} | {r['seeds']} | {' / '.join(r['configurations'])} | {r['int8_mean']:.2%} "
+            f"({r['int8_min']:.2%}–{r['int8_max']:.2%}) | {r['drop_pp']:+.2f} pp | {r['agreement_worst']:.2%} | "
+            f"{' / '.join(f'{b:,}' for b in r['bytes'])} bytes | {r['p50_us']:.1f} µs | "
+            f"{r['usps_worst']:.2%} |")  # fmt: skip
+
+
+def size_table_lines(summary: dict[str, Any]) -> list[str]:
     """The measured accuracy-size table (benchmarks/size_table.py: every budget, mean and range over seeds) with
     this run as a last row, so a report says what its budget buys against the others."""
-    if table is None:
-        resource = importlib.resources.files("edgedigit.train").joinpath(SIZE_TABLE)
-        if not resource.is_file():
-            return []
-        table = json.loads(resource.read_text())
+    resource = importlib.resources.files("edgedigit.train").joinpath(SIZE_TABLE)
+    if not resource.is_file():
+        return []
+    table = json.loads(resource.read_text())
     lines = ["## This run in the accuracy–size table", "",
              f"Measured by `{table['command']}` ({table['measured']}; MNIST test through the int8 file, 28×28 latency "
              "p50 of preprocessing and inference on that machine, USPS at its worst crop). This run's row is its "
              "Keras model's test accuracy and estimated file: `edgedigit export RUN --int8` measures the rest.", "",
-             "| budget | seeds | configurations | test int8: mean (min–max) | drop | agreement, worst | int8 file | "
-             "28×28 p50 | USPS, worst crop |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    for r in table["rows"]:
-        lines.append(f"| {r['budget']} | {r['seeds']} | {' / '.join(r['configurations'])} | {r['int8_mean']:.2%} "
-                     f"({r['int8_min']:.2%}–{r['int8_max']:.2%}) | {r['drop_pp']:+.2f} pp | "
-                     f"{r['agreement_worst']:.2%} | {' / '.join(f'{b:,}' for b in r['bytes'])} bytes | "
-                     f"{r['p50_us']:.1f} µs | {r['usps_worst']:.2%} |")  # fmt: skip
+             *SIZE_TABLE_HEADER, *map(size_table_row, table["rows"])]  # fmt: skip
     budget = summary.get("options", {}).get("max_kb")
     label = TrainConfig.from_dict(summary["best_config"]).label if summary.get("best_config") else "n/a"
     lines += [f"| **this run** ({f'--max-kb {budget:g}' if budget else 'no budget'}) | 1 | {label} | "
