@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from benchmarks.photos import paper, photo
 from edgedigit.cli import app
-from edgedigit.runtime import layout, paths, preprocess, ruling, second_look, segment
+from edgedigit.runtime import layout, paths, preprocess, ruling, second_look, segment, slant
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import read_digits
 from tests.conftest import ROOT, write_image
@@ -289,8 +289,37 @@ def test_strokes_replace_any_reading_in_a_number_but_only_with_sure_pieces():
     whole = segment.Cuts(atoms[:1], [(0, 1)], [None], [0.0], [False])
     assert paths.best_cut([whole, strokes], [probs(0.2), sure_strokes], 0.97, False, alone=True) == (1, [1, 2, 3])
     assert paths.best_cut([whole, strokes], [probs(0.2), sure_strokes], 0.97, False, alone=False) == (0, [0])
-    ones = sure_strokes[:, [0, 3, 2, 1, 4, 5, 6, 7, 8, 9]]  # the same, read as 1s
-    assert paths.best_cut([whole, strokes], [probs(0.2), ones], 0.97, False, alone=True) == (0, [0])
+    ones = sure_strokes[:, [0, 3, 2, 1, 4, 5, 6, 7, 8, 9]]  # the same, read as 1s (upright bars)
+    upright = replace(strokes, candidates=[None] + [preprocess.Digit(_bar(0.0), (0, 0, 28, 28))] * 3)
+    assert paths.best_cut([whole, upright], [probs(0.2), ones], 0.97, False, alone=True) == (0, [0])
+
+
+def _bar(lean: float) -> np.ndarray:
+    """A 28x28 bar, its top `lean` px to the left per row down (a 1 leaning back when positive)."""
+    image = np.zeros((28, 28), np.uint8)
+    cv2.line(image, (round(14 - 10 * lean), 4), (round(14 + 10 * lean), 24), 255, 3)
+    return image
+
+
+def test_a_piece_read_as_a_one_leaning_back_is_a_stroke_joining_digits():
+    """Cut pieces read as sure 1s: an upright or forward-leaning one is a 1, one leaning back further than MNIST's
+    1s is the stroke a fast hand draws from one digit to the next, never a digit."""
+    atoms = [segment.Atom(10 * i, 0, 10 * i + 10, 30, (i,)) for i in range(3)]
+    spans = [(0, 3), (0, 1), (1, 2), (2, 3)]
+    probs = np.full((4, 10), 1e-4)
+    probs[0, 8], probs[1, 3], probs[2, 1], probs[3, 7] = 0.5, 0.99, 0.99, 0.99
+
+    def read(lean: float) -> list[int]:
+        middle = preprocess.Digit(_bar(lean), (0, 0, 28, 28))
+        return paths.best_path(segment.Cuts(atoms, spans, [None, None, middle, None], [0.0] * 4, [False] * 3), probs)
+
+    assert slant_of(_bar(0.6)) > paths.BACKSLANT_ONE > slant_of(_bar(0.3)) > 0 > slant_of(_bar(-0.6))
+    assert read(0.0) == read(0.3) == read(-0.6) == [1, 2, 3]
+    assert read(0.6) == [0]  # no path of sure digits without the stroke: the group is read whole
+
+
+def slant_of(image: np.ndarray) -> float:
+    return slant.slant(image)[0]
 
 
 def test_straight_cuts_replace_a_reading_only_with_as_many_digits_or_in_a_number():
