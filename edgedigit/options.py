@@ -41,6 +41,11 @@ DESKEW_SMALL, DESKEW_LARGE = True, False
 # ...and since session 27 moment-normalized (edgedigit.runtime.slant.normalize_moments: sheared upright, then sized
 # by the ink's spread with its aspect evened out), where deskewing alone is the fallback for --no-moments
 MOMENTS_SMALL = True
+# a run given --max-kb is made for its int8 file: its weights are rounded to that file's grid after training
+# (edgedigit.train.model.snap_to_int8_grid; 8 KB tier: agreement with the float model 99.77-99.90 -> 99.91-99.92%).
+# Without a byte budget they stay as trained: on the unbounded runs it moved the float model's MNIST test by -0.01
+# to -0.04 pp and the int8 file's by 0 to +0.01 pp (BENCHMARKS.md, Training, session 29)
+INT8_GRID_WITH_MAX_KB = True
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class TrainOptions:
     distill_temperature: float = DISTILL_TEMPERATURE
     deskew: bool | None = None
     moments: bool | None = None
+    int8_grid: bool | None = None
 
     def check(self) -> None:
         """Every option checked before any work starts: one clear line for the first that is wrong."""
@@ -169,6 +175,13 @@ class TrainOptions:
         if self.moments is not None:
             return self.moments
         return MOMENTS_SMALL and self.budget.small and self.preset == "search" and not self.deskew
+
+    @property
+    def int8_grid_on(self) -> bool:
+        """--int8-grid / --no-int8-grid as given; unset: INT8_GRID_WITH_MAX_KB for a run given --max-kb, else off."""
+        if self.int8_grid is not None:
+            return self.int8_grid
+        return INT8_GRID_WITH_MAX_KB and self.max_kb is not None
 
     @property
     def deskew_on(self) -> bool:

@@ -23,7 +23,7 @@ from edgedigit.options import TrainOptions
 from edgedigit.train import field_mix
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import load_mnist
-from edgedigit.train.finetune import write_fitted_run
+from edgedigit.train.finetune import inherited_int8_grid, write_fitted_run
 from edgedigit.train.fit import evaluate, fit
 
 
@@ -39,7 +39,8 @@ def main() -> None:
     if (args.out / "model.keras").exists():
         raise SystemExit(f"{args.out} already holds a model: pick a new folder")
     started = time.monotonic()
-    config = TrainConfig.from_dict(json.loads((args.source / "summary.json").read_text())["best_config"])
+    source_summary = json.loads((args.source / "summary.json").read_text())
+    config = TrainConfig.from_dict(source_summary["best_config"])
     changed = dict(_option(text) for text in args.set)
     opts = TrainOptions(data=args.data, run=args.out.name, runs_dir=str(args.out.parent), seed=args.seed, **changed)
     opts.check()
@@ -49,11 +50,12 @@ def main() -> None:
     data = load_mnist(opts.data)
     split, mixed, _ = field_mix.training_split(opts, data)
     print(f"{args.source} -> {args.out}: {config.hidden}, {config.epochs} epochs, seed {opts.seed}; mix {mixed}")
-    result = fit(config, split, opts.seed)
+    int8_grid = inherited_int8_grid(opts, source_summary)  # the source's unless --set
+    result = fit(config, split, opts.seed, int8_grid=int8_grid)
     args.out.mkdir(parents=True, exist_ok=True)
     test_acc, _ = evaluate(result.model, data.x_test, data.y_test)
     chosen_from = f"{args.source}'s best configuration retrained from scratch (tools/retrain.py)"
-    write_fitted_run(args.out, result, config, opts, mixed, test_acc, chosen_from, started)
+    write_fitted_run(args.out, result, config, opts, mixed, test_acc, chosen_from, started, int8_grid)
     print(f"MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} -> {args.out / 'model.keras'}")
 
 

@@ -161,6 +161,14 @@ def train(
             "or 100 KB budget, else off; it replaces --deskew).",
         ),
     ] = None,
+    int8_grid: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--int8-grid/--no-int8-grid",
+            help="Round the trained weights to the grid of their int8 export, so the float model and the int8 file "
+            "share them (default: on with --max-kb, else off).",
+        ),
+    ] = None,
 ) -> None:
     """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
     needs_training_extras("train")
@@ -178,7 +186,7 @@ def train(
         written=written, closed_fours=closed_fours, touching_pairs=touching_pairs, cut_pieces=cut_pieces,
         extra=str(extra) if extra else None, extra_repeat=extra_repeat, finetune=str(finetune) if finetune else None,
         teacher=str(teacher) if teacher else None, distill=distill, distill_temperature=distill_temperature,
-        deskew=deskew, moments=moments,
+        deskew=deskew, moments=moments, int8_grid=int8_grid,
     )  # fmt: skip
     if finetune is not None:
         from edgedigit.train.finetune import finetune as run_finetune

@@ -42,9 +42,11 @@ def write_fitted_run(
     test_acc: float,
     chosen_from: str,
     started: float,
+    int8_grid: bool,
 ) -> dict[str, Any]:
     """Save a model trained outside a search (a fine-tune, a retrain) and its summary.json in `folder`,
-    atomically; returns the summary. `started`: the run's time.monotonic() at its start."""
+    atomically; returns the summary. `started`: the run's time.monotonic() at its start; `int8_grid`: whether
+    `fit` rounded its weights to the int8 grid."""
     with atomic.atomic_path(folder / "model.keras") as tmp:
         result.model.save(tmp)
     summary = {
@@ -56,7 +58,12 @@ def write_fitted_run(
         "params": count_params(config.hidden, config.pool, config.crop),
         "best_config": config.to_dict(),
         "options": opts.recorded(),
-        "resolved": {"augment": config.augment, "elastic": config.elastic, "learning_rate": config.learning_rate},
+        "resolved": {
+            "augment": config.augment,
+            "elastic": config.elastic,
+            "learning_rate": config.learning_rate,
+            "int8_grid": int8_grid,
+        },
         "training_mix": mixed,
         "wall_seconds": round(time.monotonic() - started, 1),
         "versions": versions(),
@@ -64,6 +71,14 @@ def write_fitted_run(
     }
     atomic.write_json(folder / "summary.json", summary)
     return summary
+
+
+def inherited_int8_grid(opts: TrainOptions, source_summary: dict[str, Any]) -> bool:
+    """--int8-grid / --no-int8-grid as given; unset: as the source run's weights were (a run from before the
+    option: as trained), so a model made for its int8 file stays on that file's grid."""
+    if opts.int8_grid is not None:
+        return opts.int8_grid
+    return bool(source_summary.get("resolved", {}).get("int8_grid", False))
 
 
 def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
@@ -75,7 +90,9 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
     limit_step_threads()  # before the models below are loaded: TensorFlow takes it only before its first op
     started = time.monotonic()
     folder = prepare_folder(opts)
-    base = TrainConfig.from_dict(json.loads((source / "summary.json").read_text())["best_config"])
+    source_summary = json.loads((source / "summary.json").read_text())
+    base = TrainConfig.from_dict(source_summary["best_config"])
+    int8_grid = inherited_int8_grid(opts, source_summary)
     if opts.deskew is not None and opts.deskew != base.deskew:
         raise UserError(f"--finetune {source}: its model reads pictures {'deskewed' if base.deskew else 'as they are'}"
                         "; a fine-tune keeps that (leave --deskew / --no-deskew out)")  # fmt: skip
@@ -95,13 +112,14 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         f"on paper; {opts.epochs} epochs at lr {config.learning_rate:.3g}"
     )
     with TrainProgress(1, console) as bars:
-        result = fit(config, split, opts.seed, [bars.epoch_callback("fine-tune", config)], model, teacher)
+        callbacks = [bars.epoch_callback("fine-tune", config)]
+        result = fit(config, split, opts.seed, callbacks, model, teacher, int8_grid=int8_grid)
     after = evaluate(result.model, *extra)[0] if extra is not None else None
     test_acc, _ = evaluate(result.model, data.x_test, data.y_test)
     if extra is not None:
         mixed = {**mixed, "extra_accuracy": {"before": round(before, 4), "after": round(after, 4)}}
     chosen_from = f"fine-tuned from {source} ({opts.epochs} epochs, best validation epoch kept)"
-    summary = write_fitted_run(folder, result, config, opts, mixed, test_acc, chosen_from, started)
+    summary = write_fitted_run(folder, result, config, opts, mixed, test_acc, chosen_from, started, int8_grid)
     yours = f"your digits: {before:.1%} -> {after:.1%}; " if extra is not None else ""
     console.print(f"{yours}MNIST val {result.val_accuracy:.4f}, test {test_acc:.4f} -> {folder / 'model.keras'}")
     return summary

@@ -16,7 +16,7 @@ from edgedigit.sizes import NUM_CLASSES
 from edgedigit.train.augment import Distortion, random_distort
 from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Split
-from edgedigit.train.model import STEPS_PER_EXECUTION, build_model, compile_model
+from edgedigit.train.model import STEPS_PER_EXECUTION, build_model, compile_model, snap_to_int8_grid
 
 # cores left to the tf.data pipeline, which distorts the next batches while a step runs: on 2 cores, steps
 # that may use both fight it for them (BENCHMARKS.md, Training, session 26: a third off an epoch in one benchmark,
@@ -112,13 +112,16 @@ def fit(
     model: keras.Model | None = None,
     teacher: keras.Model | None = None,
     steps_per_execution: int = STEPS_PER_EXECUTION,
+    int8_grid: bool = False,
 ) -> FitResult:
     """Train `config` on the split's training part, validating each epoch on its validation part.
 
     `model`, when given, is trained further (fine-tuning) instead of a new one built from `config`.
     The weights of the best validation epoch are restored at the end, so the returned model is
     the one whose validation accuracy is reported. `teacher` is needed when `config.distill` > 0.
-    `steps_per_execution` (`model.STEPS_PER_EXECUTION`) sets the speed, never the result.
+    `steps_per_execution` (`model.STEPS_PER_EXECUTION`) sets the speed, never the result. `int8_grid` rounds the
+    restored weights to their int8 export's grid (`model.snap_to_int8_grid`); the validation accuracy reported
+    is then the rounded model's.
     """
     if config.distill > 0 and teacher is None:
         raise ValueError("config.distill needs a teacher model")
@@ -143,8 +146,12 @@ def fit(
         callbacks=[best, *(callbacks or [])],
     )
     best.restore(model)
+    val_accuracy = best.best_accuracy
+    if int8_grid:
+        snap_to_int8_grid(model)
+        val_accuracy = evaluate(model, split.x_val, split.y_val)[0]
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-    return FitResult(model, history, best.best_accuracy, len(history.get("loss", [])))
+    return FitResult(model, history, val_accuracy, len(history.get("loss", [])))
 
 
 class BestWeights(keras.callbacks.Callback):

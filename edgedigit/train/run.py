@@ -74,6 +74,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 prune=not preset,
                 teacher=teacher,  # used by configurations that distil; the seed preset's never do
                 deadline=None if preset or opts.timeout is None else time.monotonic() + opts.timeout,
+                int8_grid=opts.int8_grid_on,
             )  # fmt: skip
             after_trial = [
                 lambda s, t: here.append(t.number),
@@ -103,7 +104,8 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 final = replace(best, epochs=opts.final_epochs_count)
                 callbacks = [watch, bars.epoch_callback("final", final)]
                 with contextlib.suppress(interrupts.Interrupted):  # the best trial's model stays
-                    state.consider_final(final, fit(final, split, opts.seed, callbacks, teacher=teacher))
+                    result = fit(final, split, opts.seed, callbacks, teacher=teacher, int8_grid=opts.int8_grid_on)
+                    state.consider_final(final, result)
 
         interrupted = stop.requested
         if state.best_config is None:

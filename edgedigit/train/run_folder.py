@@ -39,6 +39,7 @@ BEFORE_THEY_EXISTED = {
     "cut_pieces": 0.0,
     "deskew": False,
     "moments": False,
+    "int8_grid": False,
 }
 
 

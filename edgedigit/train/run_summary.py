@@ -74,6 +74,7 @@ def finish(
             "distill": opts.distill_share,
             "deskew": opts.deskew_on,
             "moments": opts.moments_on,
+            "int8_grid": opts.int8_grid_on,
             "teacher": str(opts.teacher_file) if opts.teacher_file else None,
             "max_params": opts.budget.max_params,
             "max_int8_bytes": opts.budget.max_bytes,

@@ -198,9 +198,11 @@ def make_objective(
     prune: bool,
     teacher: keras.Model | None = None,
     deadline: float | None = None,
+    int8_grid: bool = False,
 ) -> Callable[[optuna.Trial], float]:
     """The function Optuna calls per trial; every trial records its config, size and time. A trial still
-    training at `deadline` (a `time.monotonic()` value) is stopped and retried on --resume."""
+    training at `deadline` (a `time.monotonic()` value) is stopped and retried on --resume. `int8_grid`: each
+    trial's model is rounded to its int8 export's grid (`fit`) and validated so."""
 
     def objective(trial: optuna.Trial) -> float:
         config = propose(trial)
@@ -220,7 +222,9 @@ def make_objective(
         history: dict[str, list[float]] = {}
         recorder = HistoryRecorder(history)
         try:
-            result = fit(config, split, seed, [recorder, *extra, *callbacks(trial, config)], teacher=teacher)
+            result = fit(
+                config, split, seed, [recorder, *extra, *callbacks(trial, config)], teacher=teacher, int8_grid=int8_grid
+            )
         except Interrupted as exc:  # Ctrl-C or SIGTERM: the trial did not fail, it was stopped
             trial.set_user_attr(INTERRUPTED, f"{exc} during epoch {len(history.get('loss', [])) + 1}")
             raise optuna.TrialPruned(f"interrupted by {exc}") from None

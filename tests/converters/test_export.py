@@ -6,6 +6,7 @@ import json
 import shutil
 
 import cv2
+import keras
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -247,6 +248,37 @@ def test_an_int8_file_holds_no_names_or_run_time_shapes_and_reads_as_the_keras_m
     interpreter.invoke()
     read = interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).argmax(axis=1)
     assert np.mean(read == model.predict(mnist.x_test[:50], verbose=0).argmax(axis=1)) >= 0.9
+
+
+def test_a_model_on_the_int8_grid_is_exported_with_its_weights_exactly(mnist):
+    """`snap_to_int8_grid` rounds a kernel to the grid the converter quantizes it to, so the int8 file's weights,
+    dequantized, are the float model's (a kernel off the grid is not: the test would see its rounding)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from edgedigit.converters import tflite
+    from edgedigit.train.config import TrainConfig
+    from edgedigit.train.model import build_model, snap_to_int8_grid
+
+    model = build_model(TrainConfig(hidden=(34,), pool=2, crop=4, dropout=0), seed=0)
+
+    def exported_error() -> float:
+        parsed = flatbuffer_utils.convert_bytearray_to_object(
+            bytearray(tflite.convert(model, "int8", mnist.x_train[:200], logits=True))
+        )
+        graph, worst = parsed.subgraphs[0], 0.0
+        kernels = [layer.get_weights()[0].T for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+        for tensor in graph.tensors:
+            shape = tuple(tensor.shape)
+            match = [k for k in kernels if k.shape == shape]
+            if len(shape) == 2 and match and tensor.type == 9:  # INT8 weights, (out, in)
+                data = parsed.buffers[tensor.buffer].data.view(np.int8).reshape(shape).astype(np.float64)
+                scale = np.asarray(tensor.quantization.scale)[:, None]
+                worst = max(worst, float(np.abs(data * scale - match[0]).max() / np.abs(match[0]).max()))
+        return worst
+
+    assert exported_error() > 1e-3  # as built: each weight rounded by up to half a step
+    snap_to_int8_grid(model)
+    assert exported_error() < 1e-5
 
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler here to check model.h with")

@@ -8,7 +8,7 @@ import pytest
 
 from edgedigit.sizes import count_params
 from edgedigit.train.config import TrainConfig
-from edgedigit.train.model import build_model, compile_model
+from edgedigit.train.model import INT8_WEIGHT_STEPS, build_model, compile_model, snap_to_int8_grid
 
 
 def test_model_takes_raw_uint8_and_rescales_inside():
@@ -181,3 +181,28 @@ def test_distillation_blends_the_teachers_softened_probabilities_into_the_target
     assert not np.allclose(targets.numpy()[0], np.eye(10)[y[0]])  # the teacher changed the target
     with pytest.raises(ValueError, match="teacher"):
         fit(TrainConfig(hidden=(16,), distill=0.5, epochs=1), split_train_val(mnist, 0.2, seed=0, limit=1000), 0)
+
+
+def on_int8_grid(kernel: np.ndarray) -> bool:
+    """Every column a whole number of steps of its largest weight / INT8_WEIGHT_STEPS."""
+    steps = kernel / (np.abs(kernel).max(axis=0, keepdims=True) / INT8_WEIGHT_STEPS)
+    return bool(np.allclose(steps, np.round(steps), atol=1e-3) and np.abs(steps).max() <= INT8_WEIGHT_STEPS + 1e-3)
+
+
+def test_a_fit_asked_for_the_int8_grid_rounds_its_kernels_and_reports_the_rounded_models_validation(mnist):
+    from edgedigit.train.data import split_train_val
+    from edgedigit.train.fit import evaluate, fit
+
+    split = split_train_val(mnist, 0.1, seed=0, limit=3000)
+    config = TrainConfig(hidden=(24,), pool=2, crop=4, dropout=0.0, epochs=2, augment=0.0)
+    plain, rounded = fit(config, split, seed=0), fit(config, split, seed=0, int8_grid=True)
+    dense = [layer for layer in rounded.model.layers if isinstance(layer, keras.layers.Dense)]
+    assert len(dense) == 2 and all(on_int8_grid(layer.get_weights()[0]) for layer in dense)
+    assert not on_int8_grid(plain.model.layers[-1].get_weights()[0])  # as trained: off the grid
+    assert rounded.val_accuracy == evaluate(rounded.model, split.x_val, split.y_val)[0]
+    assert abs(rounded.val_accuracy - plain.val_accuracy) < 0.02  # 127 steps a column cost next to nothing
+    before = [w.copy() for w in rounded.model.get_weights()]
+    snap_to_int8_grid(rounded.model)  # twice is once
+    assert all(np.array_equal(a, b) for a, b in zip(before, rounded.model.get_weights()))
+    trained = [layer for layer in plain.model.layers if isinstance(layer, keras.layers.Dense)]
+    assert all(np.array_equal(a.get_weights()[1], b.get_weights()[1]) for a, b in zip(dense, trained))  # biases kept

@@ -49,8 +49,9 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
     assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "final_epochs": 2, "distill": 0.6,
-                                   "deskew": True, "moments": False, "teacher": str(small_model_path),
-                                   "max_params": None, "max_int8_bytes": None}  # fmt: skip
+                                   "deskew": True, "moments": False, "int8_grid": False,
+                                   "teacher": str(small_model_path), "max_params": None,
+                                   "max_int8_bytes": None}  # fmt: skip
     assert best["deskew"] is True and best["moments"] is False and summary["options"]["deskew"] is True
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
     assert (summary["options"]["teacher"], summary["options"]["distill"]) == (str(small_model_path), 0.6)
@@ -173,6 +174,19 @@ def test_moment_normalization_is_on_by_default_only_for_a_small_budgets_search_a
     assert TrainOptions(moments=True).moments_on and not TrainOptions(moments=True).deskew_on
     seed = TrainOptions(max_kb=32, preset="seed")
     assert not seed.deskew_on and not seed.moments_on
+
+
+def test_a_run_made_for_its_int8_file_is_rounded_to_its_grid_unless_told_otherwise():
+    from edgedigit.options import TrainOptions
+    from edgedigit.train.finetune import inherited_int8_grid
+
+    assert TrainOptions(max_kb=8).int8_grid_on and TrainOptions(max_kb=700).int8_grid_on
+    assert not TrainOptions().int8_grid_on and not TrainOptions(max_params=50_000).int8_grid_on
+    assert not TrainOptions(max_kb=8, int8_grid=False).int8_grid_on and TrainOptions(int8_grid=True).int8_grid_on
+    rounded, as_trained, older = ({"resolved": {"int8_grid": v}} for v in (True, False, None))
+    assert inherited_int8_grid(TrainOptions(), rounded) and not inherited_int8_grid(TrainOptions(), as_trained)
+    assert not inherited_int8_grid(TrainOptions(), {"resolved": {}}) and not inherited_int8_grid(TrainOptions(), older)
+    assert not inherited_int8_grid(TrainOptions(int8_grid=False), rounded)
 
 
 @pytest.mark.parametrize(
