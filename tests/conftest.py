@@ -65,3 +65,11 @@ def write_image(path: Path, img: np.ndarray) -> Path:
 
     assert cv2.imwrite(str(path), img)
     return path
+
+
+def on_int8_grid(kernel: np.ndarray) -> bool:
+    """Every column of a Dense kernel a whole number of steps of its largest weight / INT8_WEIGHT_STEPS."""
+    from edgedigit.train.model import INT8_WEIGHT_STEPS
+
+    steps = kernel / (np.abs(kernel).max(axis=0, keepdims=True) / INT8_WEIGHT_STEPS)
+    return bool(np.allclose(steps, np.round(steps), atol=1e-3) and np.abs(steps).max() <= INT8_WEIGHT_STEPS + 1e-3)

@@ -166,7 +166,7 @@ def train(
         typer.Option(
             "--int8-grid/--no-int8-grid",
             help="Round the trained weights to the grid of their int8 export, so the float model and the int8 file "
-            "share them (default: on with --max-kb, else off).",
+            "share them (default: on).",
         ),
     ] = None,
 ) -> None:

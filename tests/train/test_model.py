@@ -8,7 +8,8 @@ import pytest
 
 from edgedigit.sizes import count_params
 from edgedigit.train.config import TrainConfig
-from edgedigit.train.model import INT8_WEIGHT_STEPS, build_model, compile_model, snap_to_int8_grid
+from edgedigit.train.model import build_model, compile_model, snap_to_int8_grid
+from tests.conftest import on_int8_grid
 
 
 def test_model_takes_raw_uint8_and_rescales_inside():
@@ -181,12 +182,6 @@ def test_distillation_blends_the_teachers_softened_probabilities_into_the_target
     assert not np.allclose(targets.numpy()[0], np.eye(10)[y[0]])  # the teacher changed the target
     with pytest.raises(ValueError, match="teacher"):
         fit(TrainConfig(hidden=(16,), distill=0.5, epochs=1), split_train_val(mnist, 0.2, seed=0, limit=1000), 0)
-
-
-def on_int8_grid(kernel: np.ndarray) -> bool:
-    """Every column a whole number of steps of its largest weight / INT8_WEIGHT_STEPS."""
-    steps = kernel / (np.abs(kernel).max(axis=0, keepdims=True) / INT8_WEIGHT_STEPS)
-    return bool(np.allclose(steps, np.round(steps), atol=1e-3) and np.abs(steps).max() <= INT8_WEIGHT_STEPS + 1e-3)
 
 
 def test_a_fit_asked_for_the_int8_grid_rounds_its_kernels_and_reports_the_rounded_models_validation(mnist):

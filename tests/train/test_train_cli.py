@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from edgedigit.cli import app
 from edgedigit.train import report
 from edgedigit.train.config import TrainConfig
+from tests.conftest import on_int8_grid
 
 runner = CliRunner()
 
@@ -49,10 +50,11 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     assert best["augment"] == 0.5 and best["elastic"] == 0.8 and best["epochs"] in (2,)
     assert summary["options"]["elastic"] == 0.8
     assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "final_epochs": 2, "distill": 0.6,
-                                   "deskew": True, "moments": False, "int8_grid": False,
+                                   "deskew": True, "moments": False, "int8_grid": True,
                                    "teacher": str(small_model_path), "max_params": None,
                                    "max_int8_bytes": None}  # fmt: skip
     assert best["deskew"] is True and best["moments"] is False and summary["options"]["deskew"] is True
+    assert all(on_int8_grid(kernel) for kernel in saved_kernels(folder))  # --int8-grid's default, applied
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
     assert (summary["options"]["teacher"], summary["options"]["distill"]) == (str(small_model_path), 0.6)
     mix = summary["training_mix"]  # the field recipe's defaults, applied and recorded
@@ -176,13 +178,12 @@ def test_moment_normalization_is_on_by_default_only_for_a_small_budgets_search_a
     assert not seed.deskew_on and not seed.moments_on
 
 
-def test_a_run_made_for_its_int8_file_is_rounded_to_its_grid_unless_told_otherwise():
+def test_a_run_is_rounded_to_its_int8_grid_unless_told_otherwise():
     from edgedigit.options import TrainOptions
     from edgedigit.train.finetune import inherited_int8_grid
 
-    assert TrainOptions(max_kb=8).int8_grid_on and TrainOptions(max_kb=700).int8_grid_on
-    assert not TrainOptions().int8_grid_on and not TrainOptions(max_params=50_000).int8_grid_on
-    assert not TrainOptions(max_kb=8, int8_grid=False).int8_grid_on and TrainOptions(int8_grid=True).int8_grid_on
+    assert TrainOptions().int8_grid_on and TrainOptions(max_kb=8).int8_grid_on
+    assert not TrainOptions(int8_grid=False).int8_grid_on and not TrainOptions(max_kb=8, int8_grid=False).int8_grid_on
     rounded, as_trained, older = ({"resolved": {"int8_grid": v}} for v in (True, False, None))
     assert inherited_int8_grid(TrainOptions(), rounded) and not inherited_int8_grid(TrainOptions(), as_trained)
     assert not inherited_int8_grid(TrainOptions(), {"resolved": {}}) and not inherited_int8_grid(TrainOptions(), older)
@@ -225,3 +226,10 @@ def test_a_storage_password_never_reaches_a_file_or_a_message():
     assert redact(url) == "postgresql+psycopg2://ed:***@127.0.0.1:5432/studies"
     assert "s3cr" not in json.dumps(TrainOptions(storage=url).recorded())
     assert redact("sqlite:///runs/a/study.db") == "sqlite:///runs/a/study.db"
+
+
+def saved_kernels(folder) -> list:
+    import keras
+
+    model = keras.models.load_model(folder / "model.keras", safe_mode=True)
+    return [layer.get_weights()[0] for layer in model.layers if isinstance(layer, keras.layers.Dense)]
