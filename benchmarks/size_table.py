@@ -45,7 +45,7 @@ def latency_us(model: Path, repeat: int) -> float:
     for _ in range(3):
         out = subprocess.run([sys.executable, "-m", "edgedigit", "bench", "--model", str(model), "--repeat",
                               str(repeat), "--json"], capture_output=True, text=True, check=True, cwd=ROOT)  # fmt: skip
-        runs.append(json.loads(out.stdout)["models"][0]["end_to_end_28x28"]["p50_us"])
+        runs.append(json.loads(out.stdout)["models"][0]["digit_28x28"]["p50_us"])
     return statistics.median(runs)
 
 

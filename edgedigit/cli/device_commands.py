@@ -207,7 +207,14 @@ def bench(
         return
     env = results["environment"]
     print(f"{env['cpu']} ({env['machine']}), interpreter threads {threads}")
-    keys = ["inference_1", "preprocess_28x28", "preprocess_640x480", "end_to_end_28x28", "end_to_end_640x480"]
+    keys = [
+        "inference_1",
+        "preprocess_28x28",
+        "preprocess_640x480",
+        "digit_28x28",
+        "end_to_end_28x28",
+        "end_to_end_640x480",
+    ]
     print(f"{'figure (us, p50 / p99)':<26}" + "".join(f"{r['quantization']:>22}" for r in results["models"]))
     for key in keys:
         print(

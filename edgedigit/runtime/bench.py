@@ -1,7 +1,9 @@
 """`edgedigit bench`: latency of preprocessing and inference, batch throughput, per model.
 
 Figures are medians and 99th percentiles over many repetitions in this process, after a warm-up.
-Inputs are synthetic and seeded: an MNIST-sized digit and a 640x480 photo-like frame.
+Inputs are synthetic and seeded: an MNIST-sized digit and a 640x480 photo-like frame. `digit_28x28` is one digit
+preprocessed and read by the model (what a model's size costs); `end_to_end_*` is the whole reader (`read_digits`:
+lines, groups, separators, the number), as `classify` runs it.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def bench_model(path: Path | None, threads: int | None, repeat: int, batch: int)
         "inference_1": timeit(lambda: clf.predict_proba(crops), repeat),
         "preprocess_28x28": timeit(lambda: find_digits(digit), repeat),
         "preprocess_640x480": timeit(lambda: find_digits(photo), repeat),
+        "digit_28x28": timeit(lambda: clf.predict_proba(np.stack([d.image for d in find_digits(digit)])), repeat),
         "end_to_end_28x28": timeit(lambda: read_digits(digit, clf), repeat),
         "end_to_end_640x480": timeit(lambda: read_digits(photo, clf), repeat),
         f"batch_{batch}_images_per_s": round(throughput, 1),

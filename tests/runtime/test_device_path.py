@@ -53,6 +53,7 @@ def test_classify_bench_info_without_tensorflow(tmp_path, small_int8, mnist):
     assert bench.returncode == 0, bench.stderr
     figures = json.loads(bench.stdout)["models"][0]
     assert figures["inference_1"]["p50_us"] > 0 and figures["batch_8_images_per_s"] > 0
+    assert all(figures[key]["p50_us"] > 0 for key in ("digit_28x28", "end_to_end_28x28"))
 
 
 def test_blocker_really_blocks():
