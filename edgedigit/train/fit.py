@@ -149,7 +149,7 @@ def fit(
     val_accuracy = best.best_accuracy
     if int8_grid:
         snap_to_int8_grid(model)
-        val_accuracy = _called_accuracy(model, split.x_val, split.y_val)
+        val_accuracy = evaluate(model, split.x_val, split.y_val)[0]
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return FitResult(model, history, val_accuracy, len(history.get("loss", [])))
 
@@ -173,18 +173,9 @@ class BestWeights(keras.callbacks.Callback):
             model.set_weights(self._weights)
 
 
-def _called_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch: int = 1024) -> float:
-    """Accuracy from calling the model batch by batch: `predict` on every trial's new model makes TensorFlow
-    trace a new function each time, and warn about it on the console after five."""
-    right = sum(
-        int((np.argmax(model(x[i : i + batch], training=False), axis=1) == y[i : i + batch]).sum())
-        for i in range(0, len(x), batch)
-    )
-    return right / len(y)
-
-
-def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Accuracy and predicted labels of `model` on uint8 images `x`."""
-    probs = model.predict(x, batch_size=1024, verbose=0)
-    pred = probs.argmax(axis=1)
+def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray, batch: int = 1024) -> tuple[float, np.ndarray]:
+    """Accuracy and predicted labels of `model` on uint8 images `x`, calling it batch by batch: `predict` on every
+    trial's new model (`fit` with `int8_grid`) makes TensorFlow trace a new function each time, and warn about it on
+    the console after five."""
+    pred = np.concatenate([np.argmax(model(x[i : i + batch], training=False), axis=1) for i in range(0, len(x), batch)])
     return float((pred == y).mean()), pred
