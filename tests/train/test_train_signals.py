@@ -27,13 +27,14 @@ def _train(folder, *args: str) -> subprocess.Popen:
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def _training_now(folder) -> bool:
-    """Whether a trial is running with its configuration chosen: its fit is under way."""
+def _training_now(folder) -> int | None:
+    """The number of the trial running with its configuration chosen (its fit is under way), if any."""
     with sqlite3.connect(folder / "study.db") as db:
-        return bool(db.execute(
-            "SELECT 1 FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
+        row = db.execute(
+            "SELECT t.number FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
             "WHERE t.state = 'RUNNING' AND a.key = 'config'"
-        ).fetchone())  # fmt: skip
+        ).fetchone()
+    return None if row is None else row[0]
 
 
 def _trials(folder) -> list[tuple[int, str, str]]:
@@ -59,7 +60,10 @@ def test_a_signal_stops_the_search_cleanly_and_resume_goes_on(tmp_path, mnist_pa
         _, second_err = second.communicate(timeout=120)
         assert second.returncode == 2, second_err[-2000:]
         assert f"{folder} is being written by edgedigit train (pid {proc.pid})" in second_err
-    while not _training_now(folder):  # not between two trials (a loaded machine widens that gap)
+    # Signal a trial at the start of its fit: not between two trials (a loaded machine widens that gap), and not
+    # one already running, which may have passed its last batch (a trial that finished training is kept).
+    midway = _training_now(folder)
+    while (running := _training_now(folder)) is None or running == midway:
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
     proc.send_signal(sig)
