@@ -3,7 +3,8 @@
     python benchmarks/latency_vs_size.py [--hidden 256-256 512-256 ...] [--model PATH ...] [--runs 3]
 
 Why: one image at a time is memory-bound. In a hot loop the int8 weights stay in L2; interleaved
-with preprocessing they do not, and the slowdown grows with the weights' size. Weights do not change
+with preprocessing they do not, and the slowdown grows with the weights' size (by 5-8 us from 123 KB to 743 KB,
+on top of about 21 us that any work between two inferences costs: BENCHMARKS.md, session 30). Weights do not change
 the cost of a forward pass, so untrained models give the same latency as trained ones of that shape.
 Each model is timed in a fresh process, as `edgedigit bench` times its end-to-end 28x28 figure; the median of
 `--runs` p50s is printed. Needs TensorFlow to build and convert the models (not the device path).
