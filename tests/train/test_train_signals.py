@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 
 ARGS = ["--limit", "2000", "--trials", "6", "--epochs", "4", "--final-epochs", "2", "--timeout", "300",
         "--fonts", "0", "--non-digits", "0", "--box-fill", "0", "--seed", "3"]  # fmt: skip
+KILL_TRIALS = 3  # kill -9 needs one finished trial and one running: a shorter search than a signal's, which
+# waits for a second process to be refused and then for a trial's start before it is sent
 
 
 def _train(folder, *args: str) -> subprocess.Popen:
@@ -106,7 +108,7 @@ def test_a_signal_stops_the_search_cleanly_and_resume_goes_on(tmp_path, mnist_pa
 
 def test_kill_9_loses_at_most_the_running_trial_and_resume_retries_it(tmp_path, mnist_path):
     folder = tmp_path / "runs" / "k9"
-    proc = _train(folder, "--data", str(mnist_path), *ARGS)
+    proc = _train(folder, "--data", str(mnist_path), *ARGS, "--trials", str(KILL_TRIALS))
     deadline = time.monotonic() + 240
     while not (folder / "model.keras").exists():  # trial 0 has finished: trial 1 is running
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -135,4 +137,5 @@ def test_kill_9_loses_at_most_the_running_trial_and_resume_retries_it(tmp_path, 
         by_trial.setdefault(number, {})[name] = value
     assert any(p == by_trial[killed[0][0]] for n, p in by_trial.items() if n > killed[0][0])  # retried
     counted = [n for n, state, why in trials if state in ("COMPLETE", "PRUNED") and not why]
-    assert len(counted) == 6 and json.loads((folder / "summary.json").read_text())["options"]["seed"] == 3
+    summary = json.loads((folder / "summary.json").read_text())
+    assert len(counted) == KILL_TRIALS and summary["options"]["seed"] == 3 and summary["options"]["trials"] == KILL_TRIALS
