@@ -11,7 +11,7 @@ import cv2
 from edgedigit.errors import UserError
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.decode import read_image
-from edgedigit.runtime.reader import read_digits
+from edgedigit.runtime.reader import read_digits, shown
 
 
 def classify_files(
@@ -45,7 +45,7 @@ def classify_files(
             print(f"{path}: no digit", flush=True)
         else:
             confs = " ".join(f"{c:.2f}" for c in reading.confidences)
-            alts = ", ".join(f"{d}:{p:.2f}" for d, p in reading.top_k[0][1:])
+            alts = ", ".join(f"{d}:{shown(p)}" for d, p in reading.top_k[0][1:])
             numbers = " | ".join(reading.numbers)  # one number per line of writing, top to bottom
             print(f"{path}: {numbers} (confidence {confs}{'; then ' + alts if alts else ''})", flush=True)
     return 1 if failed else 0

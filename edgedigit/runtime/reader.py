@@ -39,6 +39,18 @@ IN_NUMBER_SHARE = 0.5
 SIGN_HEIGHT = 1.2
 SIGN_SHARE = 1.5
 RULE = "_"  # the separator a line drawn under or along a number is reported as (never part of its number)
+JSON_DIGITS = 4  # decimals of a confidence in JSON; a runner-up class keeps this many significant digits instead
+
+
+def _significant(p: float, digits: int = JSON_DIGITS) -> float:
+    """`p` to `digits` significant digits: a sure digit's runner-up classes (1e-5 and less once calibrated) are
+    real alternatives, which rounding to decimals would print as 0."""
+    return float(f"{p:.{digits}g}")
+
+
+def shown(p: float) -> str:
+    """A probability as `classify` prints it: two decimals, or two significant digits below 0.01 (not 0.00)."""
+    return f"{p:.2f}" if p >= 0.01 else f"{p:.1e}"
 
 
 @dataclass(frozen=True)
@@ -79,15 +91,15 @@ class Reading:
 
     def to_json(self) -> dict[str, Any]:
         entries = [
-            (n, b[0], {"kind": "digit", "digit": d, "confidence": round(c, 4), "box": list(b)})
+            (n, b[0], {"kind": "digit", "digit": d, "confidence": round(c, JSON_DIGITS), "box": list(b)})
             for d, c, b, n in zip(self.digits, self.confidences, self.boxes, self.lines)
         ]
         entries += [(n, b[0], {"kind": "separator", "char": char, "box": list(b)}) for n, char, b in self.separators]
         numbers = self.numbers  # once: `number` is its first
         return {
             "digit": self.digits[0] if self.digits else None,
-            "confidence": None if self.confidence is None else round(self.confidence, 4),
-            "top_k": [[d, round(p, 4)] for d, p in self.top_k[0]] if self.top_k else [],
+            "confidence": None if self.confidence is None else round(self.confidence, JSON_DIGITS),
+            "top_k": [[d, _significant(p)] for d, p in self.top_k[0]] if self.top_k else [],
             "number": numbers[0] if numbers else None,
             "numbers": [self._number_json(i, text) for i, text in zip(sorted(set(self.lines)), numbers)],
             "digits": [entry for _, _, entry in sorted(entries, key=lambda e: e[:2])],
@@ -101,7 +113,7 @@ class Reading:
         weakest = int(np.argmin(confs))
         return {
             "number": text,
-            "confidence": round(math.prod(confs), 4),
+            "confidence": round(math.prod(confs), JSON_DIGITS),
             "doubtful": weakest if confs[weakest] < DOUBTFUL else None,
         }
 
