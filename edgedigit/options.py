@@ -14,6 +14,8 @@ from edgedigit.errors import UserError
 from edgedigit.sizes import Budget, count_params, input_side, int8_file_bytes
 
 ELASTIC_PX = 0.5
+RUN_MINUTES = 30.0  # a search's whole run, final fit included (issue 12: the default run within 30 minutes on 2 cores),
+# unless the budget is small: its 150-epoch final fit alone took up to 29 minutes (--max-kb 32, moments on the device)
 FINAL_EPOCHS = 50  # the best configuration's final fit...
 SMALL_FINAL_EPOCHS = 150  # ...under a small budget (sizes.SMALL_BUDGET), whose epochs cost a fraction of a big net's
 # and which keeps learning long after 50 (32 KB, three seeds: 98.44% mean int8 at 50 epochs, 98.68% at 150)
@@ -60,6 +62,7 @@ class TrainOptions:
     # the search's seconds: with data (~1.5 min) and the 50-epoch final fit (8-14 min), a default run took 23-28
     # minutes on the project's 2-core machine (BENCHMARKS.md); both seed-0 runs had found their winner by 700 s
     timeout: float | None = 780.0
+    minutes: float | None = None
     epochs: int = 10
     final_epochs: int | None = None
     augment: float | None = None
@@ -98,6 +101,8 @@ class TrainOptions:
         for name in ("trials", "epochs", "final_epochs"):
             if (value := getattr(self, name)) is not None and value < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.minutes is not None and self.minutes < 0:
+            raise UserError("--minutes must be 0 (no bound) or positive")
         if self.resume and self.force:
             raise UserError("--resume and --force contradict each other: pick one")
         pool, crop = max(self.budget.pools), max(self.budget.crops)  # the smallest model the search may build
@@ -153,6 +158,14 @@ class TrainOptions:
         if self.final_epochs is not None:
             return self.final_epochs
         return SMALL_FINAL_EPOCHS if self.budget.small else FINAL_EPOCHS
+
+    @property
+    def run_minutes(self) -> float | None:
+        """--minutes as given (0: no bound); unset: RUN_MINUTES for a search, none under a small budget or for the
+        seed preset (which reruns its configurations to the end)."""
+        if self.minutes is not None:
+            return self.minutes or None
+        return None if self.budget.small or self.preset == "seed" else RUN_MINUTES
 
     @property
     def augment_strength(self) -> float:

@@ -11,7 +11,7 @@ import typer
 
 from edgedigit.cli.app import app, fail, friendly, needs_training_extras, quiet_tensorflow
 from edgedigit.errors import UserError
-from edgedigit.options import ELASTIC_PX, ExportOptions, TrainOptions
+from edgedigit.options import ELASTIC_PX, RUN_MINUTES, ExportOptions, TrainOptions
 
 
 @app.command()
@@ -33,6 +33,14 @@ def train(
         Optional[float],
         typer.Option(help="The search's time in seconds: no trial starts after it, and one still training stops."),
     ] = TrainOptions.timeout,
+    minutes: Annotated[
+        Optional[float],
+        typer.Option(
+            help="The whole run's minutes: the search ends early enough for the final fit of its best trial, "
+            f"timed by that trial, to end within them (0: no bound; default {RUN_MINUTES:g}, none under a "
+            "100k-parameter or 100 KB budget)."
+        ),
+    ] = TrainOptions.minutes,
     epochs: Annotated[int, typer.Option(help="Epochs per search trial.")] = TrainOptions.epochs,
     final_epochs: Annotated[
         Optional[int],
@@ -179,7 +187,7 @@ def train(
 
     opts = TrainOptions(
         data=str(data) if data else None, run=run, runs_dir=str(runs_dir), preset=preset, trials=trials,
-        timeout=timeout, epochs=epochs, final_epochs=final_epochs, augment=augment, elastic=elastic,
+        timeout=timeout, minutes=minutes, epochs=epochs, final_epochs=final_epochs, augment=augment, elastic=elastic,
         seed=seed,
         val_fraction=val_fraction, limit=limit, max_params=max_params, max_kb=max_kb, storage=storage, study=study,
         resume=resume, force=force, fonts=fonts, flag_ones=flag_ones, non_digits=non_digits, box_fill=box_fill,

@@ -28,6 +28,7 @@ from edgedigit.train.config import TrainConfig
 from edgedigit.train.data import Mnist, Split, load_mnist
 from edgedigit.train.fit import fit, limit_step_threads
 from edgedigit.train.progress import Phases, TrainProgress
+from edgedigit.train.run_clock import RunClock
 from edgedigit.train.search import (
     SEED_PRESET,
     Proposer,
@@ -63,6 +64,9 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
 
     # from here on, a first Ctrl-C or SIGTERM stops the search cleanly and a second one at once
     phases.mark("search")
+    small = len(split.y_val) if opts.budget.small else None  # study_best's tie rule, for the final fit's choice
+    clock = RunClock.start(started, opts.run_minutes, None if preset else opts.timeout, opts.final_epochs_count)
+    clock.expect_final(_trial(study, studies.study_best(study, small)[0]))  # a resumed search's best so far
     with interrupts.deferred() as stop:
         watch = interrupts.StopCallback(stop)
         with TrainProgress(n_trials, console) as bars:
@@ -73,7 +77,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 on_result=state.consider,
                 prune=not preset,
                 teacher=teacher,  # used by configurations that distil; the seed preset's never do
-                deadline=None if preset or opts.timeout is None else time.monotonic() + opts.timeout,
+                deadline=None if preset else clock.search_deadline,
                 int8_grid=opts.int8_grid_on,
             )  # fmt: skip
             after_trial = [
@@ -83,6 +87,8 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                     (stop.requested or sum(map(studies.counts, s.get_trials(deepcopy=False))) >= n_trials) and s.stop()
                 ),
             ]
+            if not preset:  # --minutes: the search ends in time for the final fit of the trial it would retrain
+                after_trial.append(lambda s, t: clock.after_trial(s, _trial(s, studies.study_best(s, small)[0])))
             study.optimize(
                 objective,
                 n_trials=remaining if preset else None,  # a search stops when the study holds --trials counted
@@ -96,7 +102,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 if retries and not stop.requested:  # a dead worker's trial, queued again while we waited
                     study.optimize(objective, n_trials=len(retries), callbacks=after_trial[:2], gc_after_trial=True)
             # the study's best, whichever worker trained it; under a small budget the largest of those tied with it
-            best_trial, best = studies.study_best(study, len(split.y_val) if opts.budget.small else None)
+            best_trial, best = studies.study_best(study, small)
             best = best or state.best_config
             if not preset and best is not None and not stop.requested:
                 state.final_from = best_trial
@@ -115,7 +121,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                                 exit_code=interrupts.EXIT_CODE)  # fmt: skip
             raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
         summary = run_summary.finish(
-            opts, folder, data, split, study, state, started, phases, interrupted, mixed, extra, here
+            opts, folder, data, split, study, state, started, phases, interrupted, mixed, extra, here, clock
         )
     if interrupted:  # one line: what was kept and how to go on
         console.print(f"edgedigit: {stop.signal}: search stopped; the best model so far ({state.source}, val "
@@ -124,6 +130,10 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         return summary
     _print_result(console, study, summary, folder)
     return summary
+
+
+def _trial(study: optuna.Study, number: int | None) -> optuna.trial.FrozenTrial | None:
+    return None if number is None else study.get_trials(deepcopy=False)[number]
 
 
 def _proposer(opts: TrainOptions, study: optuna.Study, preset: bool) -> Proposer:

@@ -40,6 +40,7 @@ BEFORE_THEY_EXISTED = {
     "deskew": False,
     "moments": False,
     "int8_grid": False,
+    "minutes": 0.0,  # no bound on the whole run
 }
 
 

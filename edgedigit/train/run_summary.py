@@ -24,6 +24,7 @@ from edgedigit.train.best_model import BestSoFar
 from edgedigit.train.data import Mnist, Split
 from edgedigit.train.fit import evaluate
 from edgedigit.train.progress import Phases
+from edgedigit.train.run_clock import RunClock
 from edgedigit.train.search import SEED_PRESET
 from edgedigit.versions import versions as library_versions
 
@@ -41,6 +42,7 @@ def finish(
     mixed: dict[str, Any],
     extra: tuple[np.ndarray, np.ndarray] | None,
     here: list[int],
+    clock: RunClock,
 ) -> dict[str, Any]:
     """Evaluate the chosen model once on the test set and write every report file."""
     phases.mark("evaluation")
@@ -75,6 +77,7 @@ def finish(
             "deskew": opts.deskew_on,
             "moments": opts.moments_on,
             "int8_grid": opts.int8_grid_on,
+            "minutes": opts.run_minutes,
             "teacher": str(opts.teacher_file) if opts.teacher_file else None,
             "max_params": opts.budget.max_params,
             "max_int8_bytes": opts.budget.max_bytes,
@@ -86,6 +89,9 @@ def finish(
         "interrupted": interrupted,
         "wall_seconds": round(time.monotonic() - started, 1),
         "phase_seconds": phases.seconds,  # data (load, mix, teacher), search, final training, evaluation
+        # "minutes" when --minutes ended the search to leave the final fit its expected seconds
+        "search_stopped_by": clock.stopped_by,
+        "final_fit_expected_seconds": round(clock.final_seconds, 1),
         "data": {
             "source": data.source,
             "sha256": data.sha256,

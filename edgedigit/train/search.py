@@ -163,20 +163,23 @@ class PruningCallback(keras.callbacks.Callback):
 
 
 class OutOfTime(Exception):
-    """Raised inside a trial's training when the search's time (`--timeout`) is up."""
+    """Raised inside a trial's training when the search's time (`--timeout`, or `--minutes` less the final fit's) is
+    up."""
 
 
 class Deadline(keras.callbacks.Callback):
     """Stops a trial still training when the search's time is up, so `--timeout` bounds the search (give or take
     an epoch) instead of only when its last trial may start: session 23's default run searched for 1,201 s of
-    a 900 s timeout, its last trial started just before the end."""
+    a 900 s timeout, its last trial started just before the end. `at` gives the moment (a `time.monotonic()` value,
+    None for none), asked after every epoch: a run's `--minutes` move it as the search finds its best trial."""
 
-    def __init__(self, at: float) -> None:
+    def __init__(self, at: Callable[[], float | None]) -> None:
         super().__init__()
         self.at = at
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if time.monotonic() >= self.at and epoch + 1 < self.params["epochs"]:
+        at = self.at()
+        if at is not None and time.monotonic() >= at and epoch + 1 < self.params["epochs"]:
             raise OutOfTime(f"the search's time ran out after epoch {epoch + 1}")
 
 
@@ -197,12 +200,12 @@ def make_objective(
     on_result: OnResult,
     prune: bool,
     teacher: keras.Model | None = None,
-    deadline: float | None = None,
+    deadline: Callable[[], float | None] | None = None,
     int8_grid: bool = False,
 ) -> Callable[[optuna.Trial], float]:
     """The function Optuna calls per trial; every trial records its config, size and time. A trial still
-    training at `deadline` (a `time.monotonic()` value) is stopped and retried on --resume. `int8_grid`: each
-    trial's model is rounded to its int8 export's grid (`fit`) and validated so."""
+    training at the moment `deadline` gives (a `time.monotonic()` value) is stopped and retried on --resume.
+    `int8_grid`: each trial's model is rounded to its int8 export's grid (`fit`) and validated so."""
 
     def objective(trial: optuna.Trial) -> float:
         config = propose(trial)

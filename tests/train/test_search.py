@@ -152,11 +152,11 @@ def test_a_trial_still_training_when_the_time_is_up_stops_and_is_retried_not_cou
     from edgedigit.train.studies import counts
 
     split = split_train_val(mnist, 0.1, seed=0, limit=1000)
-    results = []
+    results, now = [], time.monotonic()
     for epochs in (3, 1):
         objective = make_objective(lambda trial, e=epochs: TrainConfig(hidden=(16,), epochs=e, augment=0), split,
                                    seed=0, callbacks=lambda trial, cfg: [], on_result=lambda t, r: None,
-                                   prune=False, deadline=time.monotonic())  # fmt: skip
+                                   prune=False, deadline=lambda: now)  # fmt: skip
         study = optuna.create_study(direction="maximize", storage=f"sqlite:///{tmp_path}/s{epochs}.db")
         study.optimize(objective, n_trials=1)
         results.append(study.trials[0])

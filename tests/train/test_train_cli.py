@@ -51,8 +51,10 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
     assert summary["options"]["elastic"] == 0.8
     assert summary["resolved"] == {"augment": 0.5, "elastic": 0.8, "final_epochs": 2, "distill": 0.6,
                                    "deskew": True, "moments": False, "int8_grid": True,
-                                   "teacher": str(small_model_path), "max_params": None,
+                                   "minutes": 30.0, "teacher": str(small_model_path), "max_params": None,
                                    "max_int8_bytes": None}  # fmt: skip
+    # three short trials: the 30 minutes never ended the search, and the final fit was timed by its trial's epochs
+    assert summary["search_stopped_by"] is None and 0 < summary["final_fit_expected_seconds"] < 1800
     assert best["deskew"] is True and best["moments"] is False and summary["options"]["deskew"] is True
     assert all(on_int8_grid(kernel) for kernel in saved_kernels(folder))  # --int8-grid's default, applied
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
@@ -207,6 +209,7 @@ def test_a_run_is_rounded_to_its_int8_grid_unless_told_otherwise():
         (["--moments", "--deskew"], "--moments shears every picture upright itself"),
         (["--teacher", "/nonexistent/run", "--distill-temperature", "0"], "--distill-temperature must be positive"),
         (["--storage", "nosuchdb://x"], "cannot open Optuna storage"),
+        (["--minutes", "-1"], "--minutes must be 0 (no bound) or positive"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, message):
