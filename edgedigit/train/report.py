@@ -162,7 +162,7 @@ def write_report(
         f"| parameters | {summary.get('params', 'n/a')} |",
         f"| estimated int8 file | {summary.get('int8_kb', 'n/a')} KiB |",
         f"| trials (complete / pruned / failed) | {summary.get('trial_counts', {})} |",
-        f"| wall time | {summary.get('wall_seconds', 'n/a')} s ({_phases(summary)}) |",
+        f"| wall time | {summary.get('wall_seconds', 'n/a')} s ({_phases(summary)}){_bounded(summary)} |",
         "",
         "## Options",
         "",
@@ -286,6 +286,14 @@ def _save(fig: plt.Figure, path: Path) -> None:
     with atomic.atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip("."))
     plt.close(fig)
+
+
+def _bounded(summary: dict[str, Any]) -> str:
+    """What `--minutes` did to the search, when it ended it."""
+    if summary.get("search_stopped_by") != "minutes":
+        return ""
+    minutes, final = summary["resolved"]["minutes"], summary["final_fit_expected_seconds"]
+    return f"; the search ended early for --minutes {minutes:g}, leaving the final fit its expected {final:.0f} s"
 
 
 def _phases(summary: dict[str, Any]) -> str:

@@ -55,3 +55,11 @@ def test_the_default_bounds_a_search_but_not_a_small_budget_nor_the_seed_preset(
     assert TrainOptions(preset="seed").run_minutes is None
     assert TrainOptions(minutes=12).run_minutes == 12 and TrainOptions(max_kb=8, minutes=40).run_minutes == 40
     assert TrainOptions(minutes=0).run_minutes is None  # 0: no bound
+
+
+def test_the_report_says_when_the_minutes_ended_the_search():
+    from edgedigit.train.report import _bounded
+
+    summary = {"search_stopped_by": "minutes", "resolved": {"minutes": 30.0}, "final_fit_expected_seconds": 948.2}
+    assert _bounded(summary) == "; the search ended early for --minutes 30, leaving the final fit its expected 948 s"
+    assert _bounded({**summary, "search_stopped_by": None}) == ""
