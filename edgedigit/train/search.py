@@ -132,11 +132,23 @@ def widest(budget: Budget, chosen: list[int], layers_after: int, pool: int = 1, 
     return best
 
 
+# The best configuration this project's searches found when trained to the end: the bundled model's (session 15's
+# search). On the default training mix, 50 epochs, weights on the int8 grid, it validated at 0.9937 and 0.9938 (seeds
+# 0 and 1, session 31), where the recipe's 784-512-512-10 validated at 0.9925-0.9935 (default runs of sessions 26, 27
+# and 32). A default search on a 2-core machine ends before its sampler's trials pass the first one in 3 of its last
+# 4 runs, so the first trial is what a default run retrains.
+BEST_KNOWN = {"n_layers": 4, "units_0": 445, "units_1": 358, "units_2": 518, "units_3": 16, "optimizer": "adam",
+              "lr_adam": 1.33e-3, "dropout": 0.08, "weight_decay": 1.55e-6, "batch_size": 128}  # fmt: skip
+BEST_KNOWN_HIDDEN = [BEST_KNOWN[f"units_{i}"] for i in range(BEST_KNOWN["n_layers"])]
+
+
 def reference_trial(budget: Budget) -> dict[str, object]:
-    """A known-good point tried first, so even a short search has one to beat: the recipe's
-    784-512-512-10 (Adam, dropout 0.25), or under a tight budget the widest single hidden layer that fits
-    (on 10x10 averages of the input's central 20x20 where the budget is small enough for the search to
+    """A known-good point tried first, so even a short search has one to beat: BEST_KNOWN where the budget fits it,
+    else the recipe's 784-512-512-10 (Adam, dropout 0.25), or under a tight budget the widest single hidden layer
+    that fits (on 10x10 averages of the input's central 20x20 where the budget is small enough for the search to
     downsample)."""
+    if budget.fits(BEST_KNOWN_HIDDEN):
+        return dict(BEST_KNOWN)
     if budget.fits([512, 512]):
         return {"n_layers": 2, "units_0": 512, "units_1": 512, "optimizer": "adam", "lr_adam": 1e-3,
                 "dropout": 0.25, "weight_decay": 1e-5, "batch_size": 128}  # fmt: skip
