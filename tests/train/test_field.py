@@ -362,7 +362,8 @@ def test_collected_digits_train_and_finetune(collected, tmp_path, mnist_path):
     out, _ = collected
     runs = tmp_path / "runs"
     common = ["--data", str(mnist_path), "--runs-dir", str(runs), "--limit", "1000", "--epochs", "1", "--seed", "2"]
-    result = runner.invoke(app, ["train", "--run", "mine", "--trials", "1", "--final-epochs", "1",
+    # the first trial, 445-358-518-16 with a 16-unit bottleneck, needs a few epochs on 900 images to read digits
+    result = runner.invoke(app, ["train", "--run", "mine", "--trials", "1", "--final-epochs", "8",
                                  "--extra", str(out), "--extra-repeat", "5", *common])  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads((runs / "mine" / "summary.json").read_text())
@@ -389,7 +390,8 @@ def test_finetune_without_digits_carries_a_run_over_to_the_training_mix(collecte
     took --written); every share is applied and recorded, and no accuracy on digits that were not given."""
     runs = tmp_path / "runs"
     common = ["--data", str(mnist_path), "--runs-dir", str(runs), "--limit", "1000", "--epochs", "1", "--seed", "2"]
-    result = runner.invoke(app, ["train", "--run", "base", "--trials", "1", "--final-epochs", "1", *common])
+    # the first trial, 445-358-518-16 with a 16-unit bottleneck, needs a few epochs on 900 images to read digits
+    result = runner.invoke(app, ["train", "--run", "base", "--trials", "1", "--final-epochs", "8", *common])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["train", "--run", "carried", "--finetune", str(runs / "base"), "--written", "0.3",
                                  "--box-fill", "0", *common])  # fmt: skip

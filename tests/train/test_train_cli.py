@@ -85,7 +85,7 @@ def test_trials_csv_has_one_row_per_trial_with_params(trained_run):
     folder, _ = trained_run
     rows = list(csv.DictReader((folder / "trials.csv").open()))
     assert len(rows) == 3
-    assert rows[0]["hidden"] == "512-512" and rows[0]["optimizer"] == "adam"  # the reference point goes first
+    assert rows[0]["hidden"] == "445-358-518-16" and rows[0]["optimizer"] == "adam"  # the best known goes first
     for row in rows:
         assert row["state"] in ("COMPLETE", "PRUNED")
         assert float(row["augment"]) == 0.5 and float(row["elastic"]) == 0.8
