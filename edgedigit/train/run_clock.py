@@ -5,7 +5,7 @@ configuration it would retrain, timed by that configuration's own trial, still e
 run took 23 to 29 minutes on the project's 2-core machine (BENCHMARKS.md), and a slower machine would pass the 30
 that issue 12 asks for. With a whole-run bound a slower machine searches less instead of finishing late.
 
-Trainer side only; pure Python (never TensorFlow, and never imported by the device runtime).
+Trainer side only: it imports Optuna, never TensorFlow, and the device runtime never imports it.
 """
 
 from __future__ import annotations
