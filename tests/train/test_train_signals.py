@@ -17,10 +17,10 @@ import pytest
 
 from tests.conftest import ROOT
 
-ARGS = ["--limit", "2000", "--trials", "6", "--epochs", "4", "--final-epochs", "2", "--timeout", "300",
+ARGS = ["--limit", "2000", "--epochs", "4", "--final-epochs", "2", "--timeout", "300",
         "--fonts", "0", "--non-digits", "0", "--box-fill", "0", "--seed", "3"]  # fmt: skip
-KILL_TRIALS = 3  # kill -9 needs one finished trial and one running: a shorter search than a signal's, which
-# waits for a second process to be refused and then for a trial's start before it is sent
+SIGNAL_TRIALS = 6  # a signal waits for a second process to be refused, then for a trial's start, before it is sent
+KILL_TRIALS = 3  # kill -9 needs only one finished trial and one running
 
 
 def _train(folder, *args: str) -> subprocess.Popen:
@@ -51,7 +51,7 @@ def _trials(folder) -> list[tuple[int, str, str]]:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_the_search_cleanly_and_resume_goes_on(tmp_path, mnist_path, sig):
     folder = tmp_path / "runs" / "sig"
-    proc = _train(folder, "--data", str(mnist_path), *ARGS)
+    proc = _train(folder, "--data", str(mnist_path), *ARGS, "--trials", str(SIGNAL_TRIALS))
     deadline = time.monotonic() + 240
     while not (folder / "model.keras").exists():  # the first trial has finished: the second is running
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -103,7 +103,7 @@ def test_a_signal_stops_the_search_cleanly_and_resume_goes_on(tmp_path, mnist_pa
     interrupted = by_trial[stopped[0][0]]
     assert any(p == interrupted for n, p in by_trial.items() if n > stopped[0][0])  # retried on resume
     counted = [n for n, state, why in _trials(folder) if state in ("COMPLETE", "PRUNED") and not why]
-    assert len(counted) == 6  # the search went on to its trial count; the stopped trial was not counted
+    assert len(counted) == SIGNAL_TRIALS  # the search went on to its trial count; the stopped trial was not counted
 
 
 def test_kill_9_loses_at_most_the_running_trial_and_resume_retries_it(tmp_path, mnist_path):
