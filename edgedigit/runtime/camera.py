@@ -39,6 +39,8 @@ from edgedigit.runtime.systemd import Notifier
 FRAME_TIMEOUT = 10.0  # s without a frame from a live source: it has stalled, reopen it
 RETRY_FIRST = 0.5  # s before the first try to reopen a lost source; doubled after each failed try...
 RETRY_MAX = 30.0  # ...up to this: a camera plugged back in is found within half a minute
+READING, CLEARED = "reading", "cleared"  # the events `Steady` reports
+Listener = Callable[[dict[str, Any]], None]  # takes each event
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def run(
     opts: CameraOptions,
     out: TextIO = sys.stdout,
     clock: Callable[[], float] = time.monotonic,
-    listener: Callable[[dict[str, Any]], None] | None = None,
+    listener: Listener | None = None,
     on_frame: Callable[[np.ndarray, Reading], None] | None = None,
     region: Callable[[], tuple[int, int, int, int] | None] | None = None,
 ) -> int:
@@ -88,21 +90,9 @@ def run(
     systemd.ready()  # ready even while a missing camera is waited for: the unit is up and doing its job
     stop_on_sigterm()
     frames_in: Frames | None = None
-    broker = None
-    if opts.mqtt:
-        from edgedigit.runtime.mqtt import Publisher
-
-        broker = Publisher(opts.mqtt, opts.source)
-
-    def emit(event: dict[str, Any]) -> None:
-        _emit(out, event)
-        if broker is not None:
-            broker.publish(event)
-        if listener is not None:
-            listener(event)
-
-    recent: deque[str | None] = deque(maxlen=opts.stable)
-    last_printed: str | None = None
+    broker = _broker(opts)
+    emit = _emitter(out, broker, listener)
+    steady = Steady(opts.stable)
     count, started = 0, clock()
     try:
         frames_in = Frames(_first_open(opts, systemd))
@@ -112,25 +102,17 @@ def run(
             if got is None or not got[0]:
                 if not live:
                     break
-                stalled = got is None
-                frames_in.close(stalled=stalled)
-                why = f"sent no frame for {opts.frame_timeout:g} s" if stalled else "dropped"
-                frames_in = Frames(_open(opts, why, systemd))
+                frames_in = _reopen(frames_in, got is None, opts, systemd)
                 continue
             frame = got[1]
             count += 1
             roi = opts.roi if region is None else region()
             reading = read_digits(frame, classifier, top_k=1, roi=roi, min_confidence=opts.min_confidence)
-            key = reading.number if (reading.confidence or 0.0) >= opts.min_confidence else None
-            recent.append(key)
-            fps = count / max(clock() - started, 1e-6)
-            steady = len(recent) == opts.stable and len(set(recent)) == 1
-            if steady and key is not None and key != last_printed:
-                emit(_event(reading, fps, count))
-                last_printed = key
-            elif steady and key is None and last_printed is not None:
-                emit({"event": "cleared", "frame": count, "timestamp": _now(), "previous": last_printed})
-                last_printed = None
+            change = steady.update(reading.number if (reading.confidence or 0.0) >= opts.min_confidence else None)
+            if change == READING:
+                emit(_event(reading, count / max(clock() - started, 1e-6), count))
+            elif change == CLEARED:
+                emit({"event": "cleared", "frame": count, "timestamp": _now(), "previous": steady.previous})
             if on_frame is not None:
                 on_frame(frame, reading)
             if opts.show and show(frame, reading, roi):
@@ -147,6 +129,55 @@ def run(
             with contextlib.suppress(cv2.error):  # a build without a GUI has no windows to close
                 cv2.destroyAllWindows()
     return count
+
+
+class Steady:
+    """Which readings a camera reports: a number once it has been read the same for `frames` frames in a row and
+    differs from the last one reported, and the end of a reported number once nothing has been read for as long.
+    A flickering frame or two neither reports a new number nor clears the old one."""
+
+    def __init__(self, frames: int) -> None:
+        self._recent: deque[str | None] = deque(maxlen=frames)
+        self.shown: str | None = None  # the number last reported, until it is cleared
+        self.previous: str | None = None  # the number reported before the last change (what CLEARED took away)
+
+    def update(self, number: str | None) -> str | None:
+        """This frame's number (None: nothing read surely enough) -> READING when it has just become the steady
+        reading, CLEARED when the steady reading has just become nothing, else None."""
+        self._recent.append(number)
+        if len(self._recent) < (self._recent.maxlen or 1) or len(set(self._recent)) > 1 or number == self.shown:
+            return None
+        self.previous, self.shown = self.shown, number
+        return READING if number is not None else CLEARED
+
+
+def _broker(opts: CameraOptions) -> Any:
+    """The MQTT publisher for `opts.mqtt`, if one is asked for (paho-mqtt is imported only then)."""
+    if not opts.mqtt:
+        return None
+    from edgedigit.runtime.mqtt import Publisher
+
+    return Publisher(opts.mqtt, opts.source)
+
+
+def _emitter(out: TextIO, broker: Any, listener: Listener | None) -> Listener:
+    """Where each event goes: `out` as a JSON line, the broker, the listener."""
+
+    def emit(event: dict[str, Any]) -> None:
+        _emit(out, event)
+        if broker is not None:
+            broker.publish(event)
+        if listener is not None:
+            listener(event)
+
+    return emit
+
+
+def _reopen(frames_in: Frames, stalled: bool, opts: CameraOptions, systemd: Notifier) -> Frames:
+    """A live source that stalled (no frame for `frame_timeout`) or dropped, closed and opened again."""
+    frames_in.close(stalled=stalled)
+    why = f"sent no frame for {opts.frame_timeout:g} s" if stalled else "dropped"
+    return Frames(_open(opts, why, systemd))
 
 
 def stop_on_sigterm() -> None:

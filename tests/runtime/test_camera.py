@@ -77,3 +77,13 @@ def test_show_without_a_gui_is_one_clear_error(video, monkeypatch):
     monkeypatch.setattr(camera.cv2, "imshow", no_gui)
     with pytest.raises(UserError, match="GUI support"):
         run(Classifier(), CameraOptions(source=str(video), show=True), out=io.StringIO())
+
+
+def test_a_reading_is_reported_once_it_holds_and_cleared_once_it_has_gone():
+    from edgedigit.runtime.camera import CLEARED, READING, Steady
+
+    steady = Steady(3)
+    frames = [None, "7", "7", "1", "7", "7", "7", "7", None, "7", None, None, None, "2", "2", "2", None, None, None]
+    events = [(i, change, steady.previous) for i, n in enumerate(frames) if (change := steady.update(n))]
+    # "7" holds from frame 4 to 6; a flicker of None or "1" neither reports nor clears; None holds from 10 to 12
+    assert events == [(6, READING, None), (12, CLEARED, "7"), (15, READING, None), (18, CLEARED, "2")]
