@@ -152,6 +152,22 @@ class TrainOptions:
         """The options as written into the run folder: the storage URL's password left out."""
         return {**asdict(self), "storage": redact(self.storage)}
 
+    def resolved(self) -> dict[str, Any]:
+        """The settings whose defaults depend on other options, as the run applies them (summary.json's `resolved`)."""
+        return {
+            "augment": self.augment_strength,
+            "elastic": self.elastic_strength,
+            "final_epochs": self.final_epochs_count,
+            "distill": self.distill_share,
+            "deskew": self.deskew_on,
+            "moments": self.moments_on,
+            "int8_grid": self.int8_grid_on,
+            "minutes": self.run_minutes,
+            "teacher": str(self.teacher_file) if self.teacher_file else None,
+            "max_params": self.budget.max_params,
+            "max_int8_bytes": self.budget.max_bytes,
+        }
+
     @property
     def final_epochs_count(self) -> int:
         """--final-epochs as given; unset: FINAL_EPOCHS, or SMALL_FINAL_EPOCHS under a small budget."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -89,37 +90,14 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
             ]
             if not preset:  # --minutes: the search ends in time for the final fit of the trial it would retrain
                 after_trial.append(lambda s, t: clock.after_trial(s, _trial(s, studies.study_best(s, small)[0])))
-            study.optimize(
-                objective,
-                n_trials=remaining if preset else None,  # a search stops when the study holds --trials counted
-                timeout=None if preset else opts.timeout,
-                callbacks=after_trial,
-                gc_after_trial=True,
-            )
-            if opts.storage is not None:
-                studies.wait_for_other_workers(study, stop, console)
-                retries = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-                if retries and not stop.requested:  # a dead worker's trial, queued again while we waited
-                    study.optimize(objective, n_trials=len(retries), callbacks=after_trial[:2], gc_after_trial=True)
-            # the study's best, whichever worker trained it; under a small budget the largest of those tied with it
-            best_trial, best = studies.study_best(study, small)
-            best = best or state.best_config
-            if not preset and best is not None and not stop.requested:
-                state.final_from = best_trial
-                phases.mark("final")
-                final = replace(best, epochs=opts.final_epochs_count)
-                callbacks = [watch, bars.epoch_callback("final", final)]
-                with contextlib.suppress(interrupts.Interrupted):  # the best trial's model stays
-                    result = fit(final, split, opts.seed, callbacks, teacher=teacher, int8_grid=opts.int8_grid_on)
-                    state.consider_final(final, result)
+            _search(study, objective, after_trial, opts, remaining, stop, console)
+            if not preset and not stop.requested:
+                _final_fit(opts, study, state, split, small, phases, teacher,
+                           lambda cfg: [watch, bars.epoch_callback("final", cfg)])  # fmt: skip
 
         interrupted = stop.requested
         if state.best_config is None:
-            if interrupted:
-                resume = run_folder.resume_command(opts, folder)
-                raise UserError(f"interrupted before any trial finished; resume with: {resume}",
-                                exit_code=interrupts.EXIT_CODE)  # fmt: skip
-            raise UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
+            raise _nothing_trained(opts, folder, interrupted)
         summary = run_summary.finish(
             opts, folder, data, split, study, state, started, phases, interrupted, mixed, extra, here, clock
         )
@@ -130,6 +108,67 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
         return summary
     _print_result(console, study, summary, folder)
     return summary
+
+
+def _search(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    after_trial: list[Callable[[optuna.Study, optuna.trial.FrozenTrial], Any]],
+    opts: TrainOptions,
+    remaining: int,
+    stop: interrupts.Stop,
+    console: Console,
+) -> None:
+    """The trials this process runs: the seed preset's remaining ones, or a search until the study holds --trials
+    counted, --timeout or --minutes; on a shared study, then the trials other workers left running, and a dead
+    worker's trial queued again meanwhile."""
+    preset = opts.preset == "seed"
+    study.optimize(
+        objective,
+        n_trials=remaining if preset else None,  # a search stops when the study holds --trials counted
+        timeout=None if preset else opts.timeout,
+        callbacks=after_trial,
+        gc_after_trial=True,
+    )
+    if opts.storage is not None:
+        studies.wait_for_other_workers(study, stop, console)
+        retries = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+        if retries and not stop.requested:  # a dead worker's trial, queued again while we waited
+            study.optimize(objective, n_trials=len(retries), callbacks=after_trial[:2], gc_after_trial=True)
+
+
+def _final_fit(
+    opts: TrainOptions,
+    study: optuna.Study,
+    state: BestSoFar,
+    split: Split,
+    small: int | None,
+    phases: Phases,
+    teacher: keras.Model | None,
+    callbacks: Callable[[TrainConfig], list[keras.callbacks.Callback]],
+) -> None:
+    """The study's best configuration (whichever worker trained it; under a small budget the largest of those tied
+    with it) trained again for the final epochs; kept if it validates at least as well. Interrupted, the best trial
+    stays."""
+    best_trial, best = studies.study_best(study, small)
+    best = best or state.best_config
+    if best is None:
+        return
+    state.final_from = best_trial
+    phases.mark("final")
+    final = replace(best, epochs=opts.final_epochs_count)
+    with contextlib.suppress(interrupts.Interrupted):
+        result = fit(final, split, opts.seed, callbacks(final), teacher=teacher, int8_grid=opts.int8_grid_on)
+        state.consider_final(final, result)
+
+
+def _nothing_trained(opts: TrainOptions, folder: Path, interrupted: bool) -> UserError:
+    """The one line for a run that ends without any model: interrupted (and how to resume), or no trial completed."""
+    if interrupted:
+        resume = run_folder.resume_command(opts, folder)
+        exit_code = interrupts.EXIT_CODE
+        return UserError(f"interrupted before any trial finished; resume with: {resume}", exit_code=exit_code)
+    return UserError("no trial completed: widen the budget (--max-params/--max-kb) or raise --trials/--timeout")
 
 
 def _trial(study: optuna.Study, number: int | None) -> optuna.trial.FrozenTrial | None:

@@ -69,19 +69,7 @@ def finish(
         "int8_kb": round(int8_kib(best.hidden, best.pool, best.crop), 1),  # the export measures the file
         "best_config": state.best_config.to_dict(),
         "options": opts.recorded(),
-        "resolved": {
-            "augment": opts.augment_strength,
-            "elastic": opts.elastic_strength,
-            "final_epochs": opts.final_epochs_count,
-            "distill": opts.distill_share,
-            "deskew": opts.deskew_on,
-            "moments": opts.moments_on,
-            "int8_grid": opts.int8_grid_on,
-            "minutes": opts.run_minutes,
-            "teacher": str(opts.teacher_file) if opts.teacher_file else None,
-            "max_params": opts.budget.max_params,
-            "max_int8_bytes": opts.budget.max_bytes,
-        },  # fmt: skip
+        "resolved": opts.resolved(),
         "training_mix": mixed,
         "trial_counts": counts,
         "trials_here": sorted(here),  # the rest of the study's trials ran in other workers (--study)
@@ -108,7 +96,21 @@ def finish(
     summary["confusion_matrix"] = cm.tolist()
     atomic.write_json(folder / "summary.json", summary)
 
-    done = sorted((t for t in trials if t.value is not None), key=lambda t: -t.value)[:5]
+    _plot(folder, opts, study, state, rows, summary)
+    report.write_report(folder / "report.md", summary, rows, report.plot_study(folder, study))
+    return summary
+
+
+def _plot(
+    folder: Path,
+    opts: TrainOptions,
+    study: optuna.Study,
+    state: BestSoFar,
+    rows: list[dict[str, Any]],
+    summary: dict[str, Any],
+) -> None:
+    """The run's learning curves (the final fit and the five best trials) and its accuracy against size."""
+    done = sorted((t for t in study.get_trials(deepcopy=False) if t.value is not None), key=lambda t: -t.value)[:5]
     curves = {f"trial {t.number}": t.user_attrs.get("history", {}) for t in done}
     if state.final_history:
         curves = {"final": state.final_history, **curves}
@@ -116,8 +118,6 @@ def finish(
     chosen = (summary["int8_kb"], summary["val_accuracy"])
     max_kb = opts.budget.max_bytes / BYTES_PER_KIB if opts.budget.max_bytes else None
     report.plot_size(folder / "size.png", rows, max_kb, chosen)
-    report.write_report(folder / "report.md", summary, rows, report.plot_study(folder, study))
-    return summary
 
 
 def _extra_accuracy(model: keras.Model, extra: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
