@@ -101,11 +101,13 @@ def test_two_workers_share_one_study_and_another_run_keeps_its_own(tmp_path, pos
 
 def test_a_worker_killed_mid_trial_loses_only_that_trial_which_the_other_retries(tmp_path, postgres, mnist_path):
     """kill -9 on one of two workers: its running trial stops sending heartbeats; once it has been silent
-    for the grace period the other worker marks it failed, runs its configuration again, and goes on."""
+    for the grace period the other worker marks it failed, runs its configuration again, and goes on. With 6
+    trials the survivor has usually finished its own before then, so this is `run._search`'s path: wait for the
+    other workers' trials, then run the retry queued meanwhile (without that step the test fails)."""
     from edgedigit.train.studies import GRACE
 
     runs = tmp_path / "runs"
-    args = ["--limit", "6000", "--trials", "14", "--epochs", "3", "--final-epochs", "1", "--timeout", "600",
+    args = ["--limit", "6000", "--trials", "6", "--epochs", "3", "--final-epochs", "1", "--timeout", "600",
             "--fonts", "0", "--non-digits", "0", "--box-fill", "0", "--flag-ones", "0", "--seed", "5",
             "--storage", postgres, "--study", "killed"]  # fmt: skip
     survivor, victim = (_train(runs, name, mnist_path, *args) for name in ("survivor", "victim"))
