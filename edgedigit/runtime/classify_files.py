@@ -27,10 +27,11 @@ def classify_files(
     failed = 0
     for path in paths:
         try:
+            image = read_image(path)
+            _check_roi(roi, image.shape[:2], path)
             reading = read_digits(
-                read_image(path), clf, top_k=top_k, roi=roi, min_confidence=min_confidence,
-                keep_separators=keep_separators,
-            )  # fmt: skip
+                image, clf, top_k=top_k, roi=roi, min_confidence=min_confidence, keep_separators=keep_separators
+            )
         except (UserError, cv2.error) as exc:  # an OpenCV failure on an odd image is that file's failure only
             failed += 1
             message = str(exc) if isinstance(exc, UserError) else f"{path}: could not process the image"
@@ -49,3 +50,15 @@ def classify_files(
             numbers = " | ".join(reading.numbers)  # one number per line of writing, top to bottom
             print(f"{path}: {numbers} (confidence {confs}{'; then ' + alts if alts else ''})", flush=True)
     return 1 if failed else 0
+
+
+def _check_roi(roi: tuple[int, int, int, int] | None, shape: tuple[int, int], path: Path) -> None:
+    """A region that lies wholly outside the picture is that file's error, not a silent "no digit": the option
+    could not be applied (a region partly outside is cut to the picture)."""
+    if roi is None:
+        return
+    x, y, _, _ = roi
+    height, width = shape
+    if x >= width or y >= height:
+        where = ",".join(map(str, roi))
+        raise UserError(f"{path}: --roi {where} lies outside the picture ({width}x{height} pixels)")

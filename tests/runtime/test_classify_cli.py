@@ -57,6 +57,16 @@ def test_text_output_and_exit_zero_when_all_read(files):
     assert out[1] == f"{files['blank']}: no digit"
 
 
+def test_a_region_outside_a_picture_is_that_files_error_and_one_partly_outside_is_cut_to_it(files):
+    height, width = cv2.imread(str(files["seven"])).shape[:2]
+    outside = runner.invoke(app, ["classify", str(files["seven"]), "--roi", f"{width},0,50,50"])
+    assert outside.exit_code == 1 and outside.stdout == ""
+    assert outside.stderr.strip() == (f"edgedigit: error: {files['seven']}: --roi {width},0,50,50 lies outside the "
+                                      f"picture ({width}x{height} pixels)")  # fmt: skip
+    partly = runner.invoke(app, ["classify", str(files["seven"]), "--roi", f"0,0,{2 * width},{2 * height}"])
+    assert partly.exit_code == 0 and partly.stdout.startswith(f"{files['seven']}: 7 (confidence ")
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
