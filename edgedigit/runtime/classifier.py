@@ -101,7 +101,23 @@ class TensorSpec:
 
 
 class Classifier:
-    """Classifies batches of MNIST-form uint8 images (N, 28, 28) into 10 class probabilities."""
+    """Classifies batches of MNIST-form uint8 images (N, 28, 28) into 10 class probabilities.
+
+    Args:
+        model: an exported model file (`.tflite` with its manifest beside it) or the folder holding
+            `model.tflite`; the int8 model bundled with the package unless given.
+        threads: the interpreter's threads; the backend's own choice unless given.
+
+    Raises:
+        ModelError: the file or the manifest beside it is missing or unreadable, the file is not a TFLite model or
+            not the one its manifest describes (sha256), or it does not read one 28x28 picture into ten classes.
+
+    Example:
+        >>> import numpy as np
+        >>> from edgedigit.runtime import Classifier
+        >>> Classifier().predict_proba(np.zeros((2, 28, 28), np.uint8)).shape
+        (2, 10)
+    """
 
     def __init__(self, model: str | Path | None = None, threads: int | None = None) -> None:
         self.path = resolve_model(model)

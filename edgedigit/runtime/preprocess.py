@@ -157,7 +157,27 @@ def work_reduction(height: int, width: int) -> int:
 
 def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -> list[Digit]:
     """All digits in `img` (any dtype/channels), left to right, grouped by shape alone (the reader cuts
-    numbers with the model's help, `edgedigit.runtime.segment`); empty when there is none."""
+    numbers with the model's help, `edgedigit.runtime.segment`); empty when there is none.
+
+    Args:
+        img: the picture, any dtype and channels (grey, BGR, BGRA).
+        roi: (x, y, w, h) in `img`'s pixels to look in instead of the whole picture; the whole picture unless given.
+
+    Returns:
+        One `Digit` per group of ink: its 28x28 MNIST-form image (what `Classifier.predict_proba` takes) and its
+        box in `img`'s pixels.
+
+    Raises:
+        ImageError: `img` holds more than `decode.MAX_PIXELS` values.
+
+    Example:
+        >>> import numpy as np
+        >>> from edgedigit.runtime import find_digits
+        >>> page = np.full((60, 100), 255, np.uint8)
+        >>> page[15:45, 20:24] = page[15:45, 60:64] = 0  # two dark strokes on white paper
+        >>> [(d.image.shape, d.box[0] < 30) for d in find_digits(page)]
+        [((28, 28), True), ((28, 28), False)]
+    """
     page = prepare(img, roi)
     return [] if page is None else [page.digit(*group) for group in grouping.digit_groups(page.mask, page.photo)]
 

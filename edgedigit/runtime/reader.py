@@ -133,7 +133,29 @@ def read_digits(
     `min_confidence` is reported as not a digit, or, on a line that holds NUMBER_DIGITS sure digits, with less
     than IN_NUMBER_SHARE of it (SIGN_SHARE for a tall mark at an end). Two strokes read as 1s that part a line as
     a date does are its slashes (`dates.slashes`). A line drawn under the writing, which `prepare` took out, is
-    reported as a RULE separator, unless the page reads better with it left in."""
+    reported as a RULE separator, unless the page reads better with it left in.
+
+    Args:
+        img: the picture, any dtype and channels (grey, BGR, BGRA), as `read_image` or a camera gives it.
+        classifier: the model that reads each candidate digit.
+        top_k: how many classes each digit's `top_k` lists, best first; three unless given.
+        roi: (x, y, w, h) in `img`'s pixels to read instead of the whole picture; the whole picture unless given.
+        min_confidence: the calibrated probability below which a group is not a digit; MIN_CONFIDENCE unless given.
+        keep_separators: whether a decimal point or comma stays in `number`; left out unless asked for.
+
+    Returns:
+        A `Reading`: the number of each line (`numbers`, top to bottom; `number` is the first), each digit's box,
+        class, confidence and alternatives, the separators and the groups turned away. Empty when `img` holds no
+        ink.
+
+    Raises:
+        ImageError: `img` holds more than `decode.MAX_PIXELS` values.
+
+    Example:
+        >>> from edgedigit.runtime import Classifier, read_digits, read_image
+        >>> read_digits(read_image("edgedigit/samples/number_2026.jpg"), Classifier()).number
+        '2026'
+    """
     page = prepare(img, roi)
     if page is None:
         return Reading()

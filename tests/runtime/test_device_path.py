@@ -66,17 +66,19 @@ def test_blocker_really_blocks():
 
 
 def test_the_public_api_reads_a_number_without_tensorflow():
-    """`edgedigit.runtime`'s public names, used as its docstring's example uses them (run as a doctest), with
-    TensorFlow, Keras, Optuna and matplotlib unimportable; every name in `__all__` is there."""
+    """`edgedigit.runtime`'s public names, used as the examples in its docstring and in those of its entry points
+    (`Classifier`, `read_digits`, `find_digits`) use them, run as doctests, with TensorFlow, Keras, Optuna and
+    matplotlib unimportable; every name in `__all__` is there."""
     code = BLOCKER.split("from edgedigit.cli")[0] + (
         "import doctest, edgedigit.runtime as rt\n"
-        "result = doctest.testmod(rt)\n"
-        "print(result.failed, result.attempted, all(hasattr(rt, name) for name in rt.__all__))\n"
+        "from edgedigit.runtime import classifier, preprocess, reader\n"
+        "results = [doctest.testmod(m) for m in (rt, classifier, reader, preprocess)]\n"
+        "print(*(f'{r.failed}/{r.attempted}' for r in results), all(hasattr(rt, name) for name in rt.__all__))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["0", "3", "True"], out.stdout
+    assert out.stdout.split() == ["0/3", "0/3", "0/2", "0/5", "True"], out.stdout
 
 
 def test_train_and_export_on_a_device_install_say_what_to_install(tmp_path):
