@@ -24,6 +24,7 @@ class BestSoFar:
         self.source = ""
         self.final_history: dict[str, list[float]] | None = None
         self.final_from: int | None = None  # the trial whose configuration the final retrain used
+        self.final_epochs: int | None = None  # the epochs --minutes left it (0: no more than its trial ran, so none)
         previous = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE and t.value is not None]
         if previous and self.path.exists():
             best = max(previous, key=lambda t: t.value)

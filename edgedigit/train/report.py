@@ -289,11 +289,17 @@ def _save(fig: plt.Figure, path: Path) -> None:
 
 
 def _bounded(summary: dict[str, Any]) -> str:
-    """What `--minutes` did to the search, when it ended it."""
-    if summary.get("search_stopped_by") != "minutes":
-        return ""
-    minutes, final = summary["resolved"]["minutes"], summary["final_fit_expected_seconds"]
-    return f"; the search ended early for --minutes {minutes:g}, leaving the final fit its expected {final:.0f} s"
+    """What `--minutes` did to the search, when it ended it, and to the final fit, when it cut its epochs."""
+    resolved, epochs = summary.get("resolved", {}), summary.get("final_fit_epochs")
+    text = ""
+    if summary.get("search_stopped_by") == "minutes":
+        final = summary["final_fit_expected_seconds"]
+        text = f"; the search ended early for --minutes {resolved['minutes']:g}, leaving the final fit its expected "
+        text += f"{final:.0f} s"
+    if epochs is not None and epochs < resolved.get("final_epochs", epochs):
+        cut = f"cut to {epochs} of {resolved['final_epochs']} epochs" if epochs else "left out"
+        text += f"; the final fit {cut} to end within --minutes {resolved['minutes']:g}"
+    return text
 
 
 def _phases(summary: dict[str, Any]) -> str:

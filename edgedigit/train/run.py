@@ -92,7 +92,7 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
                 after_trial.append(lambda s, t: clock.after_trial(s, _trial(s, studies.study_best(s, small)[0])))
             _search(study, objective, after_trial, opts, remaining, stop, console)
             if not preset and not stop.requested:
-                _final_fit(opts, study, state, split, small, phases, teacher,
+                _final_fit(opts, study, state, split, small, phases, teacher, clock,
                            lambda cfg: [watch, bars.epoch_callback("final", cfg)])  # fmt: skip
 
         interrupted = stop.requested
@@ -145,18 +145,24 @@ def _final_fit(
     small: int | None,
     phases: Phases,
     teacher: keras.Model | None,
+    clock: RunClock,
     callbacks: Callable[[TrainConfig], list[keras.callbacks.Callback]],
 ) -> None:
     """The study's best configuration (whichever worker trained it; under a small budget the largest of those tied
-    with it) trained again for the final epochs; kept if it validates at least as well. Interrupted, the best trial
-    stays."""
+    with it) trained again for the final epochs, or as many as --minutes leaves (none when that is no more than its
+    trial ran: the trial's model is that already); kept if it validates at least as well. Interrupted, the best
+    trial stays."""
     best_trial, best = studies.study_best(study, small)
     best = best or state.best_config
     if best is None:
         return
+    clock.expect_final(_trial(study, best_trial))
+    state.final_epochs = clock.final_epochs_in_time()
+    if not state.final_epochs:
+        return
     state.final_from = best_trial
     phases.mark("final")
-    final = replace(best, epochs=opts.final_epochs_count)
+    final = replace(best, epochs=state.final_epochs)
     with contextlib.suppress(interrupts.Interrupted):
         result = fit(final, split, opts.seed, callbacks(final), teacher=teacher, int8_grid=opts.int8_grid_on)
         state.consider_final(final, result)

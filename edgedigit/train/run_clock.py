@@ -1,5 +1,7 @@
 """The whole run's time (`edgedigit train --minutes`): the search ends early enough that the final fit of the
-configuration it would retrain, timed by that configuration's own trial, still ends within it.
+configuration it would retrain, timed by that configuration's own trial, still ends within it; and where a trial that
+became the best at the search's end costs more than it left (a bigger network), the final fit gets the epochs that
+fit, not the run more minutes.
 
 `--timeout` bounds the search alone, so a run's length followed the network chosen and the machine: the default
 run took 23 to 29 minutes on the project's 2-core machine (BENCHMARKS.md), and a slower machine would pass the 30
@@ -31,6 +33,8 @@ class RunClock:
     final_epochs: int
     final_seconds: float = 0.0
     stopped_by: str | None = None  # "minutes" when the bound ended the search before --timeout or --trials did
+    per_epoch: float = 0.0  # seconds an epoch of the trial the final fit would retrain...
+    trial_epochs: int = 0  # ...and the epochs it ran
 
     @classmethod
     def start(cls, started: float, minutes: float | None, timeout: float | None, final_epochs: int) -> RunClock:
@@ -42,8 +46,21 @@ class RunClock:
         """Time the final fit from `trial`, the one it would retrain: its seconds per epoch run, FINAL_SLACK more."""
         if trial is None or not trial.user_attrs.get("epochs_run"):
             return
-        per_epoch = trial.user_attrs["seconds"] / trial.user_attrs["epochs_run"]
-        self.final_seconds = FINAL_SLACK * per_epoch * self.final_epochs
+        self.trial_epochs = trial.user_attrs["epochs_run"]
+        self.per_epoch = trial.user_attrs["seconds"] / self.trial_epochs
+        self.final_seconds = FINAL_SLACK * self.per_epoch * self.final_epochs
+
+    def final_epochs_in_time(self) -> int:
+        """The final fit's epochs: all of `final_epochs`, or as many as the time left before `end` holds, timed as
+        `expect_final` times them; 0 when that is no more than its trial ran (the trial's model is such a fit
+        already). The search ends by the best trial's estimate after each trial, so only a trial that becomes the
+        best as the search ends, and costs more an epoch than the one before it, leaves less."""
+        if self.end is None or not self.per_epoch:
+            return self.final_epochs
+        fits = int((self.end - time.monotonic() - REPORT_SECONDS) / (FINAL_SLACK * self.per_epoch))
+        if fits >= self.final_epochs:
+            return self.final_epochs
+        return fits if fits > self.trial_epochs else 0
 
     def search_deadline(self) -> float | None:
         """When a trial still training must stop and no other may start: `--timeout`'s end, or the latest moment

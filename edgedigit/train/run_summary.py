@@ -80,6 +80,7 @@ def finish(
         # "minutes" when --minutes ended the search to leave the final fit its expected seconds
         "search_stopped_by": clock.stopped_by,
         "final_fit_expected_seconds": round(clock.final_seconds, 1),
+        "final_fit_epochs": state.final_epochs,  # below resolved.final_epochs where --minutes cut it; null: none due
         "data": {
             "source": data.source,
             "sha256": data.sha256,

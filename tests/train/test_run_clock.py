@@ -1,5 +1,6 @@
 """`--minutes` bounds a whole run: the search stops in time for the final fit of the trial it would retrain, timed by
-that trial's own epochs, and a trial still training stops at the moment the bound leaves it."""
+that trial's own epochs, a trial still training stops at the moment the bound leaves it, and a final fit that no
+longer fits (a costlier trial became the best as the search ended) gets the epochs that do."""
 
 from __future__ import annotations
 
@@ -30,6 +31,23 @@ def test_the_final_fit_is_timed_by_its_trials_epochs_and_moves_the_searchs_end()
     unbounded = RunClock(end=None, search_end=None, final_epochs=50)
     unbounded.expect_final(_trial(seconds=200.0, epochs_run=10))
     assert unbounded.search_deadline() is None and not unbounded.search_over()
+
+
+def test_a_final_fit_that_no_longer_fits_gets_the_epochs_that_do():
+    """Session 33's seed-1 default run: trial 4 (22 s an epoch) became the best at 736 s, its 50 epochs expected to
+    take 1,165 s, and the run ended at 30 min 48 s. Now the final fit gets what is left."""
+    now = time.monotonic()
+    clock = RunClock(end=now + REPORT_SECONDS + 1034, search_end=None, final_epochs=50)
+    clock.expect_final(_trial(seconds=222.0, epochs_run=10))
+    assert clock.final_epochs_in_time() == int(1034 / (FINAL_SLACK * 22.2)) == 44  # not 50
+    clock.expect_final(_trial(seconds=173.0, epochs_run=10))  # the cheaper trial 0 would have had all its 50
+    assert clock.final_epochs_in_time() == 50
+    short = RunClock(end=now + REPORT_SECONDS + 200, search_end=None, final_epochs=50)
+    short.expect_final(_trial(seconds=222.0, epochs_run=10))  # 8 epochs fit: no more than the trial ran
+    assert short.final_epochs_in_time() == 0
+    asked = RunClock(end=None, search_end=None, final_epochs=2)  # no bound: --final-epochs as asked, however few
+    asked.expect_final(_trial(seconds=222.0, epochs_run=10))
+    assert asked.final_epochs_in_time() == 2
 
 
 def test_the_search_stops_when_the_final_fit_would_end_past_the_runs_minutes():
@@ -63,3 +81,7 @@ def test_the_report_says_when_the_minutes_ended_the_search():
     summary = {"search_stopped_by": "minutes", "resolved": {"minutes": 30.0}, "final_fit_expected_seconds": 948.2}
     assert _bounded(summary) == "; the search ended early for --minutes 30, leaving the final fit its expected 948 s"
     assert _bounded({**summary, "search_stopped_by": None}) == ""
+    summary = {**summary, "resolved": {"minutes": 30.0, "final_epochs": 50}, "final_fit_epochs": 44}
+    assert _bounded(summary) == ("; the search ended early for --minutes 30, leaving the final fit its expected 948 s; "
+                                 "the final fit cut to 44 of 50 epochs to end within --minutes 30")  # fmt: skip
+    assert _bounded({**summary, "final_fit_epochs": 50}).endswith("its expected 948 s")

@@ -55,6 +55,7 @@ def test_summary_records_what_was_asked_and_what_was_measured(trained_run, mnist
                                    "max_int8_bytes": None}  # fmt: skip
     # three short trials: the 30 minutes never ended the search, and the final fit was timed by its trial's epochs
     assert summary["search_stopped_by"] is None and 0 < summary["final_fit_expected_seconds"] < 1800
+    assert summary["final_fit_epochs"] == 2  # as asked, though no more than the trials ran: the bound cut nothing
     assert best["deskew"] is True and best["moments"] is False and summary["options"]["deskew"] is True
     assert all(on_int8_grid(kernel) for kernel in saved_kernels(folder))  # --int8-grid's default, applied
     assert (best["distill"], best["distill_temperature"]) == (0.6, 3.0)  # every trial and the final fit distilled
