@@ -267,6 +267,9 @@ def _why(summary: dict[str, Any]) -> str:
     if final_from is not None:
         return (f"{text} It had the best validation accuracy of the trials run here; the longer retrain of "
                 f"trial {final_from}'s configuration scored lower on validation, so this model was kept.")  # fmt: skip
+    if summary.get("final_fit_epochs") == 0:
+        return (f"{text} It had the best validation accuracy; --minutes left its final retrain no more epochs than "
+                "its trial ran, so none was made.")  # fmt: skip
     return f"{text} It had the best validation accuracy (the search was stopped before a final retrain)."
 
 

@@ -85,3 +85,12 @@ def test_the_report_says_when_the_minutes_ended_the_search():
     assert _bounded(summary) == ("; the search ended early for --minutes 30, leaving the final fit its expected 948 s; "
                                  "the final fit cut to 44 of 50 epochs to end within --minutes 30")  # fmt: skip
     assert _bounded({**summary, "final_fit_epochs": 50}).endswith("its expected 948 s")
+    assert _bounded({**summary, "final_fit_epochs": 0}).endswith("the final fit left out to end within --minutes 30")
+
+
+def test_the_report_says_why_a_run_has_no_final_retrain():
+    from edgedigit.train.report import _why
+
+    summary = {"chosen_from": "trial 4", "val_accuracy": 0.991, "test_accuracy": 0.9921, "final_from_trial": None}
+    assert _why({**summary, "final_fit_epochs": 0}).endswith("no more epochs than its trial ran, so none was made.")
+    assert _why({**summary, "final_fit_epochs": None}).endswith("(the search was stopped before a final retrain).")
