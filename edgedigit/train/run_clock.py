@@ -31,9 +31,8 @@ class RunClock:
     end: float | None
     search_end: float | None
     final_epochs: int
-    final_seconds: float = 0.0
     stopped_by: str | None = None  # "minutes" when the bound ended the search before --timeout or --trials did
-    per_epoch: float = 0.0  # seconds an epoch of the trial the final fit would retrain...
+    per_epoch: float = 0.0  # seconds an epoch of the trial the final fit would retrain (0: none timed yet)...
     trial_epochs: int = 0  # ...and the epochs it ran
 
     @classmethod
@@ -48,7 +47,11 @@ class RunClock:
             return
         self.trial_epochs = trial.user_attrs["epochs_run"]
         self.per_epoch = trial.user_attrs["seconds"] / self.trial_epochs
-        self.final_seconds = FINAL_SLACK * self.per_epoch * self.final_epochs
+
+    @property
+    def final_seconds(self) -> float:
+        """The final fit's expected seconds: `final_epochs` of the timed trial's epochs, FINAL_SLACK more."""
+        return FINAL_SLACK * self.per_epoch * self.final_epochs
 
     def final_epochs_in_time(self) -> int:
         """The final fit's epochs: all of `final_epochs`, or as many as the time left before `end` holds, timed as

@@ -97,7 +97,7 @@ def finish(
     summary["confusion_matrix"] = cm.tolist()
     atomic.write_json(folder / "summary.json", summary)
 
-    _plot(folder, opts, study, state, rows, summary)
+    _plot(folder, opts, trials, state, rows, summary)
     report.write_report(folder / "report.md", summary, rows, report.plot_study(folder, study))
     return summary
 
@@ -105,13 +105,13 @@ def finish(
 def _plot(
     folder: Path,
     opts: TrainOptions,
-    study: optuna.Study,
+    trials: list[optuna.trial.FrozenTrial],
     state: BestSoFar,
     rows: list[dict[str, Any]],
     summary: dict[str, Any],
 ) -> None:
     """The run's learning curves (the final fit and the five best trials) and its accuracy against size."""
-    done = sorted((t for t in study.get_trials(deepcopy=False) if t.value is not None), key=lambda t: -t.value)[:5]
+    done = sorted((t for t in trials if t.value is not None), key=lambda t: -t.value)[:5]
     curves = {f"trial {t.number}": t.user_attrs.get("history", {}) for t in done}
     if state.final_history:
         curves = {"final": state.final_history, **curves}
