@@ -48,10 +48,15 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     # 36), turned by its EXIF orientation, which IMREAD_UNCHANGED ignores. Other formats unchanged, so that
     # alpha and 16-bit depth survive.
     flags = cv2.IMREAD_GRAYSCALE if data[:3] == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
+    # OpenCV logs lines of its own for a damaged file ("PNG input buffer is incomplete", a GIF's failed
+    # assertion): the error below is the one line the user gets.
+    level = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         img = cv2.imdecode(buf, flags)
     except cv2.error:
         img = None
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     if img is None or img.size == 0:
         raise ImageError(f"{name} is not a readable image (unknown format or truncated)")
     return img
