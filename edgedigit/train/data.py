@@ -69,6 +69,8 @@ def load_mnist(path: str | Path | None = None) -> Mnist:
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    if path.is_file() and not zipfile.is_zipfile(path):  # else numpy takes it for a pickle and says so
+        raise DataError(f"{path} is not a readable .npz archive (a zip of numpy arrays); {FIX_HINT}")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in IDX_FILES if k not in npz.files]

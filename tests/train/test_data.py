@@ -74,8 +74,10 @@ def test_bad_npz_contents_are_named(tmp_path, mutate, message):
 
 def test_corrupt_and_missing_files(tmp_path):
     (tmp_path / "corrupt.npz").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(UserError, match="cannot read"):
-        load_mnist(tmp_path / "corrupt.npz")
+    (tmp_path / "text.npz").write_text("not an archive: numpy would take it for a pickle")
+    for name in ("corrupt.npz", "text.npz"):
+        with pytest.raises(UserError, match=r"is not a readable \.npz archive \(a zip of numpy arrays\); pass --data"):
+            load_mnist(tmp_path / name)
     with pytest.raises(UserError, match="not found"):
         load_mnist(tmp_path / "nope.npz")
     folder = tmp_path / "idx"
