@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 MAX_UPLOAD = 8 * 1024 * 1024  # bytes: a 12 MP phone JPEG is 3-6 MB; more is refused with 413 unread
 VIEW_WAIT = 5.0  # s a viewer waits for a frame before the stream checks the connection again
 MAX_SETTING = 1024  # bytes: a POST /api/roi body is a few dozen
+REQUEST_TIMEOUT = 30.0  # s a client may stall mid-request before its connection (and thread) is dropped
+GONE = (BrokenPipeError, ConnectionResetError, TimeoutError)  # the client went away or stalled: no one to answer
 
 
 def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
@@ -34,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
     """The HTTP API and page over one `ServerState` (`handler_for` binds it)."""
 
     server_version = "edgedigit"
+    timeout = REQUEST_TIMEOUT  # StreamRequestHandler sets it on the socket
     state: ClassVar[ServerState]
     model_lock: ClassVar[threading.Lock]  # an interpreter runs one call at a time
 
@@ -85,17 +88,28 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, reading.to_json())
 
     def _body(self, limit: int) -> bytes | None:
-        """The request body, or None after answering 411/413 (a body over `limit` is not read)."""
+        """The request body, or None after answering 411/413 (a body over `limit` is not read), or after a
+        client that sent less than it promised went away or stalled (nothing is answered then)."""
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
-            self._json(411, {"error": "send the body with its Content-Length"})
+            length = -1
+        if length < 0:  # rfile.read(-1) would read until the client closes, however much it sends
+            self.close_connection = True
+            self._json(411, {"error": "send the body with its Content-Length (a size in bytes)"})
             return None
         if length > limit:
             self.close_connection = True
             self._json(413, {"error": f"{length} bytes is above the {limit} byte upload limit"})
             return None
-        return self.rfile.read(length)
+        try:
+            data = self.rfile.read(length)
+        except GONE:
+            data = b""
+        if len(data) < length:
+            self.close_connection = True
+            return None
+        return data
 
     def _set_roi(self, data: bytes) -> None:
         if not self.state.camera:
@@ -136,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
                 head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
                 self.wfile.write(head + jpeg + b"\r\n")
                 sent = jpeg
-        except (BrokenPipeError, ConnectionResetError):
+        except GONE:
             pass
         finally:
             with self.state.lock:
@@ -146,11 +160,14 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(body).encode(), "application/json")
 
     def _send(self, status: int, body: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except GONE:
+            self.close_connection = True
 
     def log_message(self, *args: Any) -> None:
         pass  # the counters say what happened; a log line per request would flood a service's journal

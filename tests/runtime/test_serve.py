@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +39,9 @@ def server(tmp_path_factory, mnist):
     assert line.startswith("edgedigit: serving on http://127.0.0.1:"), proc.stderr.read()
     yield line.split()[-1]
     proc.terminate()  # SIGTERM, as systemctl stop sends it: a clean stop
-    assert proc.wait(timeout=10) == 0 and "stopped serving" in proc.stderr.read()
+    assert proc.wait(timeout=10) == 0
+    err = proc.stderr.read()
+    assert "stopped serving" in err and "Traceback" not in err, err[-2000:]
 
 
 def _call(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
@@ -78,6 +81,22 @@ def test_bad_uploads_get_a_status_and_one_error(server):
     conn.close()
     status, _ = _call(server + "/nowhere")
     assert status == 404
+
+
+def test_a_body_without_its_size_or_cut_short_neither_holds_the_server_nor_prints(server):
+    host, port = server.removeprefix("http://").split(":")
+    lying = socket.create_connection((host, int(port)), timeout=10)
+    # read(-1) would wait for the client to close, however much it sent: answered from the header instead
+    lying.sendall(b"POST /api/read HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n" + b"x" * 1000)
+    head = lying.recv(200)
+    assert head.startswith(b"HTTP/1.0 411 "), head
+    lying.close()
+    short = socket.create_connection((host, int(port)), timeout=10)
+    short.sendall(b"POST /api/read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+    short.shutdown(socket.SHUT_WR)  # gone after 10 of 1000 bytes: nothing to answer, and nothing printed
+    assert short.recv(200) == b""
+    short.close()
+    assert _call(server + "/api/reading")[0] in (200, 404)  # still serving; the fixture checks stderr at its end
 
 
 def test_a_region_is_checked_and_applied_without_a_config_file(server):
