@@ -10,6 +10,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from edgedigit.errors import UserError
 from edgedigit.runtime.camera import parse_roi
@@ -27,6 +28,11 @@ REQUEST_TIMEOUT = 30.0  # s a client may stall mid-request before its connection
 GONE = (BrokenPipeError, ConnectionResetError, TimeoutError)  # the client went away or stalled: no one to answer
 
 
+def _route(target: str) -> str:
+    """The path a request asks for, without its query (`/api/reading?t=1`, as a script busting a cache sends)."""
+    return urlsplit(target).path
+
+
 def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to `state`, with its own lock on the model."""
     return type("BoundHandler", (Handler,), {"state": state, "model_lock": threading.Lock()})
@@ -42,9 +48,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         self.state.count("requests")
-        if self.path == "/":
+        route = _route(self.path)
+        if route == "/":
             self._send(200, PAGE.encode(), "text/html; charset=utf-8")
-        elif self.path == "/api/reading":
+        elif route == "/api/reading":
             with self.state.lock:
                 latest = self.state.latest
             if latest is None:
@@ -52,11 +59,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(404, {"error": why})
             else:
                 self._json(200, latest)
-        elif self.path == "/api/roi":
+        elif route == "/api/roi":
             self._json(200, {"roi": list(self.state.roi) if self.state.roi else None, "saved": None})
-        elif self.path == "/stream.mjpg":
+        elif route == "/stream.mjpg":
             self._stream()
-        elif self.path == "/metrics":
+        elif route == "/metrics":
             with self.state.lock:
                 lines = [f"edgedigit_{name}_total {value}" for name, value in self.state.counters.items()]
             self._send(200, ("\n".join(lines) + "\n").encode(), "text/plain; version=0.0.4")
@@ -66,13 +73,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self.state.count("requests")
         limits = {"/api/read": min(MAX_UPLOAD, MAX_FILE_BYTES), "/api/roi": MAX_SETTING}
-        if self.path not in limits:
+        route = _route(self.path)
+        if route not in limits:
             self._json(404, {"error": f"no such endpoint: {self.path}"})
             return
-        data = self._body(limits[self.path])
+        data = self._body(limits[route])
         if data is None:
             return
-        if self.path == "/api/roi":
+        if route == "/api/roi":
             self._set_roi(data)
             return
         try:
