@@ -81,6 +81,14 @@ def device_model(model: Optional[Path], threads: Optional[int]) -> Classifier:
     return clf
 
 
+def at_least_one(**counts: Optional[int]) -> None:
+    """Counts a user sets (`threads=`, `stable=`, ...) must be 1 or more where given: 0 would read nothing, or
+    be quietly taken as 1."""
+    for name, value in counts.items():
+        if value is not None and value < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+
+
 def files_or_camera(images: Optional[list[Path]], camera: Optional[str], noun: str, purpose: str) -> None:
     """Exactly one source of pictures: files or --camera."""
     if camera is None and not images:

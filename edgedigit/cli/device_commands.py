@@ -20,6 +20,7 @@ from edgedigit.cli.app import (
     StableOption,
     ThreadsOption,
     app,
+    at_least_one,
     device_model,
     fail,
     files_or_camera,
@@ -72,6 +73,7 @@ def classify(
     region = parse_roi(roi)
     if top_k < 1 or top_k > 10:
         raise UserError("--top-k must be between 1 and 10")
+    at_least_one(threads=threads, stable=stable, max_frames=max_frames)
     files_or_camera(images, camera, "image files", "to classify")
     if show and headless:
         raise UserError("--show and --headless contradict each other: pick one")
@@ -92,7 +94,7 @@ def classify(
         run_camera(
             clf,
             CameraOptions(
-                source=camera, roi=region, max_frames=max_frames, stable=max(1, stable), show=show,
+                source=camera, roi=region, max_frames=max_frames, stable=stable, show=show,
                 min_confidence=min_confidence, service=service, frame_timeout=frame_timeout, retry_max=retry_max,
                 mqtt=mqtt,
             ),
@@ -131,13 +133,10 @@ def serve(
     single_threaded_opencv()
     if not 0 <= port <= 65535:
         raise UserError("--port must be between 0 and 65535")
+    at_least_one(threads=threads, stable=stable)
     if not 0.0 <= min_confidence <= 1.0:
         raise UserError("--min-confidence must be between 0 and 1")
-    options = (
-        None
-        if camera is None
-        else CameraOptions(source=camera, roi=parse_roi(roi), stable=max(1, stable), service=True)
-    )
+    options = None if camera is None else CameraOptions(source=camera, roi=parse_roi(roi), stable=stable, service=True)
     run_server(device_model(model, threads), host, port, options, threads, min_confidence, keep_separators, config)
 
 
@@ -195,8 +194,7 @@ def bench(
     from edgedigit.runtime.bench import bench_model, environment
     from edgedigit.runtime.classifier import bundled_models
 
-    if repeat < 1 or batch < 1:
-        raise UserError("--repeat and --batch must be at least 1")
+    at_least_one(threads=threads, repeat=repeat, batch=batch)
     single_threaded_opencv()
     results = {
         "environment": environment(threads),

@@ -75,6 +75,9 @@ def test_a_region_outside_a_picture_is_that_files_error_and_one_partly_outside_i
         (["x.png", "--roi", "1,2,3"], "--roi must be x,y,w,h"),
         (["x.png", "--model", "/nonexistent/model.tflite"], "model not found"),
         (["--camera", "/nonexistent/video.avi"], "cannot open camera source"),
+        (["x.png", "--threads", "0"], "--threads must be at least 1, got 0"),
+        (["--camera", "/nonexistent/video.avi", "--stable", "0"], "--stable must be at least 1, got 0"),
+        (["--camera", "/nonexistent/video.avi", "--max-frames", "-1"], "--max-frames must be at least 1, got -1"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, message):
