@@ -57,6 +57,22 @@ def test_text_output_and_exit_zero_when_all_read(files):
     assert out[1] == f"{files['blank']}: no digit"
 
 
+def test_a_folder_is_read_as_its_picture_files_in_name_order(files, tmp_path):
+    folder = tmp_path / "scans"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "b.JPG").write_bytes(files["two"].read_bytes())
+    (folder / "a.png").write_bytes(files["seven"].read_bytes())
+    (folder / "notes.txt").write_text("not a picture")
+    (folder / "inner" / "c.png").write_bytes(files["seven"].read_bytes())  # subfolders are not entered
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["classify", str(folder), str(tmp_path / "empty"), "--json"])
+    assert result.exit_code == 1  # the empty folder
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(folder / "a.png"), str(folder / "b.JPG"), str(tmp_path / "empty")]
+    assert [lines[0]["number"], lines[1]["number"]] == ["7", "2"]
+    assert lines[2]["error"].startswith(f"{tmp_path / 'empty'} holds no picture files (.png, .jpg")
+
+
 def test_a_region_outside_a_picture_is_that_files_error_and_one_partly_outside_is_cut_to_it(files):
     height, width = cv2.imread(str(files["seven"])).shape[:2]
     outside = runner.invoke(app, ["classify", str(files["seven"]), "--roi", f"{width},0,50,50"])
