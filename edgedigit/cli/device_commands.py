@@ -36,7 +36,9 @@ from edgedigit.runtime.reader import MIN_CONFIDENCE
 @app.command()
 @friendly
 def classify(
-    images: Annotated[Optional[list[Path]], typer.Argument(help="Image files to read (a folder: its picture files).")] = None,
+    images: Annotated[
+        Optional[list[Path]], typer.Argument(help="Image files to read (a folder: its picture files).")
+    ] = None,
     model: ModelOption = None,
     top_k: Annotated[int, typer.Option(help="How many classes to list per digit.")] = 3,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
