@@ -145,7 +145,9 @@ def serve(
 @app.command()
 @friendly
 def collect(
-    images: Annotated[Optional[list[Path]], typer.Argument(help="Pictures of your digits.")] = None,
+    images: Annotated[
+        Optional[list[Path]], typer.Argument(help="Pictures of your digits (a folder: its picture files).")
+    ] = None,
     label: Annotated[str, typer.Option(help="The digit(s) every picture shows, left to right: 7, or 2026.")] = "",
     out: Annotated[Path, typer.Option(help="Folder of 0/ ... 9/ to add to (for train --extra).")] = Path("my-digits"),
     camera: Annotated[Optional[str], typer.Option(help="Take the digits from this camera source instead.")] = None,
@@ -153,6 +155,7 @@ def collect(
 ) -> None:
     """Save your own labelled digits, as the model sees them, to teach it your handwriting (train --extra)."""
     from edgedigit.runtime.collect import collect_file, collect_frames, parse_label
+    from edgedigit.runtime.decode import picture_files
 
     single_threaded_opencv()
     digits = parse_label(label)
@@ -168,7 +171,7 @@ def collect(
             fail(f"{camera} ended after {len(saved)} of the {count} digits asked for", 1)
         return
     failed = 0
-    for path in images:
+    for path in picture_files(images):
         try:
             saved = collect_file(path, digits, out)
         except UserError as exc:

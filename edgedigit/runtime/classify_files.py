@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 
 from edgedigit.errors import UserError
 from edgedigit.runtime.classifier import Classifier
-from edgedigit.runtime.decode import read_image
+from edgedigit.runtime.decode import picture_files, read_image
 from edgedigit.runtime.reader import read_digits, shown
-
-# what a folder given to classify is read for: the formats OpenCV decodes, by their usual names
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm", ".pbm", ".pnm")
 
 
 def classify_files(
@@ -30,10 +26,8 @@ def classify_files(
 ) -> int:
     """Classify each file; returns the exit code: 0 all read, 1 some failed."""
     failed = 0
-    for path in _pictures(paths):
+    for path in picture_files(paths):
         try:
-            if path.is_dir():
-                raise UserError(f"{path} holds no picture files ({', '.join(PICTURE_SUFFIXES)})")
             image = read_image(path)
             _check_roi(roi, image.shape[:2], path)
             reading = read_digits(
@@ -57,17 +51,6 @@ def classify_files(
             numbers = " | ".join(reading.numbers)  # one number per line of writing, top to bottom
             print(f"{path}: {numbers} (confidence {confs}{'; then ' + alts if alts else ''})", flush=True)
     return 1 if failed else 0
-
-
-def _pictures(paths: list[Path]) -> Iterator[Path]:
-    """Each path given, a folder replaced by its picture files in name order (a folder with none stays, to be
-    that folder's error)."""
-    for path in paths:
-        if not path.is_dir():
-            yield path
-            continue
-        inside = sorted(p for p in path.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())
-        yield from inside or [path]
 
 
 def _check_roi(roi: tuple[int, int, int, int] | None, shape: tuple[int, int], path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -20,6 +21,8 @@ from edgedigit.errors import ImageError
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
 JPEG_MAGIC = b"\xff\xd8\xff"
+# what a folder given as pictures is read for: the formats OpenCV decodes, by their usual names
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm", ".pbm", ".pnm")
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -29,11 +32,24 @@ def read_image(path: str | Path) -> np.ndarray:
         size = p.stat().st_size
     except OSError as exc:
         raise ImageError(f"cannot open {p}: {exc.strerror or exc}") from None
+    if p.is_dir():
+        raise ImageError(f"{p} is a folder with no picture files ({', '.join(PICTURE_SUFFIXES)})")
     if not p.is_file():
         raise ImageError(f"{p} is not a file")
     if size > MAX_FILE_BYTES:
         raise ImageError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
     return decode_image(p.read_bytes(), str(p))
+
+
+def picture_files(paths: list[Path]) -> Iterator[Path]:
+    """Each path given, a folder replaced by the picture files in it (not its subfolders) in name order; a
+    folder with none stays, for `read_image` to give its error."""
+    for path in paths:
+        if not path.is_dir():
+            yield path
+            continue
+        inside = sorted(p for p in path.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())
+        yield from inside or [path]
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:

@@ -70,7 +70,7 @@ def test_a_folder_is_read_as_its_picture_files_in_name_order(files, tmp_path):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["path"] for line in lines] == [str(folder / "a.png"), str(folder / "b.JPG"), str(tmp_path / "empty")]
     assert [lines[0]["number"], lines[1]["number"]] == ["7", "2"]
-    assert lines[2]["error"].startswith(f"{tmp_path / 'empty'} holds no picture files (.png, .jpg")
+    assert lines[2]["error"].startswith(f"{tmp_path / 'empty'} is a folder with no picture files (.png, .jpg")
 
 
 def test_a_region_outside_a_picture_is_that_files_error_and_one_partly_outside_is_cut_to_it(files):

@@ -358,6 +358,21 @@ def test_collect_refuses_a_label_that_does_not_match(collected):
     assert result.exit_code == 2 and "--label" in result.output
 
 
+def test_collect_takes_a_folder_of_one_digit(tmp_path, mnist):
+    sevens = np.flatnonzero(mnist.y_test == 7)[:3]
+    folder = tmp_path / "my-sevens"
+    folder.mkdir()
+    for name, i in zip(("c.png", "a.png", "b.jpg"), sevens):
+        cv2.imwrite(str(folder / name), 255 - cv2.resize(mnist.x_test[i], (84, 84)))
+    (folder / "readme.txt").write_text("not a picture")
+    result = runner.invoke(app, ["collect", str(folder), "--label", "7", "--out", str(tmp_path / "digits")])
+    assert result.exit_code == 0, result.output
+    index = [json.loads(line) for line in (tmp_path / "digits" / "collected.jsonl").read_text().splitlines()]
+    assert [e["label"] for e in index] == [7, 7, 7]
+    sources = [(tmp_path / "digits" / e["source"]).read_bytes() for e in index]
+    assert sources == [(folder / name).read_bytes() for name in ("a.png", "b.jpg", "c.png")]  # in name order
+
+
 def test_collected_digits_train_and_finetune(collected, tmp_path, mnist_path):
     out, _ = collected
     runs = tmp_path / "runs"
