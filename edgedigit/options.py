@@ -265,3 +265,9 @@ class ExportOptions:
         """Every option checked before any work starts: one clear line for the first that is wrong."""
         if self.calibration_size < 1:
             raise UserError("--calibration-size must be at least 1")
+        if not self.max_drop_pp >= 0:  # also NaN
+            raise UserError(f"--max-drop must be 0 or more (percentage points), got {self.max_drop_pp}")
+        if not 0 < self.min_agreement <= 1:
+            raise UserError(
+                f"--min-agreement must be a percentage above 0 and at most 100, got {100 * self.min_agreement:g}"
+            )

@@ -87,12 +87,22 @@ def test_calibration_never_sees_test_images(tmp_path, small_model_path, mnist, m
     assert not any(im.tobytes() in test_only for im in seen[0])
 
 
-def test_impossible_gate_fails_loudly_and_marks_the_manifest(tmp_path, small_model_path, mnist_path):
+def test_a_missed_gate_fails_loudly_and_marks_the_manifest(tmp_path, small_model_path, mnist_path):
     out = tmp_path / "gated"
-    args = ["export", str(small_model_path), "--int8", "--out", str(out), "--data", str(mnist_path), "--max-drop", "-1"]
+    args = [
+        "export",
+        str(small_model_path),
+        "--int8",
+        "--out",
+        str(out),
+        "--data",
+        str(mnist_path),
+        "--min-agreement",
+        "100",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
-    assert "--max-drop" in result.stderr and "export gate failed" in result.stderr
+    assert "--min-agreement 100" in result.stderr and "export gate failed" in result.stderr
     manifest = json.loads((out / "model.json").read_text())
     assert manifest["parity"]["passed"] is False
     assert json.loads((out / "parity.json").read_text())["gate"]["passed"] is False
@@ -103,7 +113,7 @@ def test_runtime_warns_about_a_model_that_failed_parity(tmp_path, small_model_pa
     line and still reads with the model the user chose."""
     out = tmp_path / "gated"
     runner.invoke(
-        app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--min-agreement", "100.1"]
+        app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--min-agreement", "100"]
     )
     capsys.readouterr()
     assert "did not pass its accuracy-parity check" in Classifier(out).parity_warning
@@ -167,9 +177,18 @@ def test_bad_sources_give_one_line_and_exit_2(tmp_path, mnist_path, setup, messa
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_two_modes_at_once_is_a_usage_error(small_model_path):
-    result = runner.invoke(app, ["export", str(small_model_path), "--int8", "--float16"])
-    assert result.exit_code == 2 and "choose one mode" in result.stderr
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--int8", "--float16"], "choose one mode"),
+        (["--min-agreement", "120"], "--min-agreement must be a percentage above 0 and at most 100, got 120"),
+        (["--max-drop", "-1"], "--max-drop must be 0 or more (percentage points), got -1.0"),
+    ],
+)
+def test_impossible_options_are_usage_errors_before_any_work(small_model_path, tmp_path, args, message):
+    result = runner.invoke(app, ["export", str(small_model_path), "--out", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "out").exists()  # refused before converting: a gate no model can pass is not run
 
 
 def test_an_export_replaces_its_folder_whole_or_not_at_all(tmp_path, small_model_path, mnist_path, monkeypatch):
