@@ -72,6 +72,17 @@ def parse_roi(text: str | list[Any] | None, what: str = "--roi") -> tuple[int, i
     return x, y, w, h
 
 
+def roi_outside(roi: tuple[int, int, int, int] | None, shape: tuple[int, ...], where: str) -> str | None:
+    """What to say when a region of interest lies wholly outside a picture of `shape` (`where` names the picture),
+    so that nothing could be read; None when it reaches into it (a region partly outside is cut to the picture)."""
+    if roi is None:
+        return None
+    height, width = shape[:2]
+    if roi[0] < width and roi[1] < height:
+        return None
+    return f"--roi {','.join(map(str, roi))} lies outside {where} ({width}x{height} pixels)"
+
+
 def run(
     classifier: Classifier,
     opts: CameraOptions,
@@ -93,7 +104,7 @@ def run(
     broker = _broker(opts)
     emit = _emitter(out, broker, listener)
     steady = Steady(opts.stable)
-    count, started = 0, clock()
+    count, started, warned = 0, clock(), None
     try:
         frames_in = Frames(_first_open(opts, systemd))
         while opts.max_frames is None or count < opts.max_frames:
@@ -107,6 +118,7 @@ def run(
             frame = got[1]
             count += 1
             roi = opts.roi if region is None else region()
+            warned = _warn_once(roi_outside(roi, frame.shape, "the camera's frames"), warned)
             reading = read_digits(frame, classifier, top_k=1, roi=roi, min_confidence=opts.min_confidence)
             change = steady.update(reading.number if (reading.confidence or 0.0) >= opts.min_confidence else None)
             if change == READING:
@@ -178,6 +190,13 @@ def _reopen(frames_in: Frames, stalled: bool, opts: CameraOptions, systemd: Noti
     frames_in.close(stalled=stalled)
     why = f"sent no frame for {opts.frame_timeout:g} s" if stalled else "dropped"
     return Frames(_open(opts, why, systemd))
+
+
+def _warn_once(warning: str | None, warned: str | None) -> str | None:
+    """A warning line on stderr when it is new (not at every frame); returns the one now in force."""
+    if warning is not None and warning != warned:
+        print(f"edgedigit: warning: {warning}: nothing is read", file=sys.stderr, flush=True)
+    return warning
 
 
 def stop_on_sigterm() -> None:

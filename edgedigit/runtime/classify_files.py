@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 
 from edgedigit.errors import UserError
+from edgedigit.runtime.camera import roi_outside
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.decode import picture_files, read_image
 from edgedigit.runtime.reader import read_digits, shown
@@ -29,7 +30,9 @@ def classify_files(
     for path in picture_files(paths):
         try:
             image = read_image(path)
-            _check_roi(roi, image.shape[:2], path)
+            outside = roi_outside(roi, image.shape, "the picture")
+            if outside:  # the option could not be applied: that file's error, not a silent "no digit"
+                raise UserError(f"{path}: {outside}")
             reading = read_digits(
                 image, clf, top_k=top_k, roi=roi, min_confidence=min_confidence, keep_separators=keep_separators
             )
@@ -51,15 +54,3 @@ def classify_files(
             numbers = " | ".join(reading.numbers)  # one number per line of writing, top to bottom
             print(f"{path}: {numbers} (confidence {confs}{'; then ' + alts if alts else ''})", flush=True)
     return 1 if failed else 0
-
-
-def _check_roi(roi: tuple[int, int, int, int] | None, shape: tuple[int, int], path: Path) -> None:
-    """A region that lies wholly outside the picture is that file's error, not a silent "no digit": the option
-    could not be applied (a region partly outside is cut to the picture)."""
-    if roi is None:
-        return
-    x, y, _, _ = roi
-    height, width = shape
-    if x >= width or y >= height:
-        where = ",".join(map(str, roi))
-        raise UserError(f"{path}: --roi {where} lies outside the picture ({width}x{height} pixels)")

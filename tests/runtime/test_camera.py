@@ -46,6 +46,15 @@ def test_max_frames_and_roi(video):
     assert out.getvalue() == ""  # nothing but paper in the top-left corner
 
 
+def test_a_region_outside_the_frames_is_said_once_not_silently_read_as_nothing(video, capsys):
+    out = io.StringIO()
+    frames = run(Classifier(), CameraOptions(source=str(video), max_frames=20, roi=(700, 0, 50, 50)), out=out)
+    assert frames == 20 and out.getvalue() == ""  # a camera keeps running (a service must not die of it)
+    warnings = capsys.readouterr().err.splitlines()
+    assert warnings == ["edgedigit: warning: --roi 700,0,50,50 lies outside the camera's frames (640x480 pixels): "
+                        "nothing is read"]  # fmt: skip
+
+
 def test_show_draws_the_crops_the_model_saw_and_stops_on_q(video, monkeypatch):
     import edgedigit.runtime.camera as camera
 
