@@ -21,6 +21,9 @@ from edgedigit.errors import ImageError
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
 JPEG_MAGIC = b"\xff\xd8\xff"
+# the ISO-BMFF brands of HEIF pictures (an iPhone's default "High Efficiency" photos) and AVIF, which OpenCV's
+# wheels do not decode: such a file gets a message of its own rather than "unknown format"
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
 # what a folder given as pictures is read for: the formats OpenCV decodes, by their usual names
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm", ".pbm", ".pnm")
 
@@ -74,8 +77,16 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     finally:
         cv2.utils.logging.setLogLevel(level)
     if img is None or img.size == 0:
-        raise ImageError(f"{name} is not a readable image (unknown format or truncated)")
+        raise _unreadable(data, name, "unknown format or truncated")
     return img
+
+
+def _unreadable(data: bytes, name: str, why: str) -> ImageError:
+    """The error for a picture that cannot be decoded; a HEIF or AVIF one (an ISO-BMFF `ftyp` box first) says so."""
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return ImageError(f"{name} is a HEIF/AVIF picture, which edgedigit cannot decode: save it as JPEG or PNG "
+                          "(an iPhone takes JPEGs with Settings > Camera > Formats > Most Compatible)")  # fmt: skip
+    return ImageError(f"{name} is not a readable image ({why})")
 
 
 def _check_pixels(data: bytes, name: str) -> None:
@@ -87,7 +98,7 @@ def _check_pixels(data: bytes, name: str) -> None:
     except (OSError, ValueError, struct.error):
         w = h = -1
     if w < 0 or h < 0:
-        raise ImageError(f"{name} is not a readable image (unknown format or damaged header)")
+        raise _unreadable(data, name, "unknown format or damaged header")
     if w * h > MAX_PIXELS:
         raise ImageError(f"{name} is {w}x{h} pixels, above the {MAX_PIXELS} pixel limit")
 

@@ -278,6 +278,16 @@ def test_oversized_images_are_refused_with_a_message(tmp_path, monkeypatch):
         read_image(path)
 
 
+@pytest.mark.parametrize("brand", [b"heic", b"mif1", b"avif"])
+def test_a_heif_photo_is_named_with_what_to_do(tmp_path, brand):
+    """An iPhone's default photos are HEIF, which OpenCV's wheels do not decode: the user is told what it is and how
+    to get a JPEG, not "unknown format". The box header is all that is looked at."""
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00mif1heic" + bytes(64))
+    with pytest.raises(UserError, match="is a HEIF/AVIF picture, which edgedigit cannot decode: save it as JPEG"):
+        read_image(path)
+
+
 def test_each_failure_has_its_kind(tmp_path):
     """A program using the runtime can tell a bad picture from a bad model (or bad training data); each kind is a
     UserError, which the CLI reports as one line."""
