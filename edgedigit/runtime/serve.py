@@ -38,6 +38,36 @@ from edgedigit.runtime.serve_handler import handler_for
 
 VIEW_INTERVAL = 0.1  # s between live-view frames: 10 frames/s to a browser, the camera loop keeps its pace
 VIEW_QUALITY = 70  # JPEG quality of the live view
+MAX_CLIENTS = 32  # connections served at once, a thread each (a live view holds one): more are closed unanswered,
+# so a flood of connections cannot grow the threads and memory without bound
+
+
+class BoundedServer(ThreadingHTTPServer):
+    """The standard library's threading server with at most MAX_CLIENTS connections (threads) at a time."""
+
+    daemon_threads = True  # a live view's thread never ends by itself: it must not hold the process at exit
+    request_queue_size = 64  # the listen backlog (socketserver's is 5): a burst of connections, as a browser opens
+    # them, waits for its turn instead of being dropped by the kernel and retried a second later
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CLIENTS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:  # noqa: BLE001 - a thread that could not start gives its slot back, then fails as before
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 @dataclass
@@ -120,10 +150,9 @@ def serve(
         saved = load_config(config).get("roi") if config else None
         state.roi = camera.roi or parse_roi(saved, f"the roi in {config}")
     try:
-        server = ThreadingHTTPServer((host, port), handler_for(state))
+        server = BoundedServer((host, port), handler_for(state))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-    server.daemon_threads = True
     if camera is not None:
         cam = Classifier(clf.path, threads=threads)  # its own interpreter: the camera's loop runs in its own thread
         options = replace(camera, min_confidence=min_confidence)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
 import socket
 import statistics
 import subprocess
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from benchmarks.photos import photo
+from edgedigit.runtime.serve import MAX_CLIENTS
 from edgedigit.runtime.serve_handler import MAX_UPLOAD
 from tests.conftest import ROOT
 
@@ -97,6 +99,19 @@ def test_a_body_without_its_size_or_cut_short_neither_holds_the_server_nor_print
     assert short.recv(200) == b""
     short.close()
     assert _call(server + "/api/reading")[0] in (200, 404)  # still serving; the fixture checks stderr at its end
+
+
+def test_a_flood_of_connections_is_served_a_bounded_number_at_a_time(server):
+    host, port = server.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port)), timeout=5) for _ in range(MAX_CLIENTS + 8)]
+    time.sleep(1.0)
+    readable, _, _ = select.select(idle, [], [], 0.5)  # a served one waits for its request line: nothing to read
+    closed = sum(conn.recv(1) == b"" for conn in readable)  # one over the bound was closed at once
+    assert closed == 8
+    for conn in idle:
+        conn.close()
+    time.sleep(0.5)
+    assert _call(server + "/metrics")[0] == 200  # the slots came back
 
 
 def test_a_region_is_checked_and_applied_without_a_config_file(server):
