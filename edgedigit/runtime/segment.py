@@ -230,13 +230,17 @@ def _seams(
     if straight:
         total = cost.sum(axis=0)
     else:
-        total = cost[0].copy()
+        padded = np.full(w + 2, np.inf)  # the row's totals (float64, as before) between walls no path may enter
+        padded[1:-1] = cost[0]
         for r in range(1, h):
-            left = np.concatenate(([np.inf], total[:-1])) + SEAM_STEP
-            right = np.concatenate((total[1:], [np.inf])) + SEAM_STEP
-            choice = np.argmin(np.stack([left, total, right]), axis=0)
-            total = np.choose(choice, [left, total, right]) + cost[r]
-            step[r] = choice - 1
+            total = padded[1:-1]
+            left, right = padded[:-2] + SEAM_STEP, padded[2:] + SEAM_STEP
+            # argmin's choice, ties to the left, then straight down: -1, 0 or +1 column from the row above
+            from_left = (left <= total) & (left <= right)
+            from_right = ~from_left & (right < total)
+            step[r] = from_right.view(np.int8) - from_left.view(np.int8)
+            padded[1:-1] = np.where(from_left, left, np.where(from_right, right, total)) + cost[r]
+        total = padded[1:-1]
     spacing = max(2, int(CUT_SPACING * height))
     ends: list[int] = []
     for col in np.argsort(total, kind="stable").tolist():
