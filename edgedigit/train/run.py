@@ -47,12 +47,13 @@ def train(opts: TrainOptions, console: Console) -> dict[str, Any]:
     started = time.monotonic()
     phases = Phases()
     folder = run_folder.prepare_folder(opts)
-    opts = run_folder.own_options(opts, folder)
-    phases.mark("data")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    preset = opts.preset == "seed"
-    study = studies.open_study(opts, folder, preset)  # before the data: a bad --storage fails in seconds, not minutes
-    data, split, mixed, extra = _training_data(opts, folder, console)
+    with run_folder.dropped_on_bad_input(folder, fresh=not opts.resume):
+        opts = run_folder.own_options(opts, folder)
+        phases.mark("data")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        preset = opts.preset == "seed"
+        study = studies.open_study(opts, folder, preset)  # before the data: a bad --storage fails in seconds
+        data, split, mixed, extra = _training_data(opts, folder, console)
     if not preset and not study.trials:
         study.enqueue_trial(reference_trial(opts.budget))
     studies.retry_interrupted(study, alone=opts.storage is None)

@@ -6,11 +6,13 @@ Trainer side only; never imported by the device runtime.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,22 @@ def prepare_folder(opts: TrainOptions) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _lock(folder)
     return folder
+
+
+@contextlib.contextmanager
+def dropped_on_bad_input(folder: Path, fresh: bool) -> Iterator[None]:
+    """The set-up of a run in `folder` (its options, study, data): a folder this process has just made holds
+    nothing else yet, so when bad input stops the run there (the data, --extra, --storage), the folder goes, and
+    the same command can be given again without --force. A resumed run's folder (`fresh` False) is kept."""
+    try:
+        yield
+    except UserError:
+        if fresh:
+            lock = _LOCKS.pop(folder.resolve(), None)
+            if lock is not None:
+                lock.close()
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 _LOCKS: dict[Path, Any] = {}  # open lock files: held until the process ends

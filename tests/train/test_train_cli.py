@@ -221,6 +221,7 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, messag
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()  # no half-made run folder: the same command, corrected, just runs
 
 
 def test_a_storage_password_never_reaches_a_file_or_a_message():
