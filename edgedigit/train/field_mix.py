@@ -24,13 +24,12 @@ from edgedigit.train.data import Mnist, Split, split_train_val
 NOT_A_DIGIT = -1
 STYLE_FILL = 5  # font digits and flagged 1s are box-filled at this many times --box-fill's share: at the same
 # share too few go in to tell a stretched flagged 1 from a 7 (field_accuracy.py's 16x16 flagged 1s: 7 -> 10%)
-EXTRA_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm")
 
 
 def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """A user's labelled digits: FOLDER/0/ ... FOLDER/9/ of 28x28 model inputs (as `edgedigit collect`
     writes them) or any picture of one digit, which is preprocessed like a file given to `classify`."""
-    from edgedigit.runtime.decode import read_image
+    from edgedigit.runtime.decode import PICTURE_SUFFIXES, read_image
     from edgedigit.runtime.preprocess import find_digits
 
     root = Path(folder).expanduser()
@@ -39,7 +38,7 @@ def load_extra(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     images, labels = [], []
     for label in range(10):
         for path in sorted((root / str(label)).glob("*")):
-            if path.suffix.lower() not in EXTRA_SUFFIXES:
+            if path.suffix.lower() not in PICTURE_SUFFIXES:
                 continue
             img = read_image(path)
             if img.shape[:2] == (28, 28) and img.ndim == 2:
