@@ -59,7 +59,7 @@ class BoundedServer(ThreadingHTTPServer):
             return
         try:
             super().process_request(request, client_address)
-        except Exception:  # noqa: BLE001 - a thread that could not start gives its slot back, then fails as before
+        except Exception:  # a thread that could not start gives its slot back, then fails as it would have
             self.slots.release()
             raise
 
