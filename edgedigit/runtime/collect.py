@@ -18,7 +18,7 @@ import numpy as np
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.runtime.decode import read_image
+from edgedigit.runtime.decode import STDIN, decode_image, display_name, read_bytes, suffix_of
 from edgedigit.runtime.preprocess import Digit, find_digits
 
 INDEX = "collected.jsonl"
@@ -63,9 +63,12 @@ def collect_picture(found: list[Digit], label: list[int], folder: Path, name: st
 
 def collect_file(path: Path, label: list[int], folder: Path) -> list[Saved]:
     """One picture file's digits, labelled (a UserError when its digit count does not match the label)."""
-    found = find_digits(read_image(path))
-    name = f"{path.stem}-{_stamp()}"
-    return collect_picture(found, label, folder, name, path.read_bytes(), path.suffix.lower(), str(path))
+    data = read_bytes(path)  # read once: standard input (`-`) cannot be read again to keep the source
+    found = find_digits(decode_image(data, display_name(path)))
+    stdin = str(path) == STDIN
+    name = f"{'stdin' if stdin else path.stem}-{_stamp()}"
+    suffix = suffix_of(data) if stdin else path.suffix.lower()
+    return collect_picture(found, label, folder, name, data, suffix, display_name(path))
 
 
 def collect_frames(frames: Iterable[np.ndarray], label: list[int], folder: Path, count: int) -> list[Saved]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from edgedigit.errors import ImageError
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 64 * 1024 * 1024
 JPEG_MAGIC = b"\xff\xd8\xff"
+MAGIC_SUFFIXES = ((JPEG_MAGIC, ".jpg"), (b"\x89PNG", ".png"), (b"BM", ".bmp"), (b"GIF8", ".gif"), (b"RIFF", ".webp"),
+                  (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"))  # fmt: skip
+STDIN = "-"  # the file name that stands for standard input, as in most command-line tools
 # the ISO-BMFF brands of HEIF pictures (an iPhone's default "High Efficiency" photos) and AVIF, which OpenCV's
 # wheels do not decode: such a file gets a message of its own rather than "unknown format"
 HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
@@ -29,7 +33,15 @@ PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", "
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file with bounded memory; every failure is one clear ImageError."""
+    """Decode an image file with bounded memory; every failure is one clear ImageError. `-` reads the picture from
+    standard input (`libcamera-still -o - | edgedigit classify -`)."""
+    return decode_image(read_bytes(path), display_name(path))
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """An image file's bytes (standard input's for `-`), refused before they are read when there are too many."""
+    if str(path) == STDIN:
+        return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)  # one byte more than allowed says it is too big
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -41,14 +53,24 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageError(f"{p} is not a file")
     if size > MAX_FILE_BYTES:
         raise ImageError(f"{p} is {size >> 20} MiB, above the {MAX_FILE_BYTES >> 20} MiB limit")
-    return decode_image(p.read_bytes(), str(p))
+    return p.read_bytes()
+
+
+def suffix_of(data: bytes) -> str:
+    """A file name suffix for a picture's bytes, from their magic number (pictures from standard input have none)."""
+    return next((suffix for magic, suffix in MAGIC_SUFFIXES if data.startswith(magic)), ".img")
+
+
+def display_name(path: str | Path) -> str:
+    """How a picture's path is named in messages: `-` is standard input."""
+    return "standard input" if str(path) == STDIN else str(path)
 
 
 def picture_files(paths: list[Path]) -> Iterator[Path]:
     """Each path given, a folder replaced by the picture files in it (not its subfolders) in name order; a
     folder with none stays, for `read_image` to give its error."""
     for path in paths:
-        if not path.is_dir():
+        if str(path) == STDIN or not path.is_dir():
             yield path
             continue
         inside = sorted(p for p in path.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())

@@ -73,6 +73,21 @@ def test_a_folder_is_read_as_its_picture_files_in_name_order(files, tmp_path):
     assert lines[2]["error"].startswith(f"{tmp_path / 'empty'} is a folder with no picture files (.png, .jpg")
 
 
+def test_a_picture_from_standard_input(files, monkeypatch):
+    """`libcamera-still -o - | edgedigit classify -` on a Pi: `-` reads standard input, bounded like a file."""
+    from edgedigit.runtime import decode
+
+    result = runner.invoke(app, ["classify", "-", "--json"], input=files["two"].read_bytes())
+    assert result.exit_code == 0, result.output
+    reading = json.loads(result.stdout)
+    assert reading["path"] == "-" and reading["number"] == "2"
+    empty = runner.invoke(app, ["classify", "-"], input=b"")
+    assert empty.exit_code == 1 and empty.stderr.strip() == "edgedigit: error: standard input is empty"
+    monkeypatch.setattr(decode, "MAX_FILE_BYTES", 100)
+    big = runner.invoke(app, ["classify", "-"], input=files["two"].read_bytes())
+    assert big.exit_code == 1 and "standard input is 0 MiB, above the 0 MiB limit" in big.stderr
+
+
 def test_a_region_outside_a_picture_is_that_files_error_and_one_partly_outside_is_cut_to_it(files):
     height, width = cv2.imread(str(files["seven"])).shape[:2]
     outside = runner.invoke(app, ["classify", str(files["seven"]), "--roi", f"{width},0,50,50"])

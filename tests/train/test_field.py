@@ -373,6 +373,15 @@ def test_collect_takes_a_folder_of_one_digit(tmp_path, mnist):
     assert sources == [(folder / name).read_bytes() for name in ("a.png", "b.jpg", "c.png")]  # in name order
 
 
+def test_collect_keeps_a_picture_from_standard_input_as_its_source(tmp_path, mnist):
+    picture = cv2.imencode(".jpg", 255 - cv2.resize(mnist.x_test[0], (84, 84)))[1].tobytes()  # a 7
+    result = runner.invoke(app, ["collect", "-", "--label", "7", "--out", str(tmp_path)], input=picture)
+    assert result.exit_code == 0, result.output
+    (entry,) = [json.loads(line) for line in (tmp_path / "collected.jsonl").read_text().splitlines()]
+    assert entry["label"] == 7 and entry["source"].endswith(".jpg")
+    assert (tmp_path / entry["source"]).read_bytes() == picture  # the bytes read once, kept whole
+
+
 def test_collected_digits_train_and_finetune(collected, tmp_path, mnist_path):
     out, _ = collected
     runs = tmp_path / "runs"
