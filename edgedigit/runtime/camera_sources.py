@@ -17,6 +17,7 @@ import numpy as np
 
 from edgedigit.errors import CameraError
 from edgedigit.runtime import picam
+from edgedigit.runtime.decode import opencv_silenced
 
 CLOSE_WAIT = 2.0  # s to let the reading thread finish its read before the capture is released
 
@@ -26,7 +27,8 @@ def open_source(source: str) -> cv2.VideoCapture | picam.PicamCapture:
     if picam.is_picam(source):
         return picam.PicamCapture(source)
     target: int | str = int(source) if source.isdigit() else source
-    cap = cv2.VideoCapture(target)
+    with opencv_silenced():  # a missing camera gets the one error below (a service retries it quietly)
+        cap = cv2.VideoCapture(target)
     if not cap.isOpened():
         cap.release()
         raise CameraError(f"cannot open camera source {source!r} (no such camera, file or stream)")

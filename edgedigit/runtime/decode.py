@@ -7,6 +7,7 @@ Device code: numpy, OpenCV and imagesize only; it never imports TensorFlow, Kera
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import sys
@@ -89,18 +90,26 @@ def decode_image(data: bytes, name: str) -> np.ndarray:
     # 36), turned by its EXIF orientation, which IMREAD_UNCHANGED ignores. Other formats unchanged, so that
     # alpha and 16-bit depth survive.
     flags = cv2.IMREAD_GRAYSCALE if data[:3] == JPEG_MAGIC else cv2.IMREAD_UNCHANGED
-    # OpenCV logs lines of its own for a damaged file ("PNG input buffer is incomplete", a GIF's failed
-    # assertion): the error below is the one line the user gets.
-    level = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
-        img = cv2.imdecode(buf, flags)
+        with opencv_silenced():
+            img = cv2.imdecode(buf, flags)
     except cv2.error:
         img = None
-    finally:
-        cv2.utils.logging.setLogLevel(level)
     if img is None or img.size == 0:
         raise _unreadable(data, name, "unknown format or truncated")
     return img
+
+
+@contextlib.contextmanager
+def opencv_silenced() -> Iterator[None]:
+    """OpenCV's own log lines off for a moment: a damaged file ("PNG input buffer is incomplete", a GIF's failed
+    assertion) or a camera that is not there ("can't open camera by index", at every retry of a service) gets
+    edgedigit's one error line, not OpenCV's as well."""
+    level = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(level)
 
 
 def _unreadable(data: bytes, name: str, why: str) -> ImageError:

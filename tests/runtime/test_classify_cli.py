@@ -117,6 +117,17 @@ def test_usage_errors_exit_2_with_one_line(args, message):
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_missing_camera_is_one_line_not_opencvs_warnings_too():
+    """OpenCV logs its own warning for a camera index with no device (on fd 2, which CliRunner cannot see): a
+    service that waits for its camera would print it at every retry."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "edgedigit", "classify", "--camera", "99", "--max-frames", "1"],
+                            capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["edgedigit: error: cannot open camera source '99' (no such camera, file or "
+                                          "stream)"]  # fmt: skip
+
+
 def _malformed(d, rng, i):
     """A few hundred kinds of broken files: empty, truncated, random bytes, wrong headers, odd shapes."""
     good = cv2.imencode(".png", rng.integers(0, 255, (40, 40), dtype=np.uint8))[1].tobytes()
