@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -68,12 +69,12 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
     keras_path, run_name = resolve_source(opts.source)
     model = tflite.load_classifier(keras_path)
     out_dir = Path(opts.out) if opts.out else keras_path.parent / f"export-{opts.mode}"
+    _check_out(out_dir)  # before the work: a wrong --out is known at once
     data = load_mnist(opts.data)  # int8 calibration, the temperature's validation split, parity
 
     sample = representative_sample(data, opts.calibration_size, opts.seed) if opts.mode == "int8" else None
     normalizing = tflite.normalization(model)
     flatbuffer = tflite.convert(model, opts.mode, sample, logits=True)
-    _check_out(out_dir)
     with atomic.atomic_folder(out_dir) as folder:  # model, manifest and parity report go in place together
         model_path = folder / "model.tflite"
         model_path.write_bytes(flatbuffer)
@@ -119,9 +120,15 @@ EXPORT_FILES = {"model.tflite", "model.json", "parity.json", "model.h"}
 
 
 def _check_out(out_dir: Path) -> None:
-    """The export replaces `out_dir` as a whole: refuse a folder that holds anything but an export."""
+    """The export replaces `out_dir` as a whole: refuse a folder that holds anything but an export, or a place
+    where no folder can be made (the export is written into a new folder beside it, then swapped in)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"--out {out_dir} is a file, not a folder")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=out_dir.parent).cleanup()
+    except OSError as exc:
+        raise UserError(f"--out {out_dir}: no folder can be written there ({exc.strerror or exc})") from None
     others = sorted(p.name for p in out_dir.iterdir() if p.name not in EXPORT_FILES) if out_dir.is_dir() else []
     if others:
         raise UserError(

@@ -23,6 +23,7 @@ import tensorflow as tf
 from tensorflow.lite.tools import flatbuffer_utils
 
 from edgedigit.errors import UserError
+from edgedigit.runtime.classifier import native_stderr_silenced
 from edgedigit.train.model import Deskew
 
 MODES = ("int8", "float16", "dynamic", "float32")
@@ -114,8 +115,10 @@ def convert(model: keras.Model, mode: str, calibration: np.ndarray | None = None
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the converter prints its SavedModel signature and calibration notes
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), native_stderr_silenced():
+        # the converter prints its SavedModel signature and calibration notes, and its C++ logs its quantization
+        # settings ("fully_quantize: 0, inference_type: 6, ...") on fd 2; a failure still raises with its message
+        warnings.simplefilter("ignore")
         return slim(converter.convert())
 
 

@@ -191,6 +191,15 @@ def test_impossible_options_are_usage_errors_before_any_work(small_model_path, t
     assert not (tmp_path / "out").exists()  # refused before converting: a gate no model can pass is not run
 
 
+def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_work(small_model_path, tmp_path, mnist_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "export"
+    result = runner.invoke(app, ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"edgedigit: error: --out {out}: no folder can be written there (File exists)"
+    assert "float accuracy" not in result.stdout  # refused before converting
+
+
 def test_an_export_replaces_its_folder_whole_or_not_at_all(tmp_path, small_model_path, mnist_path, monkeypatch):
     from edgedigit.converters import export as exporter
 
