@@ -7,6 +7,7 @@ Imports no TensorFlow, Keras, Optuna or matplotlib: the device's commands run th
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -49,7 +50,8 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn UserError and Ctrl-C into a single line and an exit code instead of a traceback."""
+    """Turn UserError, an operating-system error on a path and Ctrl-C into a single line and an exit code instead of
+    a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -57,6 +59,11 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except UserError as exc:
             fail(str(exc), exc.exit_code)
+        except OSError as exc:  # a path given that cannot be made or written (--out, --runs-dir under a file)
+            if exc.errno == errno.EPIPE:
+                raise  # stdout closed by `| head`: Click ends quietly
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}")
         except KeyboardInterrupt:
             print("edgedigit: interrupted", file=sys.stderr)
             raise typer.Exit(130) from None

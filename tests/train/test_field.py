@@ -382,6 +382,14 @@ def test_collect_keeps_a_picture_from_standard_input_as_its_source(tmp_path, mni
     assert (tmp_path / entry["source"]).read_bytes() == picture  # the bytes read once, kept whole
 
 
+def test_collect_into_a_place_that_is_no_folder_is_one_line(tmp_path, collected):
+    _, paths = collected
+    (tmp_path / "a-file").write_text("not a folder")
+    result = runner.invoke(app, ["collect", str(paths[0]), "--label", "7", "--out", str(tmp_path / "a-file")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().startswith(f"edgedigit: error: {tmp_path / 'a-file'}")
+
+
 def test_collected_digits_train_and_finetune(collected, tmp_path, mnist_path):
     out, _ = collected
     runs = tmp_path / "runs"

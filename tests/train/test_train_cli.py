@@ -224,6 +224,14 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, messag
     assert not (tmp_path / "x").exists()  # no half-made run folder: the same command, corrected, just runs
 
 
+def test_a_runs_dir_that_cannot_be_made_is_one_line(tmp_path, mnist_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    runs = tmp_path / "a-file" / "runs"
+    result = runner.invoke(app, ["train", "--data", str(mnist_path), "--runs-dir", str(runs), "--run", "x"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip() == f"edgedigit: error: {runs / 'x'}: Not a directory"
+
+
 def test_a_storage_password_never_reaches_a_file_or_a_message():
     from edgedigit.options import TrainOptions, redact
 
