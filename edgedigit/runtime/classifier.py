@@ -33,6 +33,7 @@ INPUT_DTYPES = ("uint8", "int8", "float32")  # what `_quantize` can fill from ra
 EXP_SAFE = 80.0  # exp() of float32 overflows above ~88.7: logits spanning less than this need no max shift
 LOG_FLOOR = 1e-30  # raw probabilities that underflowed to 0, floored before their log
 PROB_SLACK = 0.05  # int8 softmax outputs sum to 1 within a few 1/256 steps; logits are far off
+RUN_EXPORT = "export-int8"  # the folder `edgedigit export RUN --int8` writes inside a run: --model RUN finds it
 
 
 def load_backend() -> tuple[Any, str]:
@@ -57,11 +58,17 @@ def bundled_models() -> list[Path]:
 
 
 def resolve_model(path: str | Path | None) -> Path:
-    """A `.tflite` file, a folder holding `model.tflite`, or the bundled default."""
+    """A `.tflite` file, a folder holding `model.tflite`, a training run's folder with its int8 export (`runs/NAME`,
+    as `edgedigit export runs/NAME --int8` writes `runs/NAME/export-int8/`), or the bundled default."""
     if path is None:
         return default_model_path()
     p = Path(path).expanduser()
     if p.is_dir():
+        exported = p / RUN_EXPORT / "model.tflite"
+        if not (p / "model.tflite").is_file() and exported.is_file():
+            return exported
+        if not (p / "model.tflite").is_file() and (p / "model.keras").is_file():
+            raise ModelError(f"{p} is a training run with no int8 export yet: edgedigit export {p} --int8")
         p = p / "model.tflite"
     if not p.is_file():
         raise ModelError(f"model not found: {p}")

@@ -106,6 +106,23 @@ def test_device_modules_do_not_import_tensorflow_at_all():
     assert out.stdout.strip() == "[]"
 
 
+def test_a_run_folder_is_read_through_its_int8_export(tmp_path, small_int8):
+    """`--model runs/NAME` after `edgedigit export runs/NAME --int8`, as a user writes it; before the export, the
+    error says which command makes it."""
+    import shutil
+
+    from edgedigit.errors import ModelError
+    from edgedigit.runtime import Classifier
+
+    run = tmp_path / "main"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"a trained model")
+    with pytest.raises(ModelError, match=f"{run} is a training run with no int8 export yet: edgedigit export {run} "):
+        Classifier(run)
+    shutil.copytree(small_int8, run / "export-int8")
+    assert Classifier(run).path == run / "export-int8" / "model.tflite"
+
+
 def test_tampered_model_is_refused(tmp_path, small_int8):
     import shutil
 
