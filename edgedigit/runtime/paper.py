@@ -26,7 +26,8 @@ INK_LEAST = 8  # ...or its darkest and brightest this many pixels, if fewer: the
 # photo (11 work px high in a 1600x1200 photo, 0.08% of its pixels) sets the polarity, not the paper's lit corner...
 PEAK_SHARE = 0.5  # ...and full contrast is at least this share of that ink's level, not the paper's noise
 CALC_HIST_FROM = 4096  # pixels: numpy's bincount is faster below (28x28: 3 us against 7), OpenCV's above (640x480:
-# 0.2 ms against 0.66)
+# 0.2 ms against 0.66)...
+FLOAT32_EXACT = 1 << 24  # ...up to the pixels whose counts OpenCV's float32 bins hold exactly
 
 
 def ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
@@ -136,9 +137,9 @@ def _plane(inner: np.ndarray, offset: int, shape: tuple[int, int]) -> np.ndarray
 
 def histogram(gray: np.ndarray) -> np.ndarray:
     """Counts of each of the 256 grey levels of a uint8 picture (OpenCV's counting above CALC_HIST_FROM pixels)."""
-    if gray.size < CALC_HIST_FROM:
+    if not CALC_HIST_FROM <= gray.size < FLOAT32_EXACT:
         return np.bincount(gray.ravel(), minlength=256)
-    return cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().astype(np.int64)  # float32 counts: exact < 2^24
+    return cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().astype(np.int64)
 
 
 def levels(hist: np.ndarray, fractions: tuple[float, ...], negative: tuple[float, ...] = ()) -> list[int]:
