@@ -39,3 +39,12 @@ def test_lighting_that_rises_towards_the_border_is_background_with_the_border_pl
 def test_the_extreme_levels_of_a_big_picture_are_those_of_its_few_darkest_and_brightest_pixels():
     assert paper.ink_top(1000) == paper.INK_TOP
     assert paper.ink_top(200_000) == 1 - paper.INK_LEAST / 200_000
+
+
+def test_histogram_counts_are_exact_at_every_size():
+    """OpenCV counts in float32 bins (faster on a frame), exact only below 2^24: a larger picture keeps numpy's."""
+    rng = np.random.default_rng(0)
+    big = np.zeros((4100, 4100), np.uint8)
+    big.flat[0] = 200  # 16,809,999 zeros, which float32 cannot hold
+    for gray in (rng.integers(0, 256, (28, 28), dtype=np.uint8), rng.integers(0, 256, (480, 640), dtype=np.uint8), big):
+        assert paper.histogram(gray).tolist() == np.bincount(gray.ravel(), minlength=256).tolist()
