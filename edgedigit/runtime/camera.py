@@ -91,11 +91,13 @@ def run(
     listener: Listener | None = None,
     on_frame: Callable[[np.ndarray, Reading], None] | None = None,
     region: Callable[[], tuple[int, int, int, int] | None] | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Read frames until the source ends, `max_frames`, or Ctrl-C; returns the number of frames read.
+    """Read frames until the source ends, `max_frames`, Ctrl-C or `stop` is set; returns the number of frames read.
     Each event goes to `out` as a JSON line, to the MQTT broker if asked, and to `listener` if given;
     `on_frame` sees every frame with its reading (a live view); `region`, if given, is asked for the region
-    of interest at each frame (one a user drags on serve's page) instead of `opts.roi`."""
+    of interest at each frame (one a user drags on serve's page) instead of `opts.roi`; `stop` ends the loop of a
+    thread (serve's) at its next frame, with the capture released."""
     live = not is_file(opts.source)
     systemd = Notifier()
     systemd.ready()  # ready even while a missing camera is waited for: the unit is up and doing its job
@@ -107,7 +109,7 @@ def run(
     count, started, warned = 0, clock(), None
     try:
         frames_in = Frames(_first_open(opts, systemd))
-        while opts.max_frames is None or count < opts.max_frames:
+        while (opts.max_frames is None or count < opts.max_frames) and not (stop is not None and stop.is_set()):
             systemd.ping()
             got = frames_in.next(opts.frame_timeout if live else None)
             if got is None or not got[0]:

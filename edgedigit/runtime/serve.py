@@ -38,6 +38,8 @@ from edgedigit.runtime.serve_handler import handler_for
 
 VIEW_INTERVAL = 0.1  # s between live-view frames: 10 frames/s to a browser, the camera loop keeps its pace
 VIEW_QUALITY = 70  # JPEG quality of the live view
+CAMERA_STOP_WAIT = 5.0  # s serve waits at its stop for the camera's loop to end (a frame comes every 1/30 s;
+# a camera being waited for in service mode sleeps in Python, where exiting is safe)
 MAX_CLIENTS = 32  # connections served at once, a thread each (a live view holds one): more are closed unanswered,
 # so a flood of connections cannot grow the threads and memory without bound
 
@@ -153,10 +155,11 @@ def serve(
         server = BoundedServer((host, port), handler_for(state))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    camera_stop, reader = threading.Event(), None
     if camera is not None:
         cam = Classifier(clf.path, threads=threads)  # its own interpreter: the camera's loop runs in its own thread
         options = replace(camera, min_confidence=min_confidence)
-        threading.Thread(
+        reader = threading.Thread(
             target=run_camera,
             args=(cam, options),
             kwargs={
@@ -164,9 +167,11 @@ def serve(
                 "listener": state.on_event,
                 "on_frame": state.on_frame,
                 "region": state.region,
+                "stop": camera_stop,
             },  # fmt: skip
             daemon=True,
-        ).start()
+        )
+        reader.start()
     stop_on_sigterm()
     print(f"edgedigit: serving on http://{host}:{server.server_address[1]}", flush=True)
     try:
@@ -175,4 +180,9 @@ def serve(
         pass
     finally:
         server.server_close()
+        # the camera's loop ends at its next frame and releases the capture: a process that exits while that
+        # thread is inside OpenCV or the interpreter aborts (SIGABRT, "terminate called without an active exception")
+        camera_stop.set()
+        if reader is not None:
+            reader.join(timeout=CAMERA_STOP_WAIT)
         print("edgedigit: stopped serving", file=sys.stderr, flush=True)

@@ -89,7 +89,7 @@ def test_a_body_without_its_size_or_cut_short_neither_holds_the_server_nor_print
     host, port = server.removeprefix("http://").split(":")
     lying = socket.create_connection((host, int(port)), timeout=10)
     # read(-1) would wait for the client to close, however much it sent: answered from the header instead
-    lying.sendall(b"POST /api/read HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n" + b"x" * 1000)
+    lying.sendall(b"POST /api/read HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")  # and stays open
     head = lying.recv(200)
     assert head.startswith(b"HTTP/1.0 411 "), head
     lying.close()
@@ -117,6 +117,29 @@ def test_a_flood_of_connections_is_served_a_bounded_number_at_a_time(server):
         conn.close()
     time.sleep(0.5)
     assert _call(server + "/metrics")[0] == 200  # the slots came back
+
+
+def test_a_stop_while_the_camera_reads_is_clean(tmp_path, mnist):
+    """SIGTERM (systemctl stop) while the camera's thread is inside OpenCV and the interpreter: it used to abort
+    the process (exit -6, "terminate called without an active exception"); now the loop ends, the capture is
+    released, and serve exits 0."""
+    video = tmp_path / "long.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 15, (320, 240))
+    frame = cv2.resize(photo([mnist.x_test[0]], seed=1), (320, 240))
+    for _ in range(1500):  # a minute and more of reading: the camera is mid-stream at the stop
+        writer.write(frame)
+    writer.release()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0", "--camera", str(video)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    url = proc.stdout.readline().split()[-1]
+    deadline = time.monotonic() + 60
+    while b"edgedigit_camera_frames_total 0\n" in _call(url + "/metrics")[1] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.terminate()
+    assert proc.wait(timeout=15) == 0, proc.stderr.read()[-1000:]
+    assert proc.stderr.read().strip().endswith("edgedigit: stopped serving")
 
 
 def test_a_region_is_checked_and_applied_without_a_config_file(server):
