@@ -64,11 +64,12 @@ def resolve_model(path: str | Path | None) -> Path:
         return default_model_path()
     p = Path(path).expanduser()
     if p.is_dir():
-        exported = p / RUN_EXPORT / "model.tflite"
-        if not (p / "model.tflite").is_file() and exported.is_file():
-            return exported
-        if not (p / "model.tflite").is_file() and (p / "model.keras").is_file():
-            raise ModelError(f"{p} is a training run with no int8 export yet: edgedigit export {p} --int8")
+        if not (p / "model.tflite").is_file():
+            exported = p / RUN_EXPORT / "model.tflite"
+            if exported.is_file():
+                return exported
+            if (p / "model.keras").is_file():
+                raise ModelError(f"{p} is a training run with no int8 export yet: edgedigit export {p} --int8")
         p = p / "model.tflite"
     if not p.is_file():
         raise ModelError(f"model not found: {p}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from edgedigit import atomic
 from edgedigit.errors import UserError
-from edgedigit.runtime.decode import STDIN, decode_image, display_name, read_bytes, suffix_of
+from edgedigit.runtime.decode import decode_image, display_name, is_stdin, read_bytes, suffix_of
 from edgedigit.runtime.preprocess import Digit, find_digits
 
 INDEX = "collected.jsonl"
@@ -65,7 +65,7 @@ def collect_file(path: Path, label: list[int], folder: Path) -> list[Saved]:
     """One picture file's digits, labelled (a UserError when its digit count does not match the label)."""
     data = read_bytes(path)  # read once: standard input (`-`) cannot be read again to keep the source
     found = find_digits(decode_image(data, display_name(path)))
-    stdin = str(path) == STDIN
+    stdin = is_stdin(path)
     name = f"{'stdin' if stdin else path.stem}-{_stamp()}"
     suffix = suffix_of(data) if stdin else path.suffix.lower()
     return collect_picture(found, label, folder, name, data, suffix, display_name(path))

@@ -41,7 +41,7 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def read_bytes(path: str | Path) -> bytes:
     """An image file's bytes (standard input's for `-`), refused before they are read when there are too many."""
-    if str(path) == STDIN:
+    if is_stdin(path):
         return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)  # one byte more than allowed says it is too big
     p = Path(path)
     try:
@@ -62,16 +62,21 @@ def suffix_of(data: bytes) -> str:
     return next((suffix for magic, suffix in MAGIC_SUFFIXES if data.startswith(magic)), ".img")
 
 
+def is_stdin(path: str | Path) -> bool:
+    """Whether `path` is `-`, standard input."""
+    return str(path) == STDIN
+
+
 def display_name(path: str | Path) -> str:
     """How a picture's path is named in messages: `-` is standard input."""
-    return "standard input" if str(path) == STDIN else str(path)
+    return "standard input" if is_stdin(path) else str(path)
 
 
 def picture_files(paths: list[Path]) -> Iterator[Path]:
     """Each path given, a folder replaced by the picture files in it (not its subfolders) in name order; a
     folder with none stays, for `read_image` to give its error."""
     for path in paths:
-        if str(path) == STDIN or not path.is_dir():
+        if is_stdin(path) or not path.is_dir():
             yield path
             continue
         inside = sorted(p for p in path.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())

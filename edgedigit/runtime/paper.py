@@ -136,7 +136,8 @@ def _plane(inner: np.ndarray, offset: int, shape: tuple[int, int]) -> np.ndarray
 
 
 def histogram(gray: np.ndarray) -> np.ndarray:
-    """Counts of each of the 256 grey levels of a uint8 picture (OpenCV's counting above CALC_HIST_FROM pixels)."""
+    """Counts of each of the 256 grey levels of a uint8 picture (OpenCV's counting from CALC_HIST_FROM pixels up to
+    FLOAT32_EXACT, numpy's outside that range)."""
     if not CALC_HIST_FROM <= gray.size < FLOAT32_EXACT:
         return np.bincount(gray.ravel(), minlength=256)
     return cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().astype(np.int64)
