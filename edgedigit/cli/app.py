@@ -104,6 +104,26 @@ def files_or_camera(images: Optional[list[Path]], camera: Optional[str], noun: s
         raise UserError(f"give {noun} or --camera, not both")
 
 
+SET_BY_USER = ("COMMANDLINE", "ENVIRONMENT")  # Click's sources of a parameter's value that the user chose
+
+
+def given(ctx: typer.Context, *names: str) -> list[str]:
+    """The options among `names` (parameter names) that the user set on the command line or through the
+    environment, as flags (`--max-frames`, `--show/--no-show`), in the order the command declares them. Sources are
+    compared by name: Typer may bring Click's ParameterSource vendored or not."""
+    return ["/".join(param.opts + param.secondary_opts) for param in ctx.command.params if param.name in names
+            and getattr(ctx.get_parameter_source(param.name), "name", None) in SET_BY_USER]  # fmt: skip
+
+
+def only_with_camera(ctx: typer.Context, camera: Optional[str], *names: str) -> None:
+    """Options that act only on a camera's frames must not be given without --camera, where they would be quietly
+    ignored (--stable 5 on a file read nothing differently and said nothing)."""
+    unused = given(ctx, *names) if camera is None else []
+    if unused:
+        verb = "acts" if len(unused) == 1 else "act"
+        raise UserError(f"{', '.join(unused)} {verb} only on a camera's frames: give --camera too, or leave it out")
+
+
 TRAIN_MODULES = ("tensorflow", "keras", "optuna", "matplotlib", "rich")  # what train and export import
 
 

@@ -25,6 +25,8 @@ from edgedigit.cli.app import (
     fail,
     files_or_camera,
     friendly,
+    given,
+    only_with_camera,
     single_threaded_opencv,
 )
 from edgedigit.errors import UserError
@@ -32,10 +34,14 @@ from edgedigit.runtime import Classifier
 from edgedigit.runtime.camera import FRAME_TIMEOUT, RETRY_MAX
 from edgedigit.runtime.reader import MIN_CONFIDENCE
 
+# classify's options that act only on a camera's frames (a usage error without --camera, where they did nothing)
+CAMERA_ONLY = ("headless", "show", "max_frames", "stable", "service", "frame_timeout", "retry_max", "mqtt")
+
 
 @app.command()
 @friendly
 def classify(
+    ctx: typer.Context,
     images: Annotated[
         Optional[list[Path]], typer.Argument(help="Image files to read (a folder: its picture files).")
     ] = None,
@@ -77,6 +83,9 @@ def classify(
         raise UserError("--top-k must be between 1 and 10")
     at_least_one(threads=threads, stable=stable, max_frames=max_frames)
     files_or_camera(images, camera, "image files", "to classify")
+    only_with_camera(ctx, camera, *CAMERA_ONLY)
+    if camera is not None and given(ctx, "top_k"):
+        raise UserError("--top-k lists alternatives for files: a camera reports each digit's best reading")
     if show and headless:
         raise UserError("--show and --headless contradict each other: pick one")
     if not 0.0 <= min_confidence <= 1.0:
@@ -86,8 +95,6 @@ def classify(
     if mqtt is not None:
         from edgedigit.runtime.mqtt import parse_url
 
-        if camera is None:
-            raise UserError("--mqtt publishes camera readings: give --camera too")
         parse_url(mqtt)
     clf = device_model(model, threads)
     if camera is not None:
@@ -97,8 +104,8 @@ def classify(
             clf,
             CameraOptions(
                 source=camera, roi=region, max_frames=max_frames, stable=stable, show=show,
-                min_confidence=min_confidence, service=service, frame_timeout=frame_timeout, retry_max=retry_max,
-                mqtt=mqtt,
+                min_confidence=min_confidence, keep_separators=keep_separators, service=service,
+                frame_timeout=frame_timeout, retry_max=retry_max, mqtt=mqtt,
             ),
         )  # fmt: skip
         return
@@ -110,6 +117,7 @@ def classify(
 @app.command()
 @friendly
 def serve(
+    ctx: typer.Context,
     host: Annotated[
         str, typer.Option(help="Address to listen on (another than 127.0.0.1 opens it to the network).")
     ] = "127.0.0.1",
@@ -136,6 +144,7 @@ def serve(
     if not 0 <= port <= 65535:
         raise UserError("--port must be between 0 and 65535")
     at_least_one(threads=threads, stable=stable)
+    only_with_camera(ctx, camera, "roi", "stable", "config")
     if not 0.0 <= min_confidence <= 1.0:
         raise UserError("--min-confidence must be between 0 and 1")
     options = None if camera is None else CameraOptions(source=camera, roi=parse_roi(roi), stable=stable, service=True)
@@ -145,6 +154,7 @@ def serve(
 @app.command()
 @friendly
 def collect(
+    ctx: typer.Context,
     images: Annotated[
         Optional[list[Path]], typer.Argument(help="Pictures of your digits (a folder: its picture files).")
     ] = None,
@@ -160,6 +170,7 @@ def collect(
     single_threaded_opencv()
     digits = parse_label(label)
     files_or_camera(images, camera, "pictures", "to collect from")
+    only_with_camera(ctx, camera, "count")
     if count < 1:
         raise UserError("--count must be at least 1")
     if camera is not None:

@@ -50,6 +50,7 @@ class CameraOptions:
     max_frames: int | None = None
     stable: int = 3
     min_confidence: float = MIN_CONFIDENCE
+    keep_separators: bool = False  # a decimal point or comma stays in the number reported (a meter's "0123.4")
     show: bool = False
     reconnect_tries: int = 5  # outside service mode
     service: bool = False  # never give up on the source (a systemd service)
@@ -86,7 +87,7 @@ def roi_outside(roi: tuple[int, int, int, int] | None, shape: tuple[int, ...], w
 def run(
     classifier: Classifier,
     opts: CameraOptions,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     clock: Callable[[], float] = time.monotonic,
     listener: Listener | None = None,
     on_frame: Callable[[np.ndarray, Reading], None] | None = None,
@@ -94,17 +95,17 @@ def run(
     stop: threading.Event | None = None,
 ) -> int:
     """Read frames until the source ends, `max_frames`, Ctrl-C or `stop` is set; returns the number of frames read.
-    Each event goes to `out` as a JSON line, to the MQTT broker if asked, and to `listener` if given;
-    `on_frame` sees every frame with its reading (a live view); `region`, if given, is asked for the region
-    of interest at each frame (one a user drags on serve's page) instead of `opts.roi`; `stop` ends the loop of a
-    thread (serve's) at its next frame, with the capture released."""
+    Each event goes to `out` as a JSON line (standard output as it is at the call, unless given), to the MQTT
+    broker if asked, and to `listener` if given; `on_frame` sees every frame with its reading (a live view);
+    `region`, if given, is asked for the region of interest at each frame (one a user drags on serve's page)
+    instead of `opts.roi`; `stop` ends the loop of a thread (serve's) at its next frame, with the capture released."""
     live = not is_file(opts.source)
     systemd = Notifier()
     systemd.ready()  # ready even while a missing camera is waited for: the unit is up and doing its job
     stop_on_sigterm()
     frames_in: Frames | None = None
     broker = _broker(opts)
-    emit = _emitter(out, broker, listener)
+    emit = _emitter(sys.stdout if out is None else out, broker, listener)
     steady = Steady(opts.stable)
     count, started, warned = 0, clock(), None
     try:
@@ -121,7 +122,8 @@ def run(
             count += 1
             roi = opts.roi if region is None else region()
             warned = _warn_once(roi_outside(roi, frame.shape, "the camera's frames"), warned)
-            reading = read_digits(frame, classifier, top_k=1, roi=roi, min_confidence=opts.min_confidence)
+            reading = read_digits(frame, classifier, top_k=1, roi=roi, min_confidence=opts.min_confidence,
+                                  keep_separators=opts.keep_separators)  # fmt: skip
             change = steady.update(reading.number if (reading.confidence or 0.0) >= opts.min_confidence else None)
             if change == READING:
                 emit(_event(reading, count / max(clock() - started, 1e-6), count))

@@ -158,7 +158,7 @@ def serve(
     camera_stop, reader = threading.Event(), None
     if camera is not None:
         cam = Classifier(clf.path, threads=threads)  # its own interpreter: the camera's loop runs in its own thread
-        options = replace(camera, min_confidence=min_confidence)
+        options = replace(camera, min_confidence=min_confidence, keep_separators=keep_separators)
         reader = threading.Thread(
             target=run_camera,
             args=(cam, options),

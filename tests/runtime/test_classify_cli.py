@@ -109,6 +109,11 @@ def test_a_region_outside_a_picture_is_that_files_error_and_one_partly_outside_i
         (["x.png", "--threads", "0"], "--threads must be at least 1, got 0"),
         (["--camera", "/nonexistent/video.avi", "--stable", "0"], "--stable must be at least 1, got 0"),
         (["--camera", "/nonexistent/video.avi", "--max-frames", "-1"], "--max-frames must be at least 1, got -1"),
+        (["x.png", "--stable", "3"], "--stable acts only on a camera's frames: give --camera too"),
+        (["x.png", "--max-frames", "5", "--service"], "--max-frames, --service/--no-service act only on"),
+        (["x.png", "--no-show"], "--show/--no-show acts only on a camera's frames"),
+        (["x.png", "--mqtt", "mqtt://127.0.0.1/meter"], "--mqtt acts only on a camera's frames"),
+        (["--camera", "/nonexistent/video.avi", "--top-k", "2"], "--top-k lists alternatives for files"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, message):

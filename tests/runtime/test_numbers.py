@@ -195,6 +195,29 @@ def test_keep_separators_on_the_command_line(tmp_path, mnist):
     assert number["number"] == "7.2" and 0 < number["confidence"] <= 1
 
 
+def meter_video(path, mnist, frames: int):
+    """A video of "7.2" (a 7, a dot on the baseline, a 2) held still for `frames` frames, as a meter's window."""
+    img = _number([mnist.x_test[0], mnist.x_test[1]], -0.6, seed=0)
+    cv2.circle(img, (img.shape[1] // 2, 114), 5, 35, -1)
+    frame = cv2.cvtColor(img[: img.shape[0] // 2 * 2, : img.shape[1] // 2 * 2], cv2.COLOR_GRAY2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, frame.shape[1::-1])
+    for _ in range(frames):
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_keep_separators_reaches_the_camera(tmp_path, mnist):
+    """classify --camera used to leave --keep-separators unused: a meter's "7.2" was reported as "72"."""
+    video = meter_video(tmp_path / "meter.avi", mnist, frames=6)
+    numbers = {}
+    for flags in ([], ["--keep-separators"]):
+        result = CliRunner().invoke(app, ["classify", "--camera", str(video), *flags])
+        assert result.exit_code == 0, result.stderr
+        numbers[bool(flags)] = [json.loads(line)["number"] for line in result.stdout.splitlines()]
+    assert numbers == {False: ["72"], True: ["7.2"]}
+
+
 def test_two_lines_give_two_numbers_top_to_bottom(mnist, clf):
     top = _number([mnist.x_test[0], mnist.x_test[1]], -0.4, seed=1)  # 7 2
     bottom = _number([mnist.x_test[2], mnist.x_test[4]], -0.4, seed=2)  # 1 4

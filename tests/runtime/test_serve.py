@@ -24,6 +24,7 @@ from benchmarks.photos import photo
 from edgedigit.runtime.serve import MAX_CLIENTS
 from edgedigit.runtime.serve_handler import MAX_UPLOAD
 from tests.conftest import ROOT
+from tests.runtime.test_numbers import meter_video
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +141,32 @@ def test_a_stop_while_the_camera_reads_is_clean(tmp_path, mnist):
     proc.terminate()
     assert proc.wait(timeout=15) == 0, proc.stderr.read()[-1000:]
     assert proc.stderr.read().strip().endswith("edgedigit: stopped serving")
+
+
+def test_the_camera_keeps_separators_when_served_with_keep_separators(tmp_path, mnist):
+    """POST /api/read honoured --keep-separators and the camera's readings (/api/reading) did not."""
+    video = meter_video(tmp_path / "meter.avi", mnist, frames=10)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0", "--camera", str(video), "--keep-separators"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = proc.stdout.readline().split()[-1]
+        deadline = time.monotonic() + 60
+        while (status_body := _call(url + "/api/reading"))[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert json.loads(status_body[1])["number"] == "7.2"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_usage_errors_stop_serve_before_it_listens():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0", "--roi", "0,0,50,50"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == ["edgedigit: error: --roi acts only on a camera's frames: give --camera too, "
+                                          "or leave it out"]  # fmt: skip
 
 
 def test_a_region_is_checked_and_applied_without_a_config_file(server):
