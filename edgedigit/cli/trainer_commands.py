@@ -9,14 +9,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgedigit.cli.app import app, fail, friendly, needs_training_extras, quiet_tensorflow
+from edgedigit.cli.app import app, fail, friendly, given, needs_training_extras, quiet_tensorflow
 from edgedigit.errors import UserError
 from edgedigit.options import ELASTIC_PX, RUN_MINUTES, ExportOptions, TrainOptions
+
+# train's options that steer a search, which a fine-tune (--finetune RUN: RUN's model trained further) has none of
+SEARCH_ONLY = ("preset", "trials", "timeout", "minutes", "final_epochs", "max_params", "max_kb", "storage", "study")
 
 
 @app.command()
 @friendly
 def train(
+    ctx: typer.Context,
     data: Annotated[
         Optional[Path],
         typer.Option(help="Keras mnist.npz or folder of IDX files (else $EDGEDIGIT_DATA, else download)."),
@@ -179,6 +183,7 @@ def train(
     ] = None,
 ) -> None:
     """Search for the best Keras MLP on MNIST (plus font digits, flagged 1s, non-digits) and save it with a report."""
+    unused_options(ctx, finetune is not None, extra is not None, teacher is not None)
     needs_training_extras("train")
     quiet_tensorflow()
     from rich.console import Console
@@ -203,6 +208,17 @@ def train(
         return
     if run_train(opts, Console()).get("interrupted"):
         raise typer.Exit(130)  # stopped by Ctrl-C or SIGTERM; the run folder holds the best model so far
+
+
+def unused_options(ctx: typer.Context, finetuning: bool, extra: bool, teacher: bool) -> None:
+    """Options given where nothing would use them are usage errors, not quietly dropped: a search's settings with
+    --finetune, --extra-repeat without --extra, --distill-temperature without --teacher."""
+    if finetuning and (search := given(ctx, *SEARCH_ONLY)):
+        raise UserError(f"{', '.join(search)} steer a search: --finetune trains RUN's model further, for --epochs")
+    if not extra and given(ctx, "extra_repeat"):
+        raise UserError("--extra-repeat repeats your own digits: give --extra DIR too")
+    if not teacher and given(ctx, "distill_temperature"):
+        raise UserError("--distill-temperature softens a teacher's probabilities: give --teacher too")
 
 
 @app.command()

@@ -100,7 +100,9 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         raise UserError(f"--finetune {source}: its model reads pictures {'' if base.moments else 'not '}"
                         "moment-normalized; a fine-tune keeps that (leave --moments / --no-moments out)")  # fmt: skip
     config = replace(base, epochs=opts.epochs, learning_rate=base.learning_rate * LR_SHARE,
-                     distill=opts.distill_share, distill_temperature=opts.distill_temperature)  # fmt: skip
+                     distill=opts.distill_share, distill_temperature=opts.distill_temperature,
+                     augment=base.augment if opts.augment is None else opts.augment,
+                     elastic=base.elastic if opts.elastic is None else opts.elastic)  # fmt: skip
     teacher = keras.models.load_model(opts.teacher_file, safe_mode=True) if opts.distill_share > 0 else None
     data = load_mnist(opts.data)
     split, mixed, extra = field_mix.training_split(opts, data)

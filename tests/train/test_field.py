@@ -426,9 +426,12 @@ def test_finetune_without_digits_carries_a_run_over_to_the_training_mix(collecte
     result = runner.invoke(app, ["train", "--run", "base", "--trials", "1", "--final-epochs", "8", *common])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["train", "--run", "carried", "--finetune", str(runs / "base"), "--written", "0.3",
-                                 "--box-fill", "0", *common])  # fmt: skip
+                                 "--box-fill", "0", "--augment", "0.2", *common])  # fmt: skip
     assert result.exit_code == 0, result.output
     tuned = json.loads((runs / "carried" / "summary.json").read_text())
+    base = json.loads((runs / "base" / "summary.json").read_text())
+    assert tuned["resolved"]["augment"] == tuned["best_config"]["augment"] == 0.2 != base["best_config"]["augment"]
+    assert tuned["best_config"]["elastic"] == base["best_config"]["elastic"]  # not given: the run's own
     mix = tuned["training_mix"]
     assert (tuned["options"]["written"], tuned["options"]["extra"]) == (0.3, None) and "extra_accuracy" not in mix
     assert 0.2 * mix["mnist"] < mix["written"] <= 0.4 * mix["mnist"] and mix["box_filled"] == 0

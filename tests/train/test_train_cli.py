@@ -211,6 +211,9 @@ def test_a_run_is_rounded_to_its_int8_grid_unless_told_otherwise():
         (["--teacher", "/nonexistent/run", "--distill-temperature", "0"], "--distill-temperature must be positive"),
         (["--storage", "nosuchdb://x"], "cannot open Optuna storage"),
         (["--minutes", "-1"], "--minutes must be 0 (no bound) or positive"),
+        (["--finetune", "/nonexistent/run", "--trials", "3", "--max-kb", "32"], "--trials, --max-kb steer a search"),
+        (["--extra-repeat", "5"], "--extra-repeat repeats your own digits: give --extra DIR too"),
+        (["--distill-temperature", "3"], "--distill-temperature softens a teacher's probabilities: give --teacher"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(tmp_path, mnist_path, args, message):
