@@ -120,8 +120,14 @@ def only_with_camera(ctx: typer.Context, camera: Optional[str], *names: str) -> 
     ignored (--stable 5 on a file read nothing differently and said nothing)."""
     unused = given(ctx, *names) if camera is None else []
     if unused:
-        verb = "acts" if len(unused) == 1 else "act"
-        raise UserError(f"{', '.join(unused)} {verb} only on a camera's frames: give --camera too, or leave it out")
+        raise UserError(
+            f"{subject(unused, 'acts', 'act')} only on a camera's frames: give --camera too, or leave it out"
+        )
+
+
+def subject(flags: list[str], verb_one: str, verb_many: str) -> str:
+    """Options as the subject of a sentence, with the verb agreeing: "--seed picks", "--seed, --trials pick"."""
+    return f"{', '.join(flags)} {verb_one if len(flags) == 1 else verb_many}"
 
 
 TRAIN_MODULES = ("tensorflow", "keras", "optuna", "matplotlib", "rich")  # what train and export import

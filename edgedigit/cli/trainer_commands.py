@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgedigit.cli.app import app, fail, friendly, given, needs_training_extras, quiet_tensorflow
+from edgedigit.cli.app import app, fail, friendly, given, needs_training_extras, quiet_tensorflow, subject
 from edgedigit.errors import UserError
 from edgedigit.options import ELASTIC_PX, RUN_MINUTES, ExportOptions, TrainOptions
 
@@ -214,7 +214,8 @@ def unused_options(ctx: typer.Context, finetuning: bool, extra: bool, teacher: b
     """Options given where nothing would use them are usage errors, not quietly dropped: a search's settings with
     --finetune, --extra-repeat without --extra, --distill-temperature without --teacher."""
     if finetuning and (search := given(ctx, *SEARCH_ONLY)):
-        raise UserError(f"{', '.join(search)} steer a search: --finetune trains RUN's model further, for --epochs")
+        raise UserError(f"{subject(search, 'steers', 'steer')} a search: --finetune trains RUN's model further, "
+                        "for --epochs")  # fmt: skip
     if not extra and given(ctx, "extra_repeat"):
         raise UserError("--extra-repeat repeats your own digits: give --extra DIR too")
     if not teacher and given(ctx, "distill_temperature"):
@@ -224,6 +225,7 @@ def unused_options(ctx: typer.Context, finetuning: bool, extra: bool, teacher: b
 @app.command()
 @friendly
 def export(
+    ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="A runs/NAME folder or a .keras file.")],
     int8: Annotated[bool, typer.Option("--int8", help="Full-integer int8 (uint8 input), the default.")] = False,
     float16: Annotated[bool, typer.Option("--float16", help="float16 weights.")] = False,
@@ -256,6 +258,12 @@ def export(
     ]
     if len(modes) > 1:
         raise UserError(f"choose one mode, got {' and '.join('--' + m for m in modes)}")
+    if modes not in ([], ["int8"]) and (calibrating := given(ctx, "calibration_size", "seed")):
+        raise UserError(
+            f"{subject(calibrating, 'picks', 'pick')} the images int8 is calibrated on: --{modes[0]} has none"
+        )
+    if not parity and (gate := given(ctx, "max_drop", "min_agreement")):
+        raise UserError(f"{subject(gate, 'bounds', 'bound')} the parity check: leave --no-parity out")
     needs_training_extras("export")
     quiet_tensorflow()
     from edgedigit.converters.export import export as run_export

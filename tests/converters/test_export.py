@@ -183,6 +183,9 @@ def test_bad_sources_give_one_line_and_exit_2(tmp_path, mnist_path, setup, messa
         (["--int8", "--float16"], "choose one mode"),
         (["--min-agreement", "120"], "--min-agreement must be a percentage above 0 and at most 100, got 120"),
         (["--max-drop", "-1"], "--max-drop must be 0 or more (percentage points), got -1.0"),
+        (["--float32", "--calibration-size", "50"], "--calibration-size picks the images int8 is calibrated on"),
+        (["--float16", "--seed", "3"], "--seed picks the images int8 is calibrated on: --float16 has none"),
+        (["--no-parity", "--max-drop", "0.1"], "--max-drop bounds the parity check: leave --no-parity out"),
     ],
 )
 def test_impossible_options_are_usage_errors_before_any_work(small_model_path, tmp_path, args, message):
