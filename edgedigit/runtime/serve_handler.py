@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -31,6 +33,20 @@ GONE = (BrokenPipeError, ConnectionResetError, TimeoutError)  # the client went 
 def _route(target: str) -> str:
     """The path a request asks for, without its query (`/api/reading?t=1`, as a script busting a cache sends)."""
     return urlsplit(target).path
+
+
+def picture_in(data: bytes, content_type: str) -> bytes:
+    """The picture a POST carries: its body, or the first file of a multipart/form-data upload (what an HTML form
+    and `curl -F file=@photo.jpg` send), parsed by the standard library's email package."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return data
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("ascii", "replace")
+    form = BytesParser(policy=policy.HTTP).parsebytes(head + data)
+    if form.is_multipart():
+        for part in form.iter_parts():
+            if part.get_filename() is not None:
+                return part.get_payload(decode=True) or b""
+    raise UserError("the form holds no file: send the picture as a file field (curl -F file=@photo.jpg) or as the body")
 
 
 def handler_for(state: ServerState) -> type[BaseHTTPRequestHandler]:
@@ -84,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
             self._set_roi(data)
             return
         try:
-            img = decode_image(data, "the upload")
+            img = decode_image(picture_in(data, self.headers.get("Content-Type", "")), "the upload")
             with self.model_lock:
                 reading = read_digits(img, self.state.classifier, min_confidence=self.state.min_confidence,
                                       keep_separators=self.state.keep_separators)  # fmt: skip
@@ -163,6 +179,22 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with self.state.lock:
                 self.state.viewers -= 1
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server answers itself (an unsupported method, a malformed request line) as one JSON error, like
+        every other failure, instead of its HTML page; no body to a HEAD request, and the connection closed."""
+        self.close_connection = True
+        body = json.dumps({"error": message or self.responses.get(code, ("error",))[0]}).encode()
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except GONE:
+            pass
 
     def _json(self, status: int, body: dict[str, Any]) -> None:
         self._send(status, json.dumps(body).encode(), "application/json")

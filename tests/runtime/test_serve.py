@@ -71,6 +71,40 @@ def test_api_read_gives_what_classify_gives(server, mnist):
     print(f"/api/read 640x480 JPEG: p50 {1000 * statistics.median(times):.2f} ms")
 
 
+def test_a_picture_sent_as_a_form_file_reads_as_the_body_does(server, mnist):
+    """An HTML form and `curl -F file=@photo.jpg` send multipart/form-data: the picture used to be taken for the
+    whole body and refused as "not a readable image"."""
+    jpeg = cv2.imencode(".jpg", cv2.resize(photo([mnist.x_test[0]], seed=3), (640, 480)))[1].tobytes()
+    boundary = "edgedigit-test-boundary"
+    form = (f'--{boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nmeter 1\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="meter.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n").encode() + jpeg + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+    kind = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    status, body = _call(server + "/api/read", form, kind)
+    assert status == 200 and body == _call(server + "/api/read", jpeg, {"Content-Type": "image/jpeg"})[1]
+    fileless = form.replace(b'; filename="meter.jpg"', b"")
+    status, body = _call(server + "/api/read", fileless, kind)
+    assert status == 400 and json.loads(body)["error"].startswith("the form holds no file")
+
+
+def test_methods_and_requests_http_server_refuses_get_a_json_error(server):
+    host, port = server.removeprefix("http://").split(":")
+    for method in ("PUT", "HEAD"):
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request(method, "/api/read")
+        response = conn.getresponse()
+        assert response.status == 501 and response.getheader("Content-Type") == "application/json"
+        body = response.read()
+        assert (json.loads(body)["error"] == f"Unsupported method ('{method}')") if method == "PUT" else body == b""
+        conn.close()
+    garbled = socket.create_connection((host, int(port)), timeout=10)
+    garbled.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+    answer = garbled.recv(1000)
+    garbled.close()
+    # a request line that names no HTTP version is answered as HTTP/0.9 answers: the body alone, no status line
+    assert json.loads(answer.split(b"\r\n\r\n")[-1])["error"] == "Bad request version ('ALL')"
+
+
 def test_bad_uploads_get_a_status_and_one_error(server):
     status, body = _call(server + "/api/read", b"not a picture")
     assert status == 400 and "not a readable image" in json.loads(body)["error"]
