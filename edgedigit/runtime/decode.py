@@ -49,7 +49,9 @@ def read_bytes(path: str | Path) -> bytes:
     except OSError as exc:
         raise ImageError(f"cannot open {p}: {exc.strerror or exc}") from None
     if p.is_dir():
-        raise ImageError(f"{p} is a folder with no picture files ({', '.join(PICTURE_SUFFIXES)})")
+        below = _subfolder_with_pictures(p)
+        hint = f"; its subfolders are not searched: give them, e.g. {below}" if below else ""
+        raise ImageError(f"{p} is a folder with no picture files ({', '.join(PICTURE_SUFFIXES)}){hint}")
     if not p.is_file():
         raise ImageError(f"{p} is not a file")
     if size > MAX_FILE_BYTES:
@@ -81,6 +83,17 @@ def picture_files(paths: list[Path]) -> Iterator[Path]:
             continue
         inside = sorted(p for p in path.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())
         yield from inside or [path]
+
+
+def _subfolder_with_pictures(folder: Path) -> Path | None:
+    """The first subfolder (in name order) that holds picture files, as `collect` writes 0/ ... 9/; None if none."""
+    try:
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            if any(f.suffix.lower() in PICTURE_SUFFIXES and f.is_file() for f in sub.iterdir()):
+                return sub
+    except OSError:
+        return None
+    return None
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:

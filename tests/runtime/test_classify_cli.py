@@ -65,12 +65,20 @@ def test_a_folder_is_read_as_its_picture_files_in_name_order(files, tmp_path):
     (folder / "notes.txt").write_text("not a picture")
     (folder / "inner" / "c.png").write_bytes(files["seven"].read_bytes())  # subfolders are not entered
     (tmp_path / "empty").mkdir()
-    result = runner.invoke(app, ["classify", str(folder), str(tmp_path / "empty"), "--json"])
+    (tmp_path / "collected" / "7").mkdir(parents=True)  # as collect writes them: pictures one level down
+    (tmp_path / "collected" / "7" / "d.png").write_bytes(files["seven"].read_bytes())
+    result = runner.invoke(app, ["classify", str(folder), str(tmp_path / "empty"), str(tmp_path / "collected"),
+                                 "--json"])  # fmt: skip
     assert result.exit_code == 1  # the empty folder
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["path"] for line in lines] == [str(folder / "a.png"), str(folder / "b.JPG"), str(tmp_path / "empty")]
+    assert [line["path"] for line in lines] == [str(folder / "a.png"), str(folder / "b.JPG"), str(tmp_path / "empty"),
+                                                str(tmp_path / "collected")]  # fmt: skip
     assert [lines[0]["number"], lines[1]["number"]] == ["7", "2"]
     assert lines[2]["error"].startswith(f"{tmp_path / 'empty'} is a folder with no picture files (.png, .jpg")
+    assert lines[2]["error"].endswith(".pnm)")  # nothing below it either
+    assert lines[3]["error"].endswith(
+        f"; its subfolders are not searched: give them, e.g. {tmp_path / 'collected' / '7'}"
+    )
 
 
 def test_a_picture_from_standard_input(files, monkeypatch):
