@@ -60,6 +60,26 @@ def ruled(digits: list[np.ndarray], seed: int = 0, height: int = 160, tilt: floa
     return img
 
 
+PEN_BODIES = ((30, 30, 30), (120, 50, 20), (40, 40, 150), (60, 90, 40))  # BGR: black, blue, red, green pens
+
+
+def with_pen(digits: list[np.ndarray], seed: int = 0, height: int = 160) -> np.ndarray:
+    """A photo with the pen that wrote the digits lying on the sheet beside them: a body a third to a half of the
+    digits' height wide (a pen 1 cm across beside digits 2-3 cm high), with a highlight along it, running through
+    the whole frame, a little tilted."""
+    rng = np.random.default_rng(seed + 101)
+    img = photo(digits, seed=seed, height=height)
+    h, w = img.shape[:2]
+    width = int(height * rng.uniform(0.3, 0.5))
+    right_of_ink = (w + int(height * 0.9 * len(digits))) // 2 + width // 2
+    x, lean = int(rng.uniform(right_of_ink, w - width // 4)), int(rng.uniform(-0.1, 0.1) * h)
+    body = PEN_BODIES[int(rng.integers(len(PEN_BODIES)))]
+    cv2.line(img, (x - lean, -width), (x + lean, h + width), body, width)
+    shine = tuple(min(255, c + 110) for c in body)
+    cv2.line(img, (x - lean - width // 5, -width), (x + lean - width // 5, h + width), shine, max(2, width // 8))
+    return cv2.GaussianBlur(img, (0, 0), 1.0)
+
+
 def on_desk(digits: list[np.ndarray], seed: int = 0, height: int = 160, margin: float = 0.12) -> np.ndarray:
     """A photo of the sheet lying on a dark desk, turned by 4 degrees, the desk showing all around."""
     sheet = photo(digits, seed=seed, height=height)

@@ -57,11 +57,12 @@ def ink_mask(ink: np.ndarray, photo: bool = False) -> np.ndarray:
     return mask
 
 
-def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[list[int]]]:
+def components(mask: np.ndarray, bridge: bool = True, pad: int = 0) -> tuple[np.ndarray, list[list[int]]]:
     """Connected ink (in a photo, `bridge`, pen skips and breaks in thin strokes bridged): the label image
     and, per component that may be writing, [x0, y0, x1, y1, ink area, label]; clutter and the grid of
-    squared paper left out. A crop is not bridged: its size says nothing of its pen (a 64 px crop padded
-    to 96 px was bridged 3 px wide, closing a 5's gap to its bar, the same crop with a 4 px margin not)."""
+    squared paper left out (`pad`: the margin of paper a crop was given, inside which its frame lies). A crop is
+    not bridged: its size says nothing of its pen (a 64 px crop padded to 96 px was bridged 3 px wide, closing a 5's
+    gap to its bar, the same crop with a 4 px margin not)."""
     h, w = mask.shape
     side = min(h, w)
     k = max(1, round(side / 64)) | 1 if bridge else 1  # bridge pen skips and breaks in thin strokes
@@ -72,7 +73,9 @@ def components(mask: np.ndarray, bridge: bool = True) -> tuple[np.ndarray, list[
     else:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         ink_area = stats[:, cv2.CC_STAT_AREA].tolist()
-    not_digits = (scene.clutter(labels, stats) if side > LARGE else set()) | frames.frame_lines(labels, stats, ink_area)
+    not_digits = (scene.clutter(labels, stats, pad) if side > LARGE else set()) | frames.frame_lines(
+        labels, stats, ink_area
+    )
     boxes = []
     for i, (x, y, bw, bh, _) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
         if i in not_digits:
@@ -148,9 +151,10 @@ def min_height(mask: np.ndarray) -> float:
     return max(4, 0.06 * side) if side > LARGE else 4
 
 
-def digit_groups(mask: np.ndarray, bridge: bool = True) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap."""
-    _, boxes = components(mask, bridge)
+def digit_groups(mask: np.ndarray, bridge: bool = True, pad: int = 0) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (x0, y0, x1, y1) of digits: meaningful components merged by horizontal overlap (`pad`: as
+    `components` takes it)."""
+    _, boxes = components(mask, bridge, pad)
     lowest = min_height(mask)
     if len(boxes) <= 1:  # nothing to filter or merge: the common case of one digit
         return [(x0, y0, x1, y1) for x0, y0, x1, y1, area, _ in boxes if area >= 2 and y1 - y0 >= lowest]

@@ -107,7 +107,7 @@ class Line:
 
 def lines(page: Page) -> tuple[np.ndarray, list[Line]]:
     """The picture's component labels (for `cuts`) and its lines of writing, top to bottom."""
-    labels, comps = components(page.mask, page.photo)
+    labels, comps = components(page.mask, page.photo, page.pad)
     lowest = min_height(page.mask)
     comps = [c for c in comps if c[4] >= 2]
     if len(comps) == 1:  # the common case of one digit in one stroke: read it whole, at once

@@ -179,7 +179,9 @@ def find_digits(img: np.ndarray, roi: tuple[int, int, int, int] | None = None) -
         [((28, 28), True), ((28, 28), False)]
     """
     page = prepare(img, roi)
-    return [] if page is None else [page.digit(*group) for group in grouping.digit_groups(page.mask, page.photo)]
+    return (
+        [] if page is None else [page.digit(*group) for group in grouping.digit_groups(page.mask, page.photo, page.pad)]
+    )
 
 
 def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:

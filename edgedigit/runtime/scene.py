@@ -19,6 +19,13 @@ FAINT_RULING_INK = 0.5
 # bold digit gives a dozen shorter segments along its own strokes, which outvoted a turned sheet's lines (photo
 # scenes, lined paper turned 5 degrees: a digit the lines crossed was read with them, as no digit)
 ACROSS = 0.6
+# something crossing the whole picture is not writing when it is this many times taller than the tallest other ink of
+# at least WRITING_INK of its ink (the pen beside the digit of benchmarks/photo_scenes.py: about 2.2)...
+PASSING_TALLER = 1.4
+WRITING_INK = 0.05  # ...ink that small beside it is dust or a dot, not the writing it passes...
+WRITING_LEAST = 0.35  # ...which is at least this share of the picture high (a 1's foot or flag, a 5's bar: flatter)...
+PASSING_BODY = 0.3  # ...and its body is this share of the writing's height wide: a pen 1 cm across beside digits
+# 2-3 cm high is 0.4-0.7 of their ink's height; a 1 that a tight frame cuts at both ends is a stroke wide, under 0.2
 
 
 def ruling(mask: np.ndarray) -> np.ndarray | None:
@@ -78,20 +85,45 @@ def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[
     return candidates
 
 
-def clutter(labels: np.ndarray, stats: np.ndarray) -> set[int]:
+def clutter(labels: np.ndarray, stats: np.ndarray, pad: int = 0) -> set[int]:
     """Components (connectedComponentsWithStats labels) that are not digits: a straight hairline across
-    most of the picture (ruling, the edge of the sheet or the table), or something lying along its border
-    (the desk around the sheet, a shadow). A digit that reaches the border runs into the picture."""
+    most of the picture (ruling, the edge of the sheet or the table), something lying along its border
+    (the desk around the sheet, a shadow), or something passing through it (`passing_through`; `pad`: the
+    margin of paper a crop was given). A digit that reaches the border runs into the picture."""
     h, w = labels.shape
     n = len(stats)
     on_border = np.bincount(labels.take(_edge_index(h, w, 1)), minlength=n).tolist()
     in_band = np.bincount(labels.take(_edge_index(h, w, max(1, min(h, w) // 8))), minlength=n).tolist()
-    found = set()
+    found = passing_through(stats, h, w, pad)
     for i, (_, _, bw, bh, area) in enumerate(stats.tolist()[1:], start=1):
         hairline = (bw >= 0.9 * w and bh <= 0.04 * h) or (bh >= 0.9 * h and bw <= 0.04 * w)
         if hairline or (on_border[i] > 0 and in_band[i] >= 0.9 * area):
             found.add(i)
     return found
+
+
+def passing_through(stats: np.ndarray, h: int, w: int, pad: int = 0) -> set[int]:
+    """Components that run from the top of the picture to its bottom (within `pad`, a crop's added margin) as a broad
+    body, far taller than the other ink that may be writing and beside it, not across it: the pen that wrote the
+    digits lying next to them, a ruler. A 1 that a tight frame cuts at both ends is a pen's stroke wide, however
+    tall; a 1's foot, a 7's bar and a 4's first stroke lie across their stem, which is kept. Only up and down: the
+    strokes of a digit stretched to fill its bitmap run from side to side, a 5's body under its bar."""
+    boxes = stats.tolist()[1:]  # x, y, w, h, area
+    crossing = {i for i, (_, y, _, bh, _) in enumerate(boxes, start=1) if y <= pad and y + bh >= h - pad}
+    if not crossing:
+        return set()
+    least = WRITING_INK * max(boxes[i - 1][4] for i in crossing)  # a pen's body and its highlight both cross
+    others = [b for j, b in enumerate(boxes, start=1) if j not in crossing and b[4] >= least]
+    tallest, inner = max((b[3] for b in others), default=0), h - 2 * pad
+    body = sum(boxes[i - 1][4] for i in crossing) / inner  # its width, all crossing parts together
+    if not WRITING_LEAST * inner <= tallest <= inner / PASSING_TALLER or body < PASSING_BODY * tallest:
+        return set()
+    beside = set()
+    for i in crossing:
+        x0, x1 = boxes[i - 1][0], boxes[i - 1][0] + boxes[i - 1][2]
+        if not any(b[0] < x1 and x0 < b[0] + b[2] for b in others):
+            beside.add(i)
+    return beside
 
 
 @functools.lru_cache(maxsize=32)

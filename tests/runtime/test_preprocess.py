@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.photos import from_afar, jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled
+from benchmarks.photos import from_afar, jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled, with_pen
 from edgedigit.errors import UserError
 from edgedigit.runtime import ruling, scene
 from edgedigit.runtime.classifier import Classifier
@@ -90,6 +90,34 @@ def test_a_digit_cut_by_the_edge_of_a_photo_is_still_read(picks, clf):
     # photo() draws the 28x28 digit 160 px big at x 88, y 48 in 256 x 336: cut off its margin and more
     shots = [photo([img], seed=i)[48 + 35 :, 88 + 35 :] for i, img in enumerate(images)]
     assert _accuracy(shots, labels, clf) >= 0.9
+
+
+def test_a_pen_lying_beside_the_digits_is_not_read_as_a_one(picks, clf):
+    """The pen that wrote the digits, photographed beside them, crosses the frame: it was read as a 1 beside
+    each digit (5 of 60 single digits read right; numbers of three, 3 of 20)."""
+    images, labels = picks
+    assert _accuracy([with_pen([img], seed=i) for i, img in enumerate(images)], labels, clf) >= 0.85
+    triples = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
+    assert sum(read_digits(with_pen(list(d), seed=i), clf).digits == t for i, (d, t) in enumerate(triples)) >= 17
+
+
+def test_strokes_across_a_stem_that_crosses_a_tight_crop_keep_it(clf):
+    """A stem that runs from edge to edge of a tight crop is the digit, not something passing through: its foot,
+    its bar, a 4's first stroke lie across it. A number framed tightly, its tallest digit touching both edges, too."""
+
+    def tight(strokes: list[list[tuple[int, int]]], w: int = 60, h: int = 100) -> np.ndarray:
+        img = np.full((h, w), 235, np.uint8)
+        for stroke in strokes:
+            cv2.polylines(img, [np.int32(stroke)], False, 30, 7, cv2.LINE_AA)
+        return img
+
+    one_with_foot = tight([[(8, 30), (38, 0), (38, 100)], [(12, 97), (58, 97)]])
+    crossed_seven = tight([[(0, 3), (60, 3), (22, 100)], [(15, 50), (52, 50)]])
+    assert [read_digits(img, clf).number for img in (one_with_foot, crossed_seven)] == ["1", "7"]
+    number = np.full((100, 200), 235, np.uint8)
+    cv2.polylines(number, [np.int32([(40, 0), (40, 100)])], False, 30, 7, cv2.LINE_AA)  # a 1, edge to edge
+    cv2.ellipse(number, (120, 55), (22, 30), 0, 0, 360, 30, 7, cv2.LINE_AA)  # a 0 two thirds as high
+    assert read_digits(number, clf).number == "10"
 
 
 def test_ruling_needs_two_long_thin_lines():
