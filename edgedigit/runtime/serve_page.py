@@ -1,5 +1,6 @@
 """The page `edgedigit serve` gives at /: the live view (drag on it to set the region), the reading, its
-confidence and the camera's fps, polled from the HTTP API. Plain HTML and JavaScript, no dependencies.
+confidence and the camera's fps, polled from the HTTP API, and a picture field that sends a file (on a phone, a
+photo just taken) to POST /api/read and shows what was read. Plain HTML and JavaScript, no dependencies.
 """
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>edgedigit</title></head>
@@ -7,6 +8,8 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>edgedigit</tit
 <p>Reading: <span id="number" style="font-size: 3em">-</span> <span id="confidence"></span>
  <span id="fps"></span></p>
 <p id="status">waiting for the camera</p>
+<p>Read a picture: <input id="picture" type="file" accept="image/*" capture="environment">
+ <span id="picked"></span></p>
 <p>Region: <span id="roi">whole frame</span> <button id="clear">read the whole frame</button>
  <span id="saved"></span></p>
 <div id="view" style="position: relative; display: inline-block; cursor: crosshair">
@@ -61,6 +64,18 @@ $('view').addEventListener('pointerup', (ev) => {
   if (w > 4 && h > 4) setRoi([Math.round(Math.min(s.x, p.x)), Math.round(Math.min(s.y, p.y)), w, h]);
 });
 $('clear').addEventListener('click', () => setRoi(null));
+$('picture').addEventListener('change', async () => {
+  const file = $('picture').files[0];
+  if (!file) return;
+  $('picked').textContent = 'reading ' + file.name;
+  try {
+    const r = await fetch('/api/read', {method: 'POST', body: file,
+                                        headers: {'Content-Type': file.type || 'application/octet-stream'}});
+    const e = await r.json();
+    const sure = e.numbers && e.numbers.length ? ' (confidence ' + e.numbers[0].confidence + ')' : '';
+    $('picked').textContent = !r.ok ? e.error : e.number === null ? 'no digit' : e.number + sure;
+  } catch (err) { $('picked').textContent = 'no connection'; }
+});
 fetch('/api/roi').then((r) => r.json()).then(showRoi);
 setInterval(poll, 1000); poll();
 </script></body></html>

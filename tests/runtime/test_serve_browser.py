@@ -64,8 +64,9 @@ def _browser(profile: Path) -> tuple[subprocess.Popen, DevTools]:
     return proc, DevTools(page["webSocketDebuggerUrl"])
 
 
-def _serve(camera: str, config: Path) -> tuple[subprocess.Popen, str]:
-    cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0", "--camera", camera, "--config", str(config)]
+def _serve(camera: str | None, config: Path | None) -> tuple[subprocess.Popen, str]:
+    cmd = [sys.executable, "-m", "edgedigit", "serve", "--port", "0"]
+    cmd += ["--camera", camera, "--config", str(config)] if camera else []
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     line = proc.stdout.readline()
@@ -124,3 +125,29 @@ def test_page_shows_the_reading_and_a_dragged_region_is_applied_and_saved(tmp_pa
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_a_picture_chosen_on_the_page_is_read(tmp_path, mnist):
+    """A Pi with no screen and a phone: the page's picture field sends the file (on a phone, a photo just taken) to
+    POST /api/read and shows the number read, with no camera on the server."""
+    picture = tmp_path / "two.jpg"
+    cv2.imwrite(str(picture), photo([mnist.x_test[1]], seed=4))  # a 2
+    server, url = _serve(None, None)
+    browser, page = _browser(tmp_path / "profile")
+    try:
+        page.call("Page.enable")
+        page.call("Page.navigate", url=url + "/")
+        _wait(lambda: page.js("document.readyState") == "complete", "the page")
+        document = page.call("DOM.getDocument")["root"]["nodeId"]
+        field = page.call("DOM.querySelector", nodeId=document, selector="#picture")["nodeId"]
+        page.call("DOM.setFileInputFiles", files=[str(picture)], nodeId=field)
+        picked = lambda: page.js("document.getElementById('picked').textContent")  # noqa: E731
+        shown = _wait(lambda: (text := picked()).startswith("2 ") and text, "the number read from the picture")
+        assert 0.4 <= float(re.fullmatch(r"2 \(confidence ([\d.]+)\)", shown).group(1)) <= 1.0, shown
+        metrics = urllib.request.urlopen(url + "/metrics", timeout=30).read().decode()
+        assert "edgedigit_reads_total 1\n" in metrics
+    finally:
+        browser.kill()
+        browser.wait(timeout=10)
+        server.terminate()
+        server.wait(timeout=10)
