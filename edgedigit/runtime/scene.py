@@ -94,7 +94,7 @@ def clutter(labels: np.ndarray, stats: np.ndarray, pad: int = 0) -> set[int]:
     n = len(stats)
     on_border = np.bincount(labels.take(_edge_index(h, w, 1)), minlength=n).tolist()
     in_band = np.bincount(labels.take(_edge_index(h, w, max(1, min(h, w) // 8))), minlength=n).tolist()
-    found = passing_through(stats, h, w, pad)
+    found = passing_through(stats, h, pad)
     for i, (_, _, bw, bh, area) in enumerate(stats.tolist()[1:], start=1):
         hairline = (bw >= 0.9 * w and bh <= 0.04 * h) or (bh >= 0.9 * h and bw <= 0.04 * w)
         if hairline or (on_border[i] > 0 and in_band[i] >= 0.9 * area):
@@ -102,7 +102,7 @@ def clutter(labels: np.ndarray, stats: np.ndarray, pad: int = 0) -> set[int]:
     return found
 
 
-def passing_through(stats: np.ndarray, h: int, w: int, pad: int = 0) -> set[int]:
+def passing_through(stats: np.ndarray, h: int, pad: int = 0) -> set[int]:
     """Components that run from the top of the picture to its bottom (within `pad`, a crop's added margin) as a broad
     body, far taller than the other ink that may be writing and beside it, not across it: the pen that wrote the
     digits lying next to them, a ruler. A 1 that a tight frame cuts at both ends is a pen's stroke wide, however
@@ -112,10 +112,10 @@ def passing_through(stats: np.ndarray, h: int, w: int, pad: int = 0) -> set[int]
     crossing = {i for i, (_, y, _, bh, _) in enumerate(boxes, start=1) if y <= pad and y + bh >= h - pad}
     if not crossing:
         return set()
-    least = WRITING_INK * max(boxes[i - 1][4] for i in crossing)  # a pen's body and its highlight both cross
+    least = WRITING_INK * max(boxes[i - 1][4] for i in crossing)  # less ink beside it is dust, not writing
     others = [b for j, b in enumerate(boxes, start=1) if j not in crossing and b[4] >= least]
     tallest, inner = max((b[3] for b in others), default=0), h - 2 * pad
-    body = sum(boxes[i - 1][4] for i in crossing) / inner  # its width, all crossing parts together
+    body = sum(boxes[i - 1][4] for i in crossing) / inner  # its width: a pen's highlight parts its body in two
     if not WRITING_LEAST * inner <= tallest <= inner / PASSING_TALLER or body < PASSING_BODY * tallest:
         return set()
     beside = set()
