@@ -86,6 +86,8 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
         manifest["output"]["temperature"], manifest["confidence"] = _temperature(
             exported, test_probs, run_options, keras_path, data
         )
+        if manifest["confidence"]["method"].startswith("not fitted"):
+            log(f"temperature {manifest['confidence']['method']}")
         over_budget = _budget_check(model_path, run_options, opts.mode)
         failed: list[str] = over_budget
         if opts.parity:
@@ -195,7 +197,7 @@ def _temperature(
     val_fraction, seed, limit, where = _validation_split(run_options, keras_path)
     split = split_train_val(data, val_fraction, seed, limit)
     val_logits = calibration.log_probs(exported.predict_proba(split.x_val))
-    temperature = calibration.fit_temperature(val_logits, split.y_val)
+    temperature, unfitted = calibration.temperature_for(val_logits, split.y_val)
     test_logits = calibration.log_probs(test_probs)
     y_test = data.y_test.astype(np.int64)
     before = calibration.ece(calibration.soften(test_logits, 1.0), y_test)
@@ -207,7 +209,7 @@ def _temperature(
         "ece_before": round(before, 5),
         "ece_after": round(after, 5),
         "ece_measured_on": "MNIST test (10k)",
-        "method": "temperature scaling: softmax(logits / T), T minimising the validation NLL",
+        "method": unfitted or "temperature scaling: softmax(logits / T), T minimising the validation NLL",
     }
 
 

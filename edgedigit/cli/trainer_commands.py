@@ -138,8 +138,8 @@ def train(
     finetune: Annotated[
         Optional[Path],
         typer.Option(
-            help="Fine-tune this run's model for --epochs epochs on the training mix and any --extra digits, "
-            "instead of searching."
+            help="Fine-tune this run's model (or 'bundled': the model edgedigit ships) for --epochs epochs on the "
+            "training mix and any --extra digits, instead of searching."
         ),
     ] = None,
     teacher: Annotated[

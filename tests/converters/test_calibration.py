@@ -24,6 +24,20 @@ def test_fit_temperature_recovers_the_temperature_that_made_the_labels():
     assert calibration.ece(calibration.soften(logits, 1.0), labels) > 0.1  # over-confident at T = 1
 
 
+def test_a_split_read_without_mistakes_leaves_the_temperature_at_one():
+    """Nothing misread, nothing to place T by: the likelihood would grow as T goes to 0, every confidence saturating."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 3, (200, 10))
+    right = logits.argmax(axis=1)
+    assert calibration.fit_temperature(logits, right) < 0.1  # what a fit would give: the search's lower bound
+    temperature, why = calibration.temperature_for(logits, right)
+    assert temperature == 1.0 and why.startswith("not fitted: the validation split holds 0 misread digits")
+    wrong = right.copy()
+    wrong[: 4 * calibration.MIN_ERRORS] = (right[: 4 * calibration.MIN_ERRORS] + 1) % 10
+    temperature, why = calibration.temperature_for(logits, wrong)
+    assert why is None and temperature == calibration.fit_temperature(logits, wrong)
+
+
 def test_manifest_carries_the_temperature_and_the_runtime_applies_it(small_int8, mnist, tmp_path):
     manifest = json.loads((small_int8 / "model.json").read_text())
     output, confidence = manifest["output"], manifest["confidence"]

@@ -75,8 +75,8 @@ def test_calibration_never_sees_test_images(tmp_path, small_model_path, mnist, m
     from edgedigit.converters import calibration as confidence
 
     fitted_on = []
-    real_fit = confidence.fit_temperature
-    monkeypatch.setattr(confidence, "fit_temperature", lambda z, y: fitted_on.append(len(y)) or real_fit(z, y))
+    real_fit = confidence.temperature_for
+    monkeypatch.setattr(confidence, "temperature_for", lambda z, y: fitted_on.append(len(y)) or real_fit(z, y))
     export(ExportOptions(source=str(small_model_path), out=str(tmp_path), data=mnist.source, parity=False,
                          calibration_size=300), log=lambda *_: None)  # fmt: skip
     assert len(seen) == 1 and 290 <= len(seen[0]) <= 310
@@ -207,8 +207,8 @@ def test_an_export_replaces_its_folder_whole_or_not_at_all(tmp_path, small_model
     from edgedigit.converters import export as exporter
 
     out = tmp_path / "exp"
-    args = ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path), "--calibration-size", "50"]
-    assert runner.invoke(app, [*args, "--int8"]).exit_code == 0
+    args = ["export", str(small_model_path), "--out", str(out), "--data", str(mnist_path)]
+    assert runner.invoke(app, [*args, "--int8", "--calibration-size", "50"]).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert set(before) == {"model.tflite", "model.json", "parity.json"}
 

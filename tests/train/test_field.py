@@ -460,6 +460,43 @@ def test_digits_written_fast_are_one_stroke_whose_joins_belong_to_no_digit(mnist
     assert len(one) > 100 and len(set(labels.tolist())) == 10
 
 
+def test_the_bundled_model_rebuilt_in_keras_reads_as_its_float32_file(mnist, monkeypatch):
+    """`--finetune bundled` starts from the shipped model: its configuration and its float32 twin's weights make a
+    Keras model that reads MNIST as the file does; a summary that does not match the file is refused."""
+    from edgedigit.errors import ModelError
+    from edgedigit.runtime.classifier import Classifier
+    from edgedigit.train import bundled
+
+    summary = bundled.summary()
+    model = bundled.keras_model(summary)
+    images = mnist.x_test[:500]
+    expected = Classifier(bundled.models_folder() / bundled.TWIN).predict_proba(images, calibrated=False)
+    got = np.asarray(model(images, training=False))
+    assert np.abs(got - expected).max() < 1e-4 and (got.argmax(1) == expected.argmax(1)).all()
+    assert (got.argmax(1) == mnist.y_test[:500]).mean() > 0.98
+    other = {**summary, "best_config": {**summary["best_config"], "hidden": [445, 358, 518, 17]}}
+    with pytest.raises(ModelError, match="does not hold the layers its training summary describes"):
+        bundled.keras_model(other)
+
+
+def test_finetune_from_the_bundled_model_needs_no_run_of_ones_own(collected, tmp_path, mnist_path):
+    """A user who installed edgedigit teaches it their digits in seconds, without a 30-minute run first."""
+    out, _ = collected
+    runs = tmp_path / "runs"
+    args = ["--data", str(mnist_path), "--runs-dir", str(runs), "--limit", "1000", "--epochs", "1"]
+    result = runner.invoke(app, ["train", "--run", "mine", "--finetune", "bundled", "--extra", str(out), *args])
+    assert result.exit_code == 0, result.output
+    tuned = json.loads((runs / "mine" / "summary.json").read_text())
+    from edgedigit.train import bundled
+
+    assert (
+        tuned["chosen_from"].startswith("fine-tuned from the bundled model")
+        and tuned["options"]["finetune"] == "bundled"
+    )
+    assert tuned["best_config"]["hidden"] == bundled.summary()["best_config"]["hidden"]
+    assert tuned["training_mix"]["extra_digits"] == 6 and tuned["test_accuracy"] > 0.985  # it started at 99.35%
+
+
 def test_finetune_needs_digits_and_a_run(tmp_path, mnist_path):
     result = runner.invoke(app, ["train", "--finetune", str(tmp_path), "--extra", str(tmp_path)])
     assert result.exit_code == 2 and "not a run folder" in result.output
