@@ -497,6 +497,13 @@ def test_finetune_from_the_bundled_model_needs_no_run_of_ones_own(collected, tmp
     assert tuned["training_mix"]["extra_digits"] == 6 and tuned["test_accuracy"] > 0.985  # it started at 99.35%
 
 
+def test_a_finetune_stopped_by_bad_input_leaves_no_run_folder(tmp_path, mnist_path):
+    result = runner.invoke(app, ["train", "--run", "x", "--runs-dir", str(tmp_path), "--data", str(mnist_path),
+                                 "--finetune", "bundled", "--deskew"])  # fmt: skip
+    assert result.exit_code == 2 and "reads pictures as they are; a fine-tune keeps that" in result.stderr
+    assert not (tmp_path / "x").exists()  # the same command, corrected, just runs
+
+
 def test_finetune_needs_digits_and_a_run(tmp_path, mnist_path):
     result = runner.invoke(app, ["train", "--finetune", str(tmp_path), "--extra", str(tmp_path)])
     assert result.exit_code == 2 and "not a run folder" in result.output
