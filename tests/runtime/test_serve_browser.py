@@ -6,6 +6,7 @@ by the next start. The screenshot is kept in test-artifacts/serve-page.png."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -74,6 +76,23 @@ def _serve(camera: str | None, config: Path | None) -> tuple[subprocess.Popen, s
     return proc, line.split()[-1]
 
 
+@contextlib.contextmanager
+def _page_of(tmp_path: Path, camera: str | None, config: Path | None) -> Iterator[tuple[DevTools, str]]:
+    """`serve` started (with `camera` and `config`, if given) and its page open in a fresh headless Chromium; both
+    stopped after."""
+    server, url = _serve(camera, config)
+    browser, page = _browser(tmp_path / "profile")
+    try:
+        page.call("Page.enable")
+        page.call("Page.navigate", url=url + "/")
+        yield page, url
+    finally:
+        browser.kill()
+        browser.wait(timeout=10)
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def _wait(check, what: str, seconds: float = 60):
     deadline = time.monotonic() + seconds
     while not (value := check()):
@@ -86,11 +105,7 @@ def test_page_shows_the_reading_and_a_dragged_region_is_applied_and_saved(tmp_pa
     seven = cv2.imencode(".jpg", cv2.resize(photo([mnist.x_test[0]], seed=2), (320, 240)))[1].tobytes()
     config = tmp_path / "serve.json"
     with mjpeg([("stream", seven, 100000)]) as (camera, _):
-        server, url = _serve(camera, config)
-        browser, page = _browser(tmp_path / "profile")
-        try:
-            page.call("Page.enable")
-            page.call("Page.navigate", url=url + "/")
+        with _page_of(tmp_path, camera, config) as (page, url):
             _wait(lambda: page.js("document.getElementById('number').textContent") == "7", "the reading 7 in the DOM")
             assert "frames/s" in page.js("document.getElementById('fps').textContent")
             _wait(lambda: page.js("document.getElementById('live').naturalWidth") == 320, "the live view")
@@ -112,11 +127,6 @@ def test_page_shows_the_reading_and_a_dragged_region_is_applied_and_saved(tmp_pa
             assert [abs(a - b) <= 2 for a, b in zip(roi, [20, 10, 280, 220])] == [True] * 4, roi
             assert json.loads(config.read_text())["roi"] == roi
             _wait(lambda: "saved to" in page.js("document.getElementById('saved').textContent"), "the page's note")
-        finally:
-            browser.kill()
-            browser.wait(timeout=10)
-            server.terminate()
-            server.wait(timeout=10)
 
         server, url = _serve(camera, config)  # the next start reads the region it was left with
         try:
@@ -132,11 +142,7 @@ def test_a_picture_chosen_on_the_page_is_read(tmp_path, mnist):
     POST /api/read and shows the number read, with no camera on the server."""
     picture = tmp_path / "two.jpg"
     cv2.imwrite(str(picture), photo([mnist.x_test[1]], seed=4))  # a 2
-    server, url = _serve(None, None)
-    browser, page = _browser(tmp_path / "profile")
-    try:
-        page.call("Page.enable")
-        page.call("Page.navigate", url=url + "/")
+    with _page_of(tmp_path, None, None) as (page, url):
         _wait(lambda: page.js("document.readyState") == "complete", "the page")
         document = page.call("DOM.getDocument")["root"]["nodeId"]
         field = page.call("DOM.querySelector", nodeId=document, selector="#picture")["nodeId"]
@@ -146,8 +152,3 @@ def test_a_picture_chosen_on_the_page_is_read(tmp_path, mnist):
         assert 0.4 <= float(re.fullmatch(r"2 \(confidence ([\d.]+)\)", shown).group(1)) <= 1.0, shown
         metrics = urllib.request.urlopen(url + "/metrics", timeout=30).read().decode()
         assert "edgedigit_reads_total 1\n" in metrics
-    finally:
-        browser.kill()
-        browser.wait(timeout=10)
-        server.terminate()
-        server.wait(timeout=10)
