@@ -30,6 +30,7 @@ from edgedigit.train.progress import TrainProgress
 from edgedigit.train.run_folder import dropped_on_bad_input, prepare_folder
 from edgedigit.train.run_summary import versions
 
+CHECK_IMAGES = 1000  # validation pictures the bundled model, rebuilt in Keras, must read as its int8 file does
 LR_SHARE = 0.1  # fine-tuning starts at a tenth of the run's learning rate: nudge the model, do not retrain it
 
 
@@ -114,7 +115,7 @@ def finetune(opts: TrainOptions, console: Console) -> dict[str, Any]:
         data = load_mnist(opts.data)
         split, mixed, extra = field_mix.training_split(opts, data)
         model = (
-            bundled.keras_model(source_summary)
+            bundled.keras_model(source_summary, split.x_val[:CHECK_IMAGES])
             if shipped
             else keras.models.load_model(source / "model.keras", safe_mode=True)
         )
