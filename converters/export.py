@@ -84,10 +84,8 @@ def export(opts: ExportOptions, log: Any = print) -> ExportResult:
         exported = Classifier(model_path)  # as the device reads it, at temperature 1 for now
         test_probs = exported.predict_proba(data.x_test)
         manifest["output"]["temperature"], manifest["confidence"] = _temperature(
-            exported, test_probs, run_options, keras_path, data
+            exported, test_probs, run_options, keras_path, data, log
         )
-        if manifest["confidence"]["method"].startswith("not fitted"):
-            log(f"temperature {manifest['confidence']['method']}")
         over_budget = _budget_check(model_path, run_options, opts.mode)
         failed: list[str] = over_budget
         if opts.parity:
@@ -190,14 +188,22 @@ def _budget_check(model_path: Path, run_options: dict[str, Any] | None, mode: st
 
 
 def _temperature(
-    exported: Classifier, test_probs: np.ndarray, run_options: dict[str, Any] | None, keras_path: Path, data: Mnist
+    exported: Classifier,
+    test_probs: np.ndarray,
+    run_options: dict[str, Any] | None,
+    keras_path: Path,
+    data: Mnist,
+    log: Any,
 ) -> tuple[float, dict[str, Any]]:
     """Fit the temperature on the run's validation split, as the exported model reads it (at temperature 1),
-    and measure the expected calibration error on the test set before (T = 1) and after."""
+    and measure the expected calibration error on the test set before (T = 1) and after; say so when the split
+    cannot place it."""
     val_fraction, seed, limit, where = _validation_split(run_options, keras_path)
     split = split_train_val(data, val_fraction, seed, limit)
     val_logits = calibration.log_probs(exported.predict_proba(split.x_val))
     temperature, unfitted = calibration.temperature_for(val_logits, split.y_val)
+    if unfitted:
+        log(f"temperature {unfitted}")
     test_logits = calibration.log_probs(test_probs)
     y_test = data.y_test.astype(np.int64)
     before = calibration.ece(calibration.soften(test_logits, 1.0), y_test)

@@ -73,9 +73,8 @@ def components(mask: np.ndarray, bridge: bool = True, pad: int = 0) -> tuple[np.
     else:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         ink_area = stats[:, cv2.CC_STAT_AREA].tolist()
-    not_digits = (scene.clutter(labels, stats, pad) if side > LARGE else set()) | frames.frame_lines(
-        labels, stats, ink_area
-    )
+    clutter = scene.clutter(labels, stats, pad) if side > LARGE else set()
+    not_digits = clutter | frames.frame_lines(labels, stats, ink_area)
     boxes = []
     for i, (x, y, bw, bh, _) in enumerate(stats.tolist()[1:], start=1):  # Python ints, not numpy's
         if i in not_digits:
