@@ -81,15 +81,19 @@ def picture_files(paths: list[Path]) -> Iterator[Path]:
         if is_stdin(path) or not path.is_dir():
             yield path
             continue
-        inside = sorted(p for p in path.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES and p.is_file())
-        yield from inside or [path]
+        yield from sorted(filter(_is_picture_file, path.iterdir())) or [path]
+
+
+def _is_picture_file(path: Path) -> bool:
+    """A file whose name says it is a picture (PICTURE_SUFFIXES): what a folder given as pictures is read for."""
+    return path.suffix.lower() in PICTURE_SUFFIXES and path.is_file()
 
 
 def _subfolder_with_pictures(folder: Path) -> Path | None:
     """The first subfolder (in name order) that holds picture files, as `collect` writes 0/ ... 9/; None if none."""
     try:
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if any(f.suffix.lower() in PICTURE_SUFFIXES and f.is_file() for f in sub.iterdir()):
+            if any(map(_is_picture_file, sub.iterdir())):
                 return sub
     except OSError:
         return None
