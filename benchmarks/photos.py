@@ -91,6 +91,51 @@ def on_desk(digits: list[np.ndarray], seed: int = 0, height: int = 160, margin: 
     return cv2.warpAffine(desk, turn, (desk.shape[1], desk.shape[0]), borderValue=(40, 50, 60))
 
 
+NOTE_PAPERS = ((120, 225, 250), (200, 230, 150), (210, 200, 250), (235, 235, 235))  # BGR: yellow, green, pink, white
+DESKS = ((60, 80, 110), (40, 45, 50), (90, 110, 140))  # BGR: wood, dark grey, light wood
+
+
+def on_note(digits: list[np.ndarray], seed: int = 0, height: int = 360) -> np.ndarray:
+    """A sticky note (or a small slip of paper) with the digits on it, photographed on a darker desk that covers more
+    of the frame than the note does: the note 0.45 to 0.8 of the frame high, turned up to 8 degrees, with a shadow."""
+    rng = np.random.default_rng(seed + 211)
+    w = int(height * 4 / 3)
+    desk = np.empty((height, w, 3), np.float32)
+    desk[:] = DESKS[int(rng.integers(len(DESKS)))]
+    desk += rng.normal(0, 4, desk.shape)
+    side = int(height * rng.uniform(0.45, 0.8))
+    note = np.empty((side, side, 3), np.float32)
+    note[:] = NOTE_PAPERS[int(rng.integers(len(NOTE_PAPERS)))]
+    box = int(side * 0.8 / (0.9 * len(digits) + 0.1))
+    x, y0 = (side - int(box * 0.9 * len(digits))) // 2, (side - box) // 2
+    for d in digits:
+        m = ink_mask(d, box)[..., None]
+        region = note[y0 : y0 + box, x : x + box]
+        region[:] = region * (1 - m) + np.array([50, 35, 30]) * m
+        x += int(box * 0.9)
+    cx, cy = rng.uniform(0.35, 0.65) * w, rng.uniform(0.45, 0.55) * height
+    turn = cv2.getRotationMatrix2D((side / 2, side / 2), float(rng.uniform(-8, 8)), 1.0)
+    turn[:, 2] += (cx - side / 2, cy - side / 2)
+    shade = cv2.warpAffine(np.ones((side, side), np.float32), turn + [[0, 0, 6], [0, 0, 8]], (w, height))
+    desk *= 1 - 0.45 * cv2.GaussianBlur(shade, (0, 0), 4)[..., None]
+    cover = cv2.warpAffine(np.ones((side, side), np.float32), turn, (w, height))[..., None]
+    desk = desk * (1 - cover) + cv2.warpAffine(note, turn, (w, height)) * cover
+    return cv2.GaussianBlur(np.clip(desk, 0, 255).astype(np.uint8), (0, 0), 1.0)
+
+
+def desk_beside(digits: list[np.ndarray], seed: int = 0, height: int = 160) -> np.ndarray:
+    """A photo of the sheet whose edge crosses the frame near one side (any of the four, a little askew), the desk
+    beyond it: the sheet did not fill the frame there."""
+    rng = np.random.default_rng(seed + 307)
+    img = photo(digits, seed=seed, height=height)
+    turns = int(rng.integers(4))
+    view = np.ascontiguousarray(np.rot90(img, turns))
+    h, w = view.shape[:2]
+    top, bottom = (int(w * rng.uniform(0.03, 0.15)) for _ in range(2))
+    cv2.fillPoly(view, [np.int32([[0, 0], [top, 0], [bottom, h], [0, h]])], DESKS[int(rng.integers(len(DESKS)))])
+    return cv2.GaussianBlur(np.ascontiguousarray(np.rot90(view, -turns)), (0, 0), 1.0)
+
+
 def from_afar(digits: list[np.ndarray], seed: int = 0, size: int = 64, shape: tuple[int, int] = (1200, 1600),
               quality: int = 85) -> np.ndarray:  # fmt: skip
     """A big photo (`shape`, JPEG `quality`) of a page with the digits written small, `size` px boxes (MNIST's: the ink

@@ -4,15 +4,17 @@ centre of mass at the centre, strokes about as thick as MNIST's).
 Steps, and the module that does each: grayscale (`decode.to_gray`, alpha composited on paper; files and
 uploads are decoded there with a pixel bound) -> work at a bounded size (thin strokes widened before a large
 reduction) -> a crop (small, or cut tightly round a digit) padded with its paper, so ink touching the frame
-is kept -> polarity from the paper level and, in doubt, its lighting -> background flattening (`paper`) ->
-Otsu threshold, in photos held above the paper's noise (`grouping.ink_mask`) -> in photos, the ruling of
-lined or squared paper taken out (`ruling`) -> a reduced photo whose writing is small (a page photographed
-whole, a camera far off) prepared again from its own pixels round the writing (`grouping.small_writing`) ->
-everywhere, a line drawn along the writing taken out (`ruling`) ->
-components grouped into digits left to right (`grouping`: specks, squared-paper grids, hairlines and the
-desk along the border dropped) -> per digit, the MNIST form (`mnist_form.to_mnist`). This module holds the
-page: `prepare`, `find_digits`, and how the kind of picture (photo, tight or bold crop, bitmap) is judged; the
-paper's level, the ink's polarity and the flattened background are `paper`'s.
+is kept -> in a photo of a sheet smaller than the desk round it (a sticky note), the desk painted with the
+sheet's paper (`scene.sheet_on_desk`) -> polarity from the paper level and, in doubt, its lighting ->
+background flattening (`paper`) -> Otsu threshold, in photos held above the paper's noise
+(`grouping.ink_mask`) -> in photos, the ruling of lined or squared paper taken out (`ruling`) -> a reduced
+photo whose writing is small (a page photographed whole, a camera far off) prepared again from its own pixels
+round the writing (`grouping.small_writing`) -> everywhere, a line drawn along the writing taken out
+(`ruling`) -> components grouped into digits left to right (`grouping`: specks, squared-paper grids,
+hairlines and the desk along the border or along one side dropped) -> per digit, the MNIST form
+(`mnist_form.to_mnist`). This module holds the page: `prepare`, `find_digits`, and how the kind of picture
+(photo, tight or bold crop, bitmap) is judged; the paper's level, the ink's polarity and the flattened
+background are `paper`'s.
 
 Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
@@ -26,7 +28,7 @@ import cv2
 import numpy as np
 
 from edgedigit.errors import ImageError
-from edgedigit.runtime import decode, frames, grouping, mnist_form, paper, ruling
+from edgedigit.runtime import decode, frames, grouping, mnist_form, paper, ruling, scene
 
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to about this squared before any analysis...
@@ -42,7 +44,9 @@ CROP_MARGIN = 0.25  # crops are padded with their paper by this share of their l
 TIGHT_SIDES = 3  # ink touching this many sides of a picture: a crop cut tightly around a digit, not a photo
 TIGHT_SIDE_INK = 0.6  # ink along this much of one side is a bar (of a 7, a 5) in a crop...
 TIGHT_SPREAD = 0.25  # ...unless it also covers this much of another side: a desk or a shadow along the edge
-TIGHT_RUNS = 2  # ...or crosses one side more often than a digit's strokes do (the lines of ruled paper)
+TIGHT_RUNS = 2  # ...or crosses one side more often than a digit's strokes do (the lines of ruled paper)...
+TIGHT_WRITING = 0.25  # ...or lies along the sides only, beside ink this share of the picture high touching none: the
+# sheet's edge and the desk beyond it along one side of a photo (read as a 1 beside the digit, 1 in 5 of such photos)
 THIN_REDUCTION = 4  # from this reduction on, a 1-2 px pen stroke would fade into the paper: widen it first
 WIDEN_BY = 1.5  # ...by this many reduced pixels: a pen that skips leaves gaps the reduction would keep (a 2000 px
 # phone photo with a thin pen, benchmarks/field_accuracy.py: 96.0% at 1.0, 97.0% at 1.5; photo_scenes.py unchanged)
@@ -120,7 +124,12 @@ def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: boo
         scale = float(-(-ENLARGE_TO // max(gray.shape)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     gray = frames.painted_out(gray)  # before the paper is looked for: a crop's frame is not its paper
-    photo = not small and min(gray.shape) > grouping.LARGE and not _a_crop(gray)
+    photo = not small and min(gray.shape) > grouping.LARGE
+    if photo:
+        bright = _bright_side(gray)
+        on_desk = scene.sheet_on_desk(gray, bright)  # a blank note is no bold digit filling a crop
+        photo = on_desk is not None or not _a_crop(bright)
+        gray = gray if on_desk is None else on_desk
     pad, paper_level = 0, None
     if not photo:
         gray, pad, paper_level = _pad_with_paper(gray)
@@ -198,10 +207,9 @@ def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
     return cv2.erode(gray, kernel) if middle - darkest > brightest - middle else cv2.dilate(gray, kernel)
 
 
-def _a_crop(gray: np.ndarray) -> bool:
+def _a_crop(bright: np.ndarray) -> bool:
     """Whether a picture large enough to be a photo is a crop of a digit after all, cut tightly round it or
-    filled by a bold one: both judged on one Otsu split, as this runs on every camera frame."""
-    bright = _bright_side(gray)
+    filled by a bold one: both judged on one Otsu split (`bright`), as this runs on every camera frame."""
     return _tight_crop(bright) or _bold_crop(bright)
 
 
@@ -221,7 +229,22 @@ def _tight_crop(bright: np.ndarray) -> bool:
     most, second = sorted((float(side.mean()) for side in sides), reverse=True)[:2]
     runs = max(int(np.count_nonzero(np.diff(side, prepend=0) == 1)) for side in sides)
     spread = most >= TIGHT_SIDE_INK and second >= TIGHT_SPREAD
-    return touching >= TIGHT_SIDES and not spread and runs <= TIGHT_RUNS
+    if touching < TIGHT_SIDES or spread or runs > TIGHT_RUNS:
+        return False
+    return most < TIGHT_SIDE_INK or not _edge_beside_writing(mask)
+
+
+def _edge_beside_writing(mask: np.ndarray) -> bool:
+    """Whether every component of `mask` that touches the picture's sides lies along one of them (TIGHT_SIDE_INK of
+    its length), beside writing TIGHT_WRITING of the picture high that touches none: the edge of a sheet, and the
+    desk beyond it, along one side of a photo. A tightly cut digit reaches the sides itself."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+    on_sides = set(np.concatenate(sides).tolist()) - {0}
+    along = all(any(np.count_nonzero(side == i) >= TIGHT_SIDE_INK * len(side) for side in sides) for i in on_sides)
+    height = mask.shape[0]
+    writing = any(stats[i, cv2.CC_STAT_HEIGHT] >= TIGHT_WRITING * height for i in range(1, n) if i not in on_sides)
+    return along and writing
 
 
 def _bold_crop(bright: np.ndarray) -> bool:

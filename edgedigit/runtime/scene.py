@@ -10,6 +10,8 @@ import functools
 import cv2
 import numpy as np
 
+from edgedigit.runtime import paper
+
 NEAR = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 RULING_INK = 0.8  # a ruling line has ink along this share of its way across the picture...
 # ...or, beside two such lines, along this share: lower on a sheet lit from above a line fades, and what the mask
@@ -19,6 +21,9 @@ FAINT_RULING_INK = 0.5
 # bold digit gives a dozen shorter segments along its own strokes, which outvoted a turned sheet's lines (photo
 # scenes, lined paper turned 5 degrees: a digit the lines crossed was read with them, as no digit)
 ACROSS = 0.6
+ALONG_SIDE = 0.6  # ink along this share of one side of a photo is the desk beyond the sheet's edge, or a shadow: a
+# digit cut by the frame meets it over a stroke's width (the desk a fifth of the width deep was read as a 1 beside it)
+
 # something crossing the whole picture is not writing when it is this many times taller than the tallest other ink of
 # at least WRITING_INK of its ink (the pen beside the digit of benchmarks/photo_scenes.py: about 2.2)...
 PASSING_TALLER = 1.4
@@ -26,6 +31,21 @@ WRITING_INK = 0.05  # ...ink that small beside it is dust or a dot, not the writ
 WRITING_LEAST = 0.35  # ...which is at least this share of the picture high (a 1's foot or flag, a 5's bar: flatter)...
 PASSING_BODY = 0.3  # ...and its body is this share of the writing's height wide: a pen 1 cm across beside digits
 # 2-3 cm high is 0.4-0.7 of their ink's height; a 1 that a tight frame cuts at both ends is a stroke wide, under 0.2
+
+
+# a sheet smaller than the desk around it (a sticky note, a slip of paper, a meter's lit window): the paper is the
+# bright minority of the picture, and the desk, at its median, was taken for the paper, the sheet for bright ink
+SHEET_LEAST = 0.1  # the sheet covers at least this share of the picture (a bold bright digit's blob may too...)
+SHEET_CONVEX = 0.95  # ...its outline, holes filled, covers this share of its convex hull (a 1's blob does too...)
+SHEET_CORNERS = 6  # ...and is a polygon of at most this many corners: four, or more where the frame cuts it (a
+# bold 0's outline takes 8 or more at SHEET_CORNERS_EPS)...
+SHEET_CORNERS_EPS = 0.02  # ...at this share of its perimeter (OpenCV's approxPolyDP)
+SHEET_WRITING = 0.005  # ...and holds dark ink over this share of it: writing (a 1's bright blob holds none)...
+SHEET_SQUAT = 0.5  # ...or is at least this many times as wide as long, unlike a 1's blob: a blank note (read as a 0)
+SHEET_EDGE = 2  # pixels of the sheet's blurred edge painted with the desk, so it leaves no line of ink
+SHEET_RING = 3  # the sheet's edge is judged on the rings this many pixels wide just inside and outside its outline...
+SHEET_STEP = 40  # ...where the sheet is this many grey levels brighter than the desk: an edge, not the Otsu split of
+# paper lit unevenly (a page photographed whole split there, and the digit on its darker half was painted out)
 
 
 def ruling(mask: np.ndarray) -> np.ndarray | None:
@@ -85,19 +105,65 @@ def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[
     return candidates
 
 
+def sheet_on_desk(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
+    """`gray` with the desk round a sheet smaller than it painted with the sheet's paper, or None when it shows no
+    such sheet. `bright`: its Otsu split (1 on the bright side). The sheet is the largest bright component when the
+    bright side is the picture's minority: SHEET_LEAST of the picture or more, convex, a polygon of few corners,
+    with dark writing inside or squat, and SHEET_STEP brighter than what lies round it. Chalk, a bold white digit
+    and a glare spot are not such polygons, or are narrow and hold no writing; paper lit unevenly, split by Otsu,
+    has no edge where it is split."""
+    if 2 * cv2.countNonZero(bright) >= bright.size:
+        return None  # the common case: the paper covers most of the picture, and its median is the paper's level
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
+    if n < 2:
+        return None
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    area = int(stats[k, cv2.CC_STAT_AREA])
+    if area < SHEET_LEAST * bright.size:
+        return None
+    sheet = (labels == k).astype(np.uint8)
+    outline = max(cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=cv2.contourArea)
+    filled = cv2.drawContours(np.zeros_like(sheet), [outline], -1, 1, cv2.FILLED)
+    inside = cv2.countNonZero(filled)
+    corners = cv2.approxPolyDP(outline, SHEET_CORNERS_EPS * cv2.arcLength(outline, True), True)
+    convex = inside >= SHEET_CONVEX * cv2.contourArea(cv2.convexHull(outline))
+    (_, _), (a, b), _ = cv2.minAreaRect(outline)
+    holds_writing, squat = inside - area >= SHEET_WRITING * inside, min(a, b) >= SHEET_SQUAT * max(a, b)
+    if not convex or len(corners) > SHEET_CORNERS or not (holds_writing or squat):
+        return None
+    edge = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * SHEET_EDGE + 1,) * 2)
+    ring = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * (SHEET_EDGE + SHEET_RING) + 1,) * 2)
+    inner = cv2.erode(filled, edge) - cv2.erode(filled, ring)
+    outer = cv2.dilate(filled, ring) - cv2.dilate(filled, edge)
+    if not inner.any() or not outer.any() or _median(gray, inner) - _median(gray, outer) < SHEET_STEP:
+        return None
+    level = _median(gray, sheet)
+    desk = cv2.dilate(1 - filled, edge)
+    out = gray.copy()
+    out[desk.astype(bool)] = level
+    return out
+
+
+def _median(gray: np.ndarray, where: np.ndarray) -> int:
+    return paper.median(gray[where.astype(bool)])
+
+
 def clutter(labels: np.ndarray, stats: np.ndarray, pad: int = 0) -> set[int]:
     """Components (connectedComponentsWithStats labels) that are not digits: a straight hairline across
     most of the picture (ruling, the edge of the sheet or the table), something lying along its border
-    (the desk around the sheet, a shadow), or something passing through it (`passing_through`; `pad`: the
-    margin of paper a crop was given). A digit that reaches the border runs into the picture."""
+    (the desk around the sheet, a shadow) or along ALONG_SIDE of one side (the desk beyond the sheet's edge),
+    or something passing through it (`passing_through`; `pad`: the margin of paper a crop was given). A digit
+    that reaches the border runs into the picture."""
     h, w = labels.shape
     n = len(stats)
     on_border = np.bincount(labels.take(_edge_index(h, w, 1)), minlength=n).tolist()
     in_band = np.bincount(labels.take(_edge_index(h, w, max(1, min(h, w) // 8))), minlength=n).tolist()
+    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+    along_side = np.maximum.reduce([np.bincount(side, minlength=n) / len(side) for side in sides]) >= ALONG_SIDE
     found = passing_through(stats, h, pad)
     for i, (_, _, bw, bh, area) in enumerate(stats.tolist()[1:], start=1):
         hairline = (bw >= 0.9 * w and bh <= 0.04 * h) or (bh >= 0.9 * h and bw <= 0.04 * w)
-        if hairline or (on_border[i] > 0 and in_band[i] >= 0.9 * area):
+        if hairline or along_side[i] or (on_border[i] > 0 and in_band[i] >= 0.9 * area):
             found.add(i)
     return found
 

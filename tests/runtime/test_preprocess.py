@@ -6,7 +6,18 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.photos import from_afar, jpeg_with_orientation, on_desk, paper, photo, rgba_drawing, ruled, with_pen
+from benchmarks.photos import (
+    desk_beside,
+    from_afar,
+    jpeg_with_orientation,
+    on_desk,
+    on_note,
+    paper,
+    photo,
+    rgba_drawing,
+    ruled,
+    with_pen,
+)
 from edgedigit.errors import UserError
 from edgedigit.runtime import ruling, scene
 from edgedigit.runtime.classifier import Classifier
@@ -100,6 +111,27 @@ def test_a_pen_lying_beside_the_digits_is_not_read_as_a_one(picks, clf):
     triples = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
     assert sum(read_digits(with_pen(list(d), seed=i), clf).digits == t for i, (d, t) in enumerate(triples)) >= 17
 
+
+def test_a_sticky_note_smaller_than_the_desk_is_the_paper(picks, clf):
+    """A note (a slip of paper, a meter's lit window) photographed on a darker desk that covers more of the frame:
+    the desk, at the picture's median, was taken for the paper and the note for bright ink (0 of 60 digits read,
+    0 of 20 numbers of three; now 60 and 20). The desk round the note is painted with its paper. A blank note is no
+    digit (10 of 20 were read as digits: the note as bright ink, or as a bold white digit filling a crop)."""
+    images, labels = picks
+    assert _accuracy([on_note([img], seed=i) for i, img in enumerate(images)], labels, clf) >= 0.95
+    triples = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
+    assert sum(read_digits(on_note(list(d), seed=i), clf).digits == t for i, (d, t) in enumerate(triples)) >= 18
+    blank = np.zeros((28, 28), np.uint8)
+    assert [read_digits(on_note([blank], seed=i), clf).digits for i in range(20)] == [[]] * 20
+
+
+
+def test_the_desk_beyond_the_sheets_edge_along_one_side_is_no_digit(picks, clf):
+    """A photo whose sheet does not reach one side of the frame: the desk beyond its edge touched three sides, so
+    the photo was taken for a tight crop, and the desk was read as a 1 beside the digit (21 of 60 read right, now
+    60); or, in a photo, as a stroke of the digit (the desk along its foot joined a 3 and read "37")."""
+    images, labels = picks
+    assert _accuracy([desk_beside([img], seed=i) for i, img in enumerate(images)], labels, clf) >= 0.95
 
 def test_strokes_across_a_stem_that_crosses_a_tight_crop_keep_it(clf):
     """A stem that runs from edge to edge of a tight crop is the digit, not something passing through: its foot,
