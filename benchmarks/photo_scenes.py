@@ -1,8 +1,8 @@
 """How the file pipeline copes with the scenes users photograph: MNIST test digits rendered as photos
 (plain paper, thin pen, squared and lined paper, a sheet on a desk or with the desk beyond one side, a sticky
-note smaller than the desk, a pen lying beside the digit, pencil, blur, JPEG, shadow, a drawing on a transparent
-canvas, a digit written small on a page photographed whole or seen by a camera from afar), each read with
-`read_digits` and the bundled (or given) model.
+note smaller than the desk, a box or a circle round the digit, a pen lying beside the digit, pencil, blur, JPEG,
+shadow, a drawing on a transparent canvas, a digit written small on a page photographed whole or seen by a camera
+from afar), each read with `read_digits` and the bundled (or given) model.
 
     python benchmarks/photo_scenes.py [--model PATH] [--n 200] [--data ../shared/mnist/mnist.npz]
 
@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from photos import desk_beside, from_afar, on_desk, on_note, photo, rgba_drawing, ruled, with_pen  # noqa: E402
+from photos import desk_beside, from_afar, on_desk, on_note, photo, rgba_drawing, ringed, ruled, with_pen  # noqa: E402
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import read_digits  # noqa: E402
@@ -54,6 +54,8 @@ SCENES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "the desk beyond one side": lambda d, s: desk_beside([d], seed=s),
     "a pen lying beside the digit": lambda d, s: with_pen([d], seed=s),
     "a sticky note on a desk": lambda d, s: on_note([d], seed=s),
+    "a box round the digit": lambda d, s: ringed([d], seed=s),
+    "a circle round the digit": lambda d, s: ringed([d], seed=s, circle=True),
     "pencil": _pencil,
     "blur (sigma 3 px)": lambda d, s: cv2.GaussianBlur(photo([d], seed=s), (0, 0), 3),
     "JPEG quality 20": lambda d, s: _jpeg(photo([d], seed=s), 20),

@@ -4,10 +4,12 @@ A user who cuts a cell from a scanned form or a meter's window often keeps a sid
 straight thin line beside the digit (read as a 1 beside it) or an outline round it (read with the digit as
 no digit; its dark border taken for the paper turns the picture's polarity round). The preprocessing
 paints a frame along the picture's edges out before it looks for the paper (`painted_out`) and leaves frame
-lines further in out of the components (`frame_lines`), in crops and photos alike. A printed row of comb
-boxes, which digits touching its lines join into one component, is found by its columns and rows and taken
-out of the ink before the components are looked at (`comb`). A line under the writing found further in
-is left to `ruling.rules`: it may be an underline.
+lines further in out of the components (`frame_lines`), in crops and photos alike; so is a box turned as a
+photo takes it, drawn by hand, or a circle round the writing: a thin ring round all the other ink (`_ring`),
+whose straight top and bottom are no underline either (`drawn_round`). A printed row of comb boxes, which
+digits touching its lines join into one component, is found by its columns and rows and taken out of the ink
+before the components are looked at (`comb`). A line under the writing found further in is left to
+`ruling.rules`: it may be an underline.
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ FRAME_LEVEL = 20  # ...within this many grey levels of the outermost row's media
 FRAME_INSIDE = 0.5  # ...and the row inside the frame is at that level in at most this share
 FRAME_INTERIOR = 0.5  # a frame has the ink's level, and ink covers less of the inside than the paper does
 FRAME_SIDES = 2  # a frame painted out runs along this many sides: one dark edge may be a tight 7's or 5's bar
-FRAME_BAND = 0.95  # an outline round the writing has this share of its ink in rows or columns that are all ink
+FRAME_BAND = 0.95  # an outline round the writing has this share of its ink in rows or columns that are all ink...
+RING_THIN = 0.035  # ...or, turned or drawn by hand (a box, a circle), is this thin for its size: its ink spread
+# along its box's outline over its longer side (a printed or drawn box: 0.01-0.03; a digit's loop: 0.06 for a thin
+# pen, MNIST's 0.1)...
+RING_CONTENT = 0.3  # ...round writing at least this share of its height (a speck inside a thin 0 is no digit)
 COMB_WIDTH = 1.3  # a row of comb boxes is at least this many times as wide as high (two boxes or more)...
 COMB_UPRIGHT = 0.9  # ...its dividers are ink along this share of the row's height...
 COMB_DIVIDERS = 3  # ...at least this many of them, evenly spaced (two boxes)...
@@ -119,7 +125,8 @@ def frame_lines(labels: np.ndarray, stats: np.ndarray, ink: list[int]) -> set[in
     skips were bridged, so that its thickness is the stroke's) that are a cell's printed frame: a thin
     straight upright line reaching past the other ink at its top and bottom (beside it, or between the digits
     of a row of comb boxes), a thin level line above it reaching past both its ends, or an outline of printed
-    lines (a closed box, two or three of its sides, a row of comb boxes) with all the other ink inside it."""
+    lines (a closed box, two or three of its sides, a row of comb boxes) or a thin ring (a box turned in a photo,
+    drawn by hand, a circle) with all the other ink inside it."""
     rows = stats.tolist()[1:]
     thin = {
         i
@@ -142,9 +149,41 @@ def frame_lines(labels: np.ndarray, stats: np.ndarray, ink: list[int]) -> set[in
             if y + h <= y0 and _past(x, x + w, x0, x1):
                 found.add(i)
         elif len(writing) > 1 and x <= x0 and y <= y0 and x + w >= x1 and y + h >= y1:
-            if _outline(labels, i, x, y, w, h):
+            inside = [r for j, r in enumerate(rows, start=1) if j != i and j not in thin]
+            if _outline(labels, i, x, y, w, h) or _ring(labels, i, (x, y, w, h), ink[i], inside):
                 found.add(i)
     return found
+
+
+def drawn_round(mask: np.ndarray) -> bool:
+    """Whether one component of `mask` is a thin line drawn round all the other ink (`_ring`): a box or a circle
+    round a number, whose straight top and bottom are no underline to take out (its sides were left as 1s)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    rows = stats.tolist()[1:]
+    for i, (x, y, w, h, area) in enumerate(rows, start=1):
+        others = rows[: i - 1] + rows[i:]
+        within = all(x <= o[0] and y <= o[1] and o[0] + o[2] <= x + w and o[1] + o[3] <= y + h for o in others)
+        if others and within and _ring(labels, i, (x, y, w, h), area, others):
+            return True
+    return False
+
+
+def _ring(labels: np.ndarray, i: int, box: tuple[int, int, int, int], ink: int, inside: list[list[int]]) -> bool:
+    """Whether component `i` (`ink` pixels in `box`, x, y, w, h), whose box holds the writing `inside` (stats rows),
+    is a line drawn round it, a turned printed box or a circle: thin for its size (RING_THIN), round writing
+    RING_CONTENT of its height, and on all four sides of each piece of it (a line under digits, joined to one of
+    them, has its box round the others too)."""
+    x, y, w, h = box
+    tall = max(r[1] + r[3] for r in inside) - min(r[1] for r in inside)
+    if ink / (2 * (w + h)) > RING_THIN * max(w, h) or tall < RING_CONTENT * h:
+        return False
+    own = labels[y : y + h, x : x + w] == i
+    for rx, ry, rw, rh, _ in inside:
+        cx, cy = rx + rw // 2 - x, ry + rh // 2 - y
+        column, row = own[:, cx], own[cy]
+        if not (column[:cy].any() and column[cy:].any() and row[:cx].any() and row[cx:].any()):
+            return False
+    return True
 
 
 def _past(start: int, end: int, first: int, last: int) -> bool:

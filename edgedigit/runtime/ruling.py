@@ -12,7 +12,7 @@ import functools
 import cv2
 import numpy as np
 
-from edgedigit.runtime import scene
+from edgedigit.runtime import frames, scene
 from edgedigit.runtime.grouping import SPECK_AREA, components, group_box, ink_mask, merge_by_overlap
 
 RULING_FILL = 3  # px across a ruling line that a stroke crossing it is looked for: past the 3 px band ruling marks
@@ -64,7 +64,8 @@ def rules(mask: np.ndarray) -> list[np.ndarray]:
     touching the digits, such a line joins the number into one component; apart, it merges them into one
     group by overlapping them all. A rule is a straight, thin run of ink RULE_LENGTH times as long as all the
     ink is high (a number is wider than high, a digit seldom is, so most single digits are never looked at)
-    and across RULE_SPAN of its width, with RULE_DIGITS groups of ink side by side once it is gone. Digits
+    and across RULE_SPAN of its width, with RULE_DIGITS groups of ink side by side once it is gone, and not part
+    of a box or a circle drawn round the number (`frames.drawn_round`: grouping leaves that out whole). Digits
     written touching along a line (the bases of "222") can pass for one: the reader reads both pages."""
     _, _, width, height = cv2.boundingRect(mask)
     if width < RULE_LENGTH * height or height == 0:
@@ -75,6 +76,8 @@ def rules(mask: np.ndarray) -> list[np.ndarray]:
     band = cv2.dilate(mask, tall)
     if cv2.reduce(band, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max() < 255 * length:
         return []  # no row holds `length` ink pixels, let alone a run of them (a number on a camera frame)
+    if frames.drawn_round(mask):
+        return []  # a box or a circle round the number: its top and bottom are no rules, and grouping drops it
     wide = np.ones((1, length), np.uint8)
     cores = cv2.erode(band, wide)
     if not cores.any():

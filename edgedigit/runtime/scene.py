@@ -17,6 +17,9 @@ RULING_INK = 0.8  # a ruling line has ink along this share of its way across the
 # ...or, beside two such lines, along this share: lower on a sheet lit from above a line fades, and what the mask
 # keeps of it stayed joined to the digits (benchmarks/photo_scenes.py: lined paper 95.5 -> 98.0%, 0.3: 97.5%)
 FAINT_RULING_INK = 0.5
+RULING_END = 0.1  # a ruling line runs on to the picture's edge: its ink covers RULING_END_INK of its first or last
+RULING_END_INK = 0.6  # RULING_END; a printed box round the writing, turned as a photo takes it, stops at its corners
+# (its sides span 80% of the picture: taken for ruling, cut out, and the box's rest read with the digit)
 # the ruling's direction is that of the segments found across this share of the picture, when there are any: a
 # bold digit gives a dozen shorter segments along its own strokes, which outvoted a turned sheet's lines (photo
 # scenes, lined paper turned 5 degrees: a digit the lines crossed was read with them, as no digit)
@@ -65,15 +68,20 @@ def ruling(mask: np.ndarray) -> np.ndarray | None:
     if found is None:
         return None
     candidates = _edge_to_edge(found.reshape(-1, 4).tolist(), w, h)[:255]  # labelled 1..255 in uint8 below
-    drawn, beside = np.zeros_like(mask), np.zeros_like(mask)
+    drawn, beside, first, last = (np.zeros_like(mask) for _ in range(4))
     for label, (line, left, right) in enumerate(candidates, start=1):
         cv2.line(drawn, *line, label, 1)
         cv2.line(beside, *left, label, 1)
         cv2.line(beside, *right, label, 1)
+        for segment, image in zip(_ends(line), (first, last)):
+            cv2.line(image, *segment, label, 1)
     ink = cv2.dilate(mask, NEAR) > 0
     n = len(candidates) + 1
     length, hits, near = (np.bincount(a, minlength=n) for a in (drawn.ravel(), drawn[ink], beside[ink]))
-    strong = [hits[k] >= RULING_INK * length[k] > near[k] for k in range(1, n)]
+    to_edge = np.zeros(n, bool)
+    for end in (first, last):
+        to_edge |= np.bincount(end[ink], minlength=n) >= RULING_END_INK * np.bincount(end.ravel(), minlength=n)
+    strong = [hits[k] >= RULING_INK * length[k] > near[k] and to_edge[k] for k in range(1, n)]
     if sum(strong) < 2:
         return None
     out = np.zeros_like(mask)
@@ -103,6 +111,13 @@ def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[
                 shifted = [(round(offset + d), round(offset + d + slope * length)) for d in (0, -4, 4)]
                 candidates.append([((0, a), (length, b)) if horizontal else ((a, 0), (b, length)) for a, b in shifted])
     return candidates
+
+
+def _ends(line: tuple[tuple[int, int], ...]) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
+    """The first and the last RULING_END of a line ((x, y), (x, y))."""
+    (x0, y0), (x1, y1) = line
+    dx, dy = round(RULING_END * (x1 - x0)), round(RULING_END * (y1 - y0))
+    return ((x0, y0), (x0 + dx, y0 + dy)), ((x1 - dx, y1 - dy), (x1, y1))
 
 
 def sheet_on_desk(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:

@@ -15,6 +15,7 @@ from benchmarks.photos import (
     paper,
     photo,
     rgba_drawing,
+    ringed,
     ruled,
     with_pen,
 )
@@ -125,13 +126,31 @@ def test_a_sticky_note_smaller_than_the_desk_is_the_paper(picks, clf):
     assert [read_digits(on_note([blank], seed=i), clf).digits for i in range(20)] == [[]] * 20
 
 
-
 def test_the_desk_beyond_the_sheets_edge_along_one_side_is_no_digit(picks, clf):
     """A photo whose sheet does not reach one side of the frame: the desk beyond its edge touched three sides, so
     the photo was taken for a tight crop, and the desk was read as a 1 beside the digit (21 of 60 read right, now
     60); or, in a photo, as a stroke of the digit (the desk along its foot joined a 3 and read "37")."""
     images, labels = picks
     assert _accuracy([desk_beside([img], seed=i) for i, img in enumerate(images)], labels, clf) >= 0.95
+
+
+@pytest.mark.parametrize("circle", [False, True], ids=["box", "circle"])
+def test_a_line_drawn_round_the_writing_is_no_part_of_it(picks, clf, circle):
+    """A form's printed box turned a little in a photo, a box drawn by hand, a circle round the digits. A box's sides,
+    80% of the picture long, were taken for ruling and cut out, and the rest of it was read with the digit (13 of 60
+    digits read); a circle was read with the digit (0 of 60). Round a number, the box's top and bottom were taken for
+    an underline and an overline, and its sides read as 1s (10 of 20 numbers of three; circled, 0). Now 60, 60, 20,
+    20. A thin 0 with a speck inside is still a 0."""
+    images, labels = picks
+    assert _accuracy([ringed([img], seed=i, circle=circle) for i, img in enumerate(images)], labels, clf) >= 0.95
+    triples = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
+    read = [read_digits(ringed(list(d), seed=i, circle=circle), clf).digits for i, (d, _) in enumerate(triples)]
+    assert sum(r == t for r, (_, t) in zip(read, triples)) >= 18
+    thin_zero = np.full((240, 320), 220, np.uint8)
+    cv2.ellipse(thin_zero, (160, 120), (40, 70), 0, 0, 360, 30, 2, cv2.LINE_AA)
+    cv2.circle(thin_zero, (165, 110), 3, 30, -1)
+    assert read_digits(thin_zero, clf).digits == [0]
+
 
 def test_strokes_across_a_stem_that_crosses_a_tight_crop_keep_it(clf):
     """A stem that runs from edge to edge of a tight crop is the digit, not something passing through: its foot,
@@ -167,6 +186,14 @@ def test_ruling_needs_two_long_thin_lines():
     near = cv2.dilate(two, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
     assert np.all(near[lines > 0] > 0)  # and nothing more than a few pixels away from them
 
+
+def test_a_box_round_the_writing_is_not_ruling():
+    """The sides of a box turned a little as a photo takes it span 80% of the picture, as ruling does (both were
+    taken for it), but stop at its corners; ruling runs on to the picture's edge
+    (`test_ruling_needs_two_long_thin_lines`)."""
+    box = np.zeros((120, 160), np.uint8)
+    cv2.polylines(box, [np.int32([(20, 13), (140, 10), (142, 108), (18, 111)])], True, 255, 2)
+    assert scene.ruling(box) is None
 
 def test_a_turned_ruling_is_found_beside_a_bold_digit_whose_strokes_lean_further():
     """A sheet turned 5 degrees under a bold digit: the digit's strokes give more line segments than the ruling
