@@ -11,7 +11,8 @@ Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) 
 (`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke) and numbers written in a
 printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as are dates parted by
 hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
-`--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read).
+`--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), and
+numbers after a printed word (`number_sets.labelled`: "Total:", "No.", "EUR").
 Speed: a 640x480 picture holding a 6-digit number, p50 of `read_digits` over repeated calls; and the hard case,
 6-digit numbers written overlapping (the median of 20 pictures' p50s, and the slowest).
 """
@@ -31,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from number_sets import JOIN_SHARE, SPACINGS, combed, joined, marked, number, numbers, underlined  # noqa: E402
+from number_sets import JOIN_SHARE, SPACINGS, combed, joined, labelled, marked, number, numbers, underlined  # noqa: E402
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import read_digits  # noqa: E402
@@ -88,6 +89,7 @@ def main() -> None:
     ap.add_argument("--joined", type=int, default=300, help="numbers written fast, digits joined, to read")
     ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
+    ap.add_argument("--labelled", type=int, default=300, help="numbers after a printed word, to read")
     ap.add_argument("--out", default=None, help="also write the markdown report here")
     args = ap.parse_args()
     with np.load(args.data) as d:
@@ -105,6 +107,7 @@ def main() -> None:
     lined = [read_digits(n.image, classifier).number == n.digits for n in underlined(x, y, args.underlined)]
     fast = [read_digits(n.image, classifier).number == n.digits for n in joined(x, y, args.joined)]
     boxed = [read_digits(n.image, classifier).number == n.digits for n in combed(x, y, args.combed)]
+    worded = [read_digits(n.image, classifier).number == n.digits for n in labelled(x, y, args.labelled)]
     dated, priced = [], []
     for n in marked(x, y, args.marked):
         read = read_digits(n.image, classifier, keep_separators=True).number
@@ -164,6 +167,8 @@ def main() -> None:
         f"**{100 * sum(dated) / max(len(dated), 1):.1f}%** of {len(dated)} dates",
         f"- an amount of 2 to 6 digits after a hand-drawn dollar sign: "
         f"**{100 * sum(priced) / max(len(priced), 1):.1f}%** of {len(priced)} amounts",
+        f"- 2 to 6 digits after a printed word (Total:, No., EUR, ...): "
+        f"**{100 * sum(worded) / max(len(worded), 1):.1f}%** of {len(worded)} numbers",
         "",
         f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",
         f"Hard case: 640x480 pictures with a 6-digit number written overlapping: p50 **{hard_ms:.2f} ms** (median "

@@ -7,7 +7,8 @@ of its width (touching and overlapping digits are the ones a fast writer joins);
 put between two digits of some of them. The ink goes on unevenly lit, noisy paper, and some pictures are
 saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
-`combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading.
+`combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
+`labelled` writes them after a printed word ("Total:", "No.").
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ SLASH_LEAN = (20, 50)  # degrees from upright: how far a hand-drawn slash betwee
 SLASH_HEIGHT = (0.9, 1.25)  # ...and how high it is, a share of the digits' height (often reaching below them)
 DOLLAR_HEIGHT = (0.85, 1.05)  # a dollar sign's S, a share of the digits' height...
 DOLLAR_BAR = (0.08, 0.25)  # ...and how far its bar reaches past the S at each end, a share of the S's height
+LABELS = ("Total:", "No.", "Amount", "EUR", "Qty", "Ref.", "Sum", "Tel.", "Nr", "Date:")  # printed before a number
+LABEL_FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX)
+LABEL_SIZE = (0.35, 0.6)  # a printed label's capitals, a share of the handwritten digits' height...
+LABEL_GAP = (0.3, 1.0)  # ...and its distance to the first digit, a share of their height
 JPEG_SHARE = 0.3  # share of the pictures saved as JPEG, as phones and many scanners save them...
 JPEG_QUALITY = (40, 90)  # ...at a quality from a messaging app's to a camera's
 
@@ -225,6 +230,32 @@ def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
                 x0 += mark.shape[1] + round(height * rng.uniform(0.0, 0.15))
                 text += "/"
         out.append(Number(_placed(placed, height, rng), text.replace("/", "").replace("$", ""), text, "marked"))
+    return out
+
+
+def labelled(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers of 2 to 6 digits, apart or close, written after a word a form prints before them (LABELS, in
+    one of OpenCV's Hershey fonts, its capitals LABEL_SIZE of the digits' height), from MNIST test digits; seeded."""
+    rng = np.random.default_rng(seed + 5)
+    out = []
+    for k in range(count):
+        spacing = SPACINGS[("apart", "close")[k % 2]]
+        height = int(rng.integers(*HEIGHT))
+        word, font = LABELS[int(rng.integers(len(LABELS)))], LABEL_FONTS[int(rng.integers(len(LABEL_FONTS)))]
+        scale = height * rng.uniform(*LABEL_SIZE) / cv2.getTextSize("H", font, 1.0, 1)[0][1]
+        (w, h), below = cv2.getTextSize(word, font, scale, max(1, round(scale * 1.5)))
+        printed = np.zeros((h + below + 4, w + 4), np.uint8)
+        cv2.putText(printed, word, (2, h + 2), font, scale, 255, max(1, round(scale * 1.5)), cv2.LINE_AA)
+        placed = [(printed.astype(np.float32) / 255, 0, height - h - 2)]  # on the digits' baseline
+        x0, text = w + 4 + round(height * rng.uniform(*LABEL_GAP)), ""
+        for i in rng.integers(0, len(x), int(rng.integers(2, 7))):
+            ink = _jittered_ink(x[i], height, rng)
+            placed.append(
+                (ink, x0, round(height * (1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER))) - ink.shape[0])
+            )
+            x0 += ink.shape[1] + round(ink.shape[1] * rng.uniform(*spacing))
+            text += str(int(y[i]))
+        out.append(Number(_placed(placed, height, rng), text, text, "labelled"))
     return out
 
 
