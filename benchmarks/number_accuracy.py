@@ -12,7 +12,7 @@ Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) 
 printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as are dates parted by
 hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
 `--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), and
-numbers after a printed word (`number_sets.labelled`: "Total:", "No.", "EUR").
+numbers after a printed word or under it (`number_sets.labelled`: "Total:", "No.", "EUR").
 Speed: a 640x480 picture holding a 6-digit number, p50 of `read_digits` over repeated calls; and the hard case,
 6-digit numbers written overlapping (the median of 20 pictures' p50s, and the slowest).
 """
@@ -167,7 +167,7 @@ def main() -> None:
         f"**{100 * sum(dated) / max(len(dated), 1):.1f}%** of {len(dated)} dates",
         f"- an amount of 2 to 6 digits after a hand-drawn dollar sign: "
         f"**{100 * sum(priced) / max(len(priced), 1):.1f}%** of {len(priced)} amounts",
-        f"- 2 to 6 digits after a printed word (Total:, No., EUR, ...): "
+        f"- 2 to 6 digits after a printed word (Total:, No., EUR, ...), or under it: "
         f"**{100 * sum(worded) / max(len(worded), 1):.1f}%** of {len(worded)} numbers",
         "",
         f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",

@@ -8,7 +8,7 @@ put between two digits of some of them. The ink goes on unevenly lit, noisy pape
 saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
 `combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
-`labelled` writes them after a printed word ("Total:", "No.").
+`labelled` writes them after a printed word ("Total:", "No.") or under it.
 """
 
 from __future__ import annotations
@@ -234,8 +234,9 @@ def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
 
 
 def labelled(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
-    """`count` numbers of 2 to 6 digits, apart or close, written after a word a form prints before them (LABELS, in
-    one of OpenCV's Hershey fonts, its capitals LABEL_SIZE of the digits' height), from MNIST test digits; seeded."""
+    """`count` numbers of 2 to 6 digits, apart or close, written after a word a form prints before them or above them
+    (LABELS, in one of OpenCV's Hershey fonts, its capitals LABEL_SIZE of the digits' height), from MNIST test
+    digits; seeded."""
     rng = np.random.default_rng(seed + 5)
     out = []
     for k in range(count):
@@ -246,8 +247,12 @@ def labelled(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Nu
         (w, h), below = cv2.getTextSize(word, font, scale, max(1, round(scale * 1.5)))
         printed = np.zeros((h + below + 4, w + 4), np.uint8)
         cv2.putText(printed, word, (2, h + 2), font, scale, 255, max(1, round(scale * 1.5)), cv2.LINE_AA)
-        placed = [(printed.astype(np.float32) / 255, 0, height - h - 2)]  # on the digits' baseline
-        x0, text = w + 4 + round(height * rng.uniform(*LABEL_GAP)), ""
+        if rng.random() < 0.5:  # on the digits' baseline, before them
+            placed = [(printed.astype(np.float32) / 255, 0, height - h - 2)]
+            x0, text = w + 4 + round(height * rng.uniform(*LABEL_GAP)), ""
+        else:  # a caption printed above the field, over its left end
+            placed = [(printed.astype(np.float32) / 255, 0, -printed.shape[0] - round(height * rng.uniform(0.2, 0.5)))]
+            x0, text = round(height * rng.uniform(0.0, 0.5)), ""
         for i in rng.integers(0, len(x), int(rng.integers(2, 7))):
             ink = _jittered_ink(x[i], height, rng)
             placed.append(

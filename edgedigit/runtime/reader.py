@@ -283,14 +283,23 @@ def _passing(digits: list[Digit], line_of: list[int], best: np.ndarray, min_conf
 
 
 def _label(digits: list[Digit], line_of: list[int], sure: np.ndarray, marks: list[list[int]]) -> np.ndarray:
-    """Which `digits` (on lines `line_of`; `sure`: those passing the bar) are a printed label before a number: the
-    longest run of marks from a line's left end (doubtful ones too: a word's letters), each lower than LABEL_HEIGHT
-    of the median height of the sure digits after it, NUMBER_DIGITS of them or more (a label of as many letters as
-    the number has digits would set the median of all). The run and the separators left of its end (`marks`: their
-    left edges, per line; a letter may look like a dot or a comma) are LABEL_MARKS or more."""
+    """Which `digits` (on lines `line_of`; `sure`: those passing the bar) are a printed label beside a number: a
+    line of marks each lower than LABEL_HEIGHT of the median height of another line's sure digits (a caption
+    printed above the field), or the longest run of marks from a line's left end (doubtful ones too: a word's
+    letters), each lower than LABEL_HEIGHT of the median height of the sure digits after it, NUMBER_DIGITS of them or
+    more (a label of as many letters as the number has digits would set the median of all). Either holds
+    LABEL_MARKS marks or more, with the separators among them (`marks`: their left edges, per line; a letter may
+    look like a dot or a comma)."""
     label = np.zeros(len(digits), bool)
-    for n in set(line_of):
-        on = sorted((k for k, m in enumerate(line_of) if m == n), key=lambda k: digits[k].box[0])
+    lines = {n: sorted((k for k, m in enumerate(line_of) if m == n), key=lambda k: digits[k].box[0]) for n in line_of}
+    heights = {n: [digits[k].box[3] for k in on if sure[k]] for n, on in lines.items()}
+    written = {n: statistics.median(h) for n, h in heights.items() if h}
+    for n, on in lines.items():
+        others = [h for m, h in written.items() if m != n]
+        low = max(digits[k].box[3] for k in on) < LABEL_HEIGHT * max(others, default=0)
+        if low and len(on) + len(marks[n]) >= LABEL_MARKS:
+            label[on] = True
+            continue
         for lead in range(len(on) - NUMBER_DIGITS, 0, -1):
             after = [digits[k].box[3] for k in on[lead:] if sure[k]]
             if len(after) < NUMBER_DIGITS or lead + sum(x < digits[on[lead]].box[0] for x in marks[n]) < LABEL_MARKS:

@@ -465,15 +465,15 @@ def test_a_doubtful_digit_in_a_number_is_kept_but_not_alone_nor_a_tall_mark_at_i
 
 
 def test_a_printed_word_before_a_number_is_no_part_of_it(mnist, clf, monkeypatch):
-    """A form's label printed before a handwritten number ("Total:", "No.", "EUR"): its letters are lower than the
-    digits and read as digits (an o as a sure 0, an l as a 1). Marks from the line's left end lower than
+    """A form's label printed before a handwritten number ("Total:", "No.", "EUR") or above it: its letters are lower
+    than the digits and read as digits (an o as a sure 0, an l as a 1). Marks from the line's left end lower than
     LABEL_HEIGHT of the median of the digits after them are left out, where two digits or more are left; a low
-    mark inside the number or after it (cents written small) is kept."""
+    mark inside the number or after it (cents written small) is kept; a line of such marks above is no number."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
     from number_sets import labelled
 
     words = labelled(mnist.x_test, mnist.y_test, 40, seed=11)
-    assert sum(read_digits(n.image, clf).number == n.digits for n in words) >= 38  # 35 before
+    assert sum(read_digits(n.image, clf).number == n.digits for n in words) >= 34  # 29 before
     _no_second_look(monkeypatch)
     monkeypatch.setattr(layout, "REJOIN_DOUBT", 0.0)
     strokes = np.zeros((200, 400), np.uint8)
@@ -483,6 +483,12 @@ def test_a_printed_word_before_a_number_is_no_part_of_it(mnist, clf, monkeypatch
     two = strokes.copy()
     two[:, 200:] = 0  # one digit after the low marks: not a number, so nothing is a label
     assert read_digits(255 - two, _Scripted([0.99] * 3)).number == "123"
+    caption = np.zeros((300, 300), np.uint8)
+    for x in (30, 60, 90):  # a word printed above the field: a line of low marks
+        cv2.line(caption, (x, 20), (x, 60), 255, 6)
+    for x in (60, 140):  # two digits written in it, three times as high
+        cv2.line(caption, (x, 120), (x, 240), 255, 8)
+    assert read_digits(255 - caption, _Scripted([0.99] * 5)).numbers == ["45"]
 
 def test_only_a_doubtful_wide_blob_is_cut_through_several_strokes():
     """Three rings written into each other (0s overlapping): no cut crosses a single stroke, so the blob
