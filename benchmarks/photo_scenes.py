@@ -56,6 +56,7 @@ SCENES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "a sticky note on a desk": lambda d, s: on_note([d], seed=s),
     "a box round the digit": lambda d, s: ringed([d], seed=s),
     "a circle round the digit": lambda d, s: ringed([d], seed=s, circle=True),
+    "a form's red box round the digit": lambda d, s: ringed([d], seed=s, color=(90, 90, 225)),
     "pencil": _pencil,
     "blur (sigma 3 px)": lambda d, s: cv2.GaussianBlur(photo([d], seed=s), (0, 0), 3),
     "JPEG quality 20": lambda d, s: _jpeg(photo([d], seed=s), 20),

@@ -136,10 +136,13 @@ def desk_beside(digits: list[np.ndarray], seed: int = 0, height: int = 160) -> n
     return cv2.GaussianBlur(np.ascontiguousarray(np.rot90(view, -turns)), (0, 0), 1.0)
 
 
-def ringed(digits: list[np.ndarray], seed: int = 0, height: int = 160, circle: bool = False) -> np.ndarray:
+def ringed(
+    digits: list[np.ndarray], seed: int = 0, height: int = 160, circle: bool = False, color: tuple = (35, 35, 35)
+) -> np.ndarray:
     """A photo of the digits with a line round them: a box (a form's printed box, turned a little as a photo takes
     it, or one drawn by hand; its corners up to 3% of the picture off true) or, with `circle`, an ellipse drawn
-    round them. The line is 2 to 5 px wide, nearer the writing than the picture's edges."""
+    round them. The line is 2 to 5 px wide, nearer the writing than the picture's edges, in `color` (BGR; a form's
+    boxes are often printed in a light red or blue the scanner is meant to drop)."""
     rng = np.random.default_rng(seed + 409)
     img = photo(digits, seed=seed, height=height)
     h, w = img.shape[:2]
@@ -148,11 +151,11 @@ def ringed(digits: list[np.ndarray], seed: int = 0, height: int = 160, circle: b
     thick = int(rng.integers(2, 6))
     if circle:
         axes = (int(w * (right - left) / 2 * 1.15), int(h * 0.46))
-        cv2.ellipse(img, (w // 2, h // 2), axes, float(rng.uniform(-5, 5)), 0, 360, (35, 35, 35), thick, cv2.LINE_AA)
+        cv2.ellipse(img, (w // 2, h // 2), axes, float(rng.uniform(-5, 5)), 0, 360, color, thick, cv2.LINE_AA)
     else:
         corners = np.float32([[left, top], [right, top], [right, bottom], [left, bottom]]) * (w, h)
         corners += rng.uniform(-0.03, 0.03, (4, 2)) * (w, h)
-        cv2.polylines(img, [np.int32(corners)], True, (35, 35, 35), thick, cv2.LINE_AA)
+        cv2.polylines(img, [np.int32(corners)], True, color, thick, cv2.LINE_AA)
     return img
 
 

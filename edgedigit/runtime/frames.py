@@ -31,7 +31,8 @@ FRAME_BAND = 0.95  # an outline round the writing has this share of its ink in r
 RING_THIN = 0.035  # ...or, turned or drawn by hand (a box, a circle), is this thin for its size: its ink spread
 # along its box's outline over its longer side (a printed or drawn box: 0.01-0.03; a digit's loop: 0.06 for a thin
 # pen, MNIST's 0.1)...
-RING_CONTENT = 0.3  # ...round writing at least this share of its height (a speck inside a thin 0 is no digit)
+RING_CONTENT = 0.3  # ...round writing at least this share of its height (a speck inside a thin 0 is no digit)...
+RING_MARGIN = 0.05  # ...that lies this share of its size inside it (not a piece of a faint line the threshold broke)
 COMB_WIDTH = 1.3  # a row of comb boxes is at least this many times as wide as high (two boxes or more)...
 COMB_UPRIGHT = 0.9  # ...its dividers are ink along this share of the row's height...
 COMB_DIVIDERS = 3  # ...at least this many of them, evenly spaced (two boxes)...
@@ -169,20 +170,24 @@ def drawn_round(mask: np.ndarray) -> bool:
 
 
 def _ring(labels: np.ndarray, i: int, box: tuple[int, int, int, int], ink: int, inside: list[list[int]]) -> bool:
-    """Whether component `i` (`ink` pixels in `box`, x, y, w, h), whose box holds the writing `inside` (stats rows),
-    is a line drawn round it, a turned printed box or a circle: thin for its size (RING_THIN), round writing
-    RING_CONTENT of its height, and on all four sides of each piece of it (a line under digits, joined to one of
-    them, has its box round the others too)."""
+    """Whether component `i` (`ink` pixels in `box`, x, y, w, h), whose box holds the ink `inside` (stats rows), is a
+    line drawn round the writing there, a turned printed box or a circle: thin for its size (RING_THIN), round
+    writing RING_CONTENT of its height, RING_MARGIN inside it, and on all four sides of each piece of it, over the
+    piece's columns and rows (a line under digits, joined to one of them, has its box round the others too, but is
+    not above them)."""
     x, y, w, h = box
-    tall = max(r[1] + r[3] for r in inside) - min(r[1] for r in inside)
-    if ink / (2 * (w + h)) > RING_THIN * max(w, h) or tall < RING_CONTENT * h:
+    margin = RING_MARGIN * max(w, h)  # nearer its edge lie the pieces a faint line broke into
+    writing = [r for r in inside if min(r[0] - x, r[1] - y, x + w - r[0] - r[2], y + h - r[1] - r[3]) >= margin]
+    if ink / (2 * (w + h)) > RING_THIN * max(w, h) or not writing:
+        return False
+    if max(r[1] + r[3] for r in writing) - min(r[1] for r in writing) < RING_CONTENT * h:
         return False
     own = labels[y : y + h, x : x + w] == i
-    for rx, ry, rw, rh, _ in inside:
-        cx, cy = rx + rw // 2 - x, ry + rh // 2 - y
-        column, row = own[:, cx], own[cy]
-        if not (column[:cy].any() and column[cy:].any() and row[:cx].any() and row[cx:].any()):
-            return False
+    for rx, ry, rw, rh, _ in writing:
+        left, top, right, bottom = rx - x, ry - y, rx - x + rw, ry - y + rh
+        columns, rows = own[:, left:right], own[top:bottom]
+        if not (columns[:top].any() and columns[bottom:].any() and rows[:, :left].any() and rows[:, right:].any()):
+            return False  # a gap in a faint line is no way out: the ring need only pass each piece's span
     return True
 
 

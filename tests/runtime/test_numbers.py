@@ -463,7 +463,6 @@ def test_a_doubtful_digit_in_a_number_is_kept_but_not_alone_nor_a_tall_mark_at_i
     assert read_digits(_number(ones[:1], 0, seed=1), _Scripted([0.25])).number is None
 
 
-
 def test_a_printed_word_before_a_number_is_no_part_of_it(mnist, clf, monkeypatch):
     """A form's label printed before a handwritten number ("Total:", "No.", "EUR") or above it: its letters are lower
     than the digits and read as digits (an o as a sure 0, an l as a 1). Marks from the line's left end lower than
@@ -489,6 +488,7 @@ def test_a_printed_word_before_a_number_is_no_part_of_it(mnist, clf, monkeypatch
     for x in (60, 140):  # two digits written in it, three times as high
         cv2.line(caption, (x, 120), (x, 240), 255, 8)
     assert read_digits(255 - caption, _Scripted([0.99] * 5)).numbers == ["45"]
+
 
 def test_only_a_doubtful_wide_blob_is_cut_through_several_strokes():
     """Three rings written into each other (0s overlapping): no cut crosses a single stroke, so the blob

@@ -134,18 +134,28 @@ def test_the_desk_beyond_the_sheets_edge_along_one_side_is_no_digit(picks, clf):
     assert _accuracy([desk_beside([img], seed=i) for i, img in enumerate(images)], labels, clf) >= 0.95
 
 
-@pytest.mark.parametrize("circle", [False, True], ids=["box", "circle"])
-def test_a_line_drawn_round_the_writing_is_no_part_of_it(picks, clf, circle):
+RED = (90, 90, 225)  # BGR: a form's box printed in a light red, as scanners are meant to drop it
+
+
+@pytest.mark.parametrize(
+    ("circle", "color", "singles", "triples"),
+    [(False, (35, 35, 35), 57, 18), (True, (35, 35, 35), 57, 18), (False, RED, 47, None)],
+    ids=["box", "circle", "red box"],
+)
+def test_a_line_drawn_round_the_writing_is_no_part_of_it(picks, clf, circle, color, singles, triples):
     """A form's printed box turned a little in a photo, a box drawn by hand, a circle round the digits. A box's sides,
     80% of the picture long, were taken for ruling and cut out, and the rest of it was read with the digit (13 of 60
     digits read); a circle was read with the digit (0 of 60). Round a number, the box's top and bottom were taken for
     an underline and an overline, and its sides read as 1s (10 of 20 numbers of three; circled, 0). Now 60, 60, 20,
-    20. A thin 0 with a speck inside is still a 0."""
+    20. A light red box's thin line breaks into pieces where it is faintest: 3 of 60 read, now 50 (its numbers of
+    three: 7 of 20, before and now, not asserted). A thin 0 with a speck inside is still a 0."""
     images, labels = picks
-    assert _accuracy([ringed([img], seed=i, circle=circle) for i, img in enumerate(images)], labels, clf) >= 0.95
-    triples = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
-    read = [read_digits(ringed(list(d), seed=i, circle=circle), clf).digits for i, (d, _) in enumerate(triples)]
-    assert sum(r == t for r, (_, t) in zip(read, triples)) >= 18
+    shots = [ringed([img], seed=i, circle=circle, color=color) for i, img in enumerate(images)]
+    assert _accuracy(shots, labels, clf) >= singles / N
+    if triples is not None:
+        lines = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
+        read = [read_digits(ringed(list(d), seed=i, circle=circle), clf).digits for i, (d, _) in enumerate(lines)]
+        assert sum(r == t for r, (_, t) in zip(read, lines)) >= triples
     thin_zero = np.full((240, 320), 220, np.uint8)
     cv2.ellipse(thin_zero, (160, 120), (40, 70), 0, 0, 360, 30, 2, cv2.LINE_AA)
     cv2.circle(thin_zero, (165, 110), 3, 30, -1)
@@ -194,6 +204,7 @@ def test_a_box_round_the_writing_is_not_ruling():
     box = np.zeros((120, 160), np.uint8)
     cv2.polylines(box, [np.int32([(20, 13), (140, 10), (142, 108), (18, 111)])], True, 255, 2)
     assert scene.ruling(box) is None
+
 
 def test_a_turned_ruling_is_found_beside_a_bold_digit_whose_strokes_lean_further():
     """A sheet turned 5 degrees under a bold digit: the digit's strokes give more line segments than the ruling
