@@ -291,15 +291,19 @@ def _label(digits: list[Digit], line_of: list[int], sure: np.ndarray, marks: lis
     LABEL_MARKS marks or more, with the separators among them (`marks`: their left edges, per line; a letter may
     look like a dot or a comma)."""
     label = np.zeros(len(digits), bool)
+    if len(digits) <= NUMBER_DIGITS:
+        return label  # the common case of one digit: no number beside a label
     lines = {n: sorted((k for k, m in enumerate(line_of) if m == n), key=lambda k: digits[k].box[0]) for n in line_of}
     heights = {n: [digits[k].box[3] for k in on if sure[k]] for n, on in lines.items()}
-    written = {n: statistics.median(h) for n, h in heights.items() if h}
+    written = {n: statistics.median(h) for n, h in heights.items() if h} if len(lines) > 1 else {}
     for n, on in lines.items():
         others = [h for m, h in written.items() if m != n]
         low = max(digits[k].box[3] for k in on) < LABEL_HEIGHT * max(others, default=0)
         if low and len(on) + len(marks[n]) >= LABEL_MARKS:
             label[on] = True
             continue
+        if not heights[n] or digits[on[0]].box[3] >= LABEL_HEIGHT * max(heights[n]):
+            continue  # the first mark is as high as a digit here: no label before them
         for lead in range(len(on) - NUMBER_DIGITS, 0, -1):
             after = [digits[k].box[3] for k in on[lead:] if sure[k]]
             if len(after) < NUMBER_DIGITS or lead + sum(x < digits[on[lead]].box[0] for x in marks[n]) < LABEL_MARKS:

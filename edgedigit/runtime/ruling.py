@@ -76,8 +76,6 @@ def rules(mask: np.ndarray) -> list[np.ndarray]:
     band = cv2.dilate(mask, tall)
     if cv2.reduce(band, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max() < 255 * length:
         return []  # no row holds `length` ink pixels, let alone a run of them (a number on a camera frame)
-    if frames.drawn_round(mask):
-        return []  # a box or a circle round the number: its top and bottom are no rules, and grouping drops it
     wide = np.ones((1, length), np.uint8)
     cores = cv2.erode(band, wide)
     if not cores.any():
@@ -104,6 +102,8 @@ def rules(mask: np.ndarray) -> list[np.ndarray]:
             continue  # the writing lies on both sides: a digit's bar (a wide 4's), not a line under or over it
         if _digits_along(rest) >= RULE_DIGITS:  # each run alone: a flat 0's top and bottom, taken out
             found.append(rule)  # together, would leave its two sides as two digits
+    if found and frames.drawn_round(mask):
+        return []  # a box or a circle round the number: its top and bottom are no rules, and grouping drops it
     return found
 
 

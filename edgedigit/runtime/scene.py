@@ -68,20 +68,18 @@ def ruling(mask: np.ndarray) -> np.ndarray | None:
     if found is None:
         return None
     candidates = _edge_to_edge(found.reshape(-1, 4).tolist(), w, h)[:255]  # labelled 1..255 in uint8 below
-    drawn, beside, first, last = (np.zeros_like(mask) for _ in range(4))
+    drawn, beside = np.zeros_like(mask), np.zeros_like(mask)
     for label, (line, left, right) in enumerate(candidates, start=1):
         cv2.line(drawn, *line, label, 1)
         cv2.line(beside, *left, label, 1)
         cv2.line(beside, *right, label, 1)
-        for segment, image in zip(_ends(line), (first, last)):
-            cv2.line(image, *segment, label, 1)
     ink = cv2.dilate(mask, NEAR) > 0
     n = len(candidates) + 1
     length, hits, near = (np.bincount(a, minlength=n) for a in (drawn.ravel(), drawn[ink], beside[ink]))
-    to_edge = np.zeros(n, bool)
-    for end in (first, last):
-        to_edge |= np.bincount(end[ink], minlength=n) >= RULING_END_INK * np.bincount(end.ravel(), minlength=n)
-    strong = [hits[k] >= RULING_INK * length[k] > near[k] and to_edge[k] for k in range(1, n)]
+    strong = [hits[k] >= RULING_INK * length[k] > near[k] for k in range(1, n)]
+    if sum(strong) < 2:
+        return None
+    strong = [s and _to_edge(candidates[k - 1][0], ink) for k, s in enumerate(strong, start=1)]
     if sum(strong) < 2:
         return None
     out = np.zeros_like(mask)
@@ -113,11 +111,16 @@ def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[
     return candidates
 
 
-def _ends(line: tuple[tuple[int, int], ...]) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
-    """The first and the last RULING_END of a line ((x, y), (x, y))."""
+def _to_edge(line: tuple[tuple[int, int], ...], ink: np.ndarray) -> bool:
+    """Whether `ink` (boolean) covers RULING_END_INK of the first or the last RULING_END of a line ((x, y), (x, y)):
+    ruling runs on to the picture's edge."""
     (x0, y0), (x1, y1) = line
     dx, dy = round(RULING_END * (x1 - x0)), round(RULING_END * (y1 - y0))
-    return ((x0, y0), (x0 + dx, y0 + dy)), ((x1 - dx, y1 - dy), (x1, y1))
+    for start, end in (((x0, y0), (x0 + dx, y0 + dy)), ((x1 - dx, y1 - dy), (x1, y1))):
+        segment = cv2.line(np.zeros(ink.shape, np.uint8), start, end, 1, 1) > 0
+        if np.count_nonzero(ink & segment) >= RULING_END_INK * np.count_nonzero(segment):
+            return True
+    return False
 
 
 def sheet_on_desk(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
@@ -173,8 +176,11 @@ def clutter(labels: np.ndarray, stats: np.ndarray, pad: int = 0) -> set[int]:
     n = len(stats)
     on_border = np.bincount(labels.take(_edge_index(h, w, 1)), minlength=n).tolist()
     in_band = np.bincount(labels.take(_edge_index(h, w, max(1, min(h, w) // 8))), minlength=n).tolist()
-    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
-    along_side = np.maximum.reduce([np.bincount(side, minlength=n) / len(side) for side in sides]) >= ALONG_SIDE
+    along_side = [False] * n
+    if max(on_border[1:], default=0) >= ALONG_SIDE * min(h, w):  # something may lie along a side: count per side
+        sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+        along = np.maximum.reduce([np.bincount(side, minlength=n) / len(side) for side in sides]) >= ALONG_SIDE
+        along_side = along.tolist()
     found = passing_through(stats, h, pad)
     for i, (_, _, bw, bh, area) in enumerate(stats.tolist()[1:], start=1):
         hairline = (bw >= 0.9 * w and bh <= 0.04 * h) or (bh >= 0.9 * h and bw <= 0.04 * w)
