@@ -198,8 +198,8 @@ def test_ruling_needs_two_long_thin_lines():
 
 
 def test_a_box_round_the_writing_is_not_ruling():
-    """The sides of a box turned a little as a photo takes it span 80% of the picture, as ruling does (both were
-    taken for it), but stop at its corners; ruling runs on to the picture's edge
+    """The sides of a box turned a little as a photo takes it span 80% of the picture, as ruling does (its two
+    upright sides were taken for ruling), but stop at its corners; ruling runs on to the picture's edge
     (`test_ruling_needs_two_long_thin_lines`)."""
     box = np.zeros((120, 160), np.uint8)
     cv2.polylines(box, [np.int32([(20, 13), (140, 10), (142, 108), (18, 111)])], True, 255, 2)
