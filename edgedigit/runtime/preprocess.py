@@ -239,9 +239,9 @@ def _edge_beside_writing(mask: np.ndarray) -> bool:
     its length), beside writing TIGHT_WRITING of the picture high that touches none: the edge of a sheet, and the
     desk beyond it, along one side of a photo. A tightly cut digit reaches the sides itself."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
-    on_sides = set(np.concatenate(sides).tolist()) - {0}
-    along = all(any(np.count_nonzero(side == i) >= TIGHT_SIDE_INK * len(side) for side in sides) for i in on_sides)
+    on_sides = set(paper.border(labels).tolist()) - {0}
+    along_a_side = scene.along_a_side(labels, n, TIGHT_SIDE_INK)
+    along = all(along_a_side[i] for i in on_sides)
     height = mask.shape[0]
     writing = any(stats[i, cv2.CC_STAT_HEIGHT] >= TIGHT_WRITING * height for i in range(1, n) if i not in on_sides)
     return along and writing

@@ -178,15 +178,20 @@ def clutter(labels: np.ndarray, stats: np.ndarray, pad: int = 0) -> set[int]:
     in_band = np.bincount(labels.take(_edge_index(h, w, max(1, min(h, w) // 8))), minlength=n).tolist()
     along_side = [False] * n
     if max(on_border[1:], default=0) >= ALONG_SIDE * min(h, w):  # something may lie along a side: count per side
-        sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
-        along = np.maximum.reduce([np.bincount(side, minlength=n) / len(side) for side in sides]) >= ALONG_SIDE
-        along_side = along.tolist()
+        along_side = along_a_side(labels, n, ALONG_SIDE)
     found = passing_through(stats, h, pad)
     for i, (_, _, bw, bh, area) in enumerate(stats.tolist()[1:], start=1):
         hairline = (bw >= 0.9 * w and bh <= 0.04 * h) or (bh >= 0.9 * h and bw <= 0.04 * w)
         if hairline or along_side[i] or (on_border[i] > 0 and in_band[i] >= 0.9 * area):
             found.add(i)
     return found
+
+
+def along_a_side(labels: np.ndarray, n: int, share: float) -> list[bool]:
+    """Per label 0..n-1 of `labels` (connectedComponents), whether the component covers `share` of one of the
+    picture's four sides: the desk beyond a sheet's edge, a shadow, a 7's bar in a tight crop."""
+    sides = (labels[0], labels[-1], labels[:, 0], labels[:, -1])
+    return np.logical_or.reduce([np.bincount(side, minlength=n) >= share * len(side) for side in sides]).tolist()
 
 
 def passing_through(stats: np.ndarray, h: int, pad: int = 0) -> set[int]:
