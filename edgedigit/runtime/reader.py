@@ -226,6 +226,8 @@ def _read(
     doubtful = [k for k, ((_, line, g), p) in enumerate(zip(groups, probs)) if line.worth_cutting(g, p.max())]
     if doubtful:
         digits, line_of, probs = recognition.cut(page, labels, groups, probs, doubtful, classifier, not rule_left_in)
+        if not digits:  # every group read along a path that left all its pieces out as connectors: no digit
+            return Reading(rejected=[g.whole.box for _, _, g in groups])
     probs = classifier.calibrate(probs)
     first = probs.argmax(axis=1)  # at first sight: a slash reads as a 1, shifted it may read as anything
     probs = second_look.steadied([d.image for d in digits], probs, classifier)

@@ -410,6 +410,16 @@ def test_a_stroke_joining_two_digits_may_be_left_out():
     assert paths.best_path(replace(joined, connectors=[False] * 3), probs) == [0]
 
 
+def test_a_group_whose_pieces_are_all_left_out_as_connectors_is_no_digit(mnist, clf, monkeypatch):
+    """Where the best path through every group leaves all its pieces out as connectors (a shadow's edge across a
+    digit once did), the picture holds no digit: the reader says so instead of failing on an empty batch."""
+    pair = _number(list(mnist.x_test[:2]), 0.15, 0)
+    assert len(read_digits(pair, clf).digits) == 2
+    monkeypatch.setattr(paths, "best_path", lambda cut, probs, sure=paths.CUT_SURE: [])
+    reading = read_digits(pair, clf)
+    assert reading.digits == [] and len(reading.rejected) == 1
+
+
 def test_a_detached_head_does_not_count_as_a_column():
     """A 2 whose head is a separate blob above its cut body: the head lies within the body's columns and
     does not use up one of a candidate's MAX_ATOMS, so the whole 2 is still a candidate."""
