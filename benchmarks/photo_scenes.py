@@ -1,8 +1,8 @@
 """How the file pipeline copes with the scenes users photograph: MNIST test digits rendered as photos
 (plain paper, thin pen, squared and lined paper, a sheet on a desk or with the desk beyond one side, a sticky
 note smaller than the desk, a box or a circle round the digit, a pen lying beside the digit, pencil, blur, JPEG,
-shadow, a drawing on a transparent canvas, a digit written small on a page photographed whole or seen by a camera
-from afar), each read with `read_digits` and the bundled (or given) model.
+a soft shadow or a hard one across the sheet, a drawing on a transparent canvas, a digit written small on a page
+photographed whole or seen by a camera from afar), each read with `read_digits` and the bundled (or given) model.
 
     python benchmarks/photo_scenes.py [--model PATH] [--n 200] [--data ../shared/mnist/mnist.npz]
 
@@ -20,7 +20,18 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from photos import desk_beside, from_afar, on_desk, on_note, photo, rgba_drawing, ringed, ruled, with_pen  # noqa: E402
+from photos import (  # noqa: E402
+    desk_beside,
+    from_afar,
+    on_desk,
+    on_note,
+    photo,
+    rgba_drawing,
+    ringed,
+    ruled,
+    shadowed,
+    with_pen,
+)
 
 from edgedigit.runtime.classifier import Classifier  # noqa: E402
 from edgedigit.runtime.reader import read_digits  # noqa: E402
@@ -61,6 +72,7 @@ SCENES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "blur (sigma 3 px)": lambda d, s: cv2.GaussianBlur(photo([d], seed=s), (0, 0), 3),
     "JPEG quality 20": lambda d, s: _jpeg(photo([d], seed=s), 20),
     "shadow over part": lambda d, s: _shadow(photo([d], seed=s)),
+    "a hard shadow across the sheet": lambda d, s: shadowed([d], seed=s),
     "drawing, transparent canvas": lambda d, s: rgba_drawing(d),
     "drawing, white ink": lambda d, s: rgba_drawing(d, color=(255, 255, 255)),
     "page photo 1600x1200, digit 45 px": lambda d, s: from_afar([d], seed=s),

@@ -136,6 +136,22 @@ def desk_beside(digits: list[np.ndarray], seed: int = 0, height: int = 160) -> n
     return cv2.GaussianBlur(np.ascontiguousarray(np.rot90(view, -turns)), (0, 0), 1.0)
 
 
+def shadowed(digits: list[np.ndarray], seed: int = 0, height: int = 160, darkness: tuple[float, float] = (0.55, 0.8),
+             through: float = 0.4) -> np.ndarray:  # fmt: skip
+    """A photo with a hard shadow (the phone's, a hand's) cast over part of it: a straight edge at any angle from
+    frame to frame, `through` of the picture's size from its centre at most, so it often crosses the writing; the
+    light there times a factor drawn from `darkness`, the edge blurred by 1 to 5 px."""
+    rng = np.random.default_rng(seed + 401)
+    img = photo(digits, seed=seed, height=height).astype(np.float32)
+    h, w = img.shape[:2]
+    angle = rng.uniform(0, np.pi)
+    cx, cy = w / 2 + rng.uniform(-through, through) * w / 2, h / 2 + rng.uniform(-through, through) * h / 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = np.where((xx - cx) * np.cos(angle) + (yy - cy) * np.sin(angle) > 0, rng.uniform(*darkness), 1.0)
+    shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), rng.uniform(1, 5))
+    return np.clip(img * shade[:, :, None], 0, 255).astype(np.uint8)
+
+
 def ringed(
     digits: list[np.ndarray], seed: int = 0, height: int = 160, circle: bool = False, color: tuple = (35, 35, 35)
 ) -> np.ndarray:

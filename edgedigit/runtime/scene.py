@@ -43,6 +43,9 @@ SHEET_CONVEX = 0.95  # ...its outline, holes filled, covers this share of its co
 SHEET_CORNERS = 6  # ...and is a polygon of at most this many corners: four, or more where the frame cuts it (a
 # bold 0's outline takes 8 or more at SHEET_CORNERS_EPS)...
 SHEET_CORNERS_EPS = 0.02  # ...at this share of its perimeter (OpenCV's approxPolyDP)
+SHEET_INSIDE = 0.05  # ...with a corner at least this share of the picture's side inside its frame: a shadow's edge
+# runs from frame to frame, so the lit paper beside it has its corners on the frame (its shadowed part was painted
+# out as desk, and the digit in it with it)...
 SHEET_WRITING = 0.005  # ...and holds dark ink over this share of it: writing (a 1's bright blob holds none)...
 SHEET_SQUAT = 0.5  # ...or is at least this many times as wide as long, unlike a 1's blob: a blank note (read as a 0)
 SHEET_EDGE = 2  # pixels of the sheet's blurred edge painted with the desk, so it leaves no line of ink
@@ -147,7 +150,7 @@ def sheet_on_desk(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
     convex = inside >= SHEET_CONVEX * cv2.contourArea(cv2.convexHull(outline))
     (_, _), (a, b), _ = cv2.minAreaRect(outline)
     holds_writing, squat = inside - area >= SHEET_WRITING * inside, min(a, b) >= SHEET_SQUAT * max(a, b)
-    if not convex or len(corners) > SHEET_CORNERS or not (holds_writing or squat):
+    if not convex or len(corners) > SHEET_CORNERS or not (holds_writing or squat) or not _corner_inside(outline, sheet):
         return None
     edge = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * SHEET_EDGE + 1,) * 2)
     ring = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * (SHEET_EDGE + SHEET_RING) + 1,) * 2)
@@ -160,6 +163,15 @@ def sheet_on_desk(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
     out = gray.copy()
     out[desk.astype(bool)] = level
     return out
+
+
+def _corner_inside(outline: np.ndarray, picture: np.ndarray) -> bool:
+    """Whether the convex hull of `outline` (a contour) has a corner SHEET_INSIDE of the picture's sides inside its
+    frame: the hull, as writing that crosses a shadow's edge notches the lit paper beside it with corners inside."""
+    corners = cv2.approxPolyDP(cv2.convexHull(outline), SHEET_CORNERS_EPS * cv2.arcLength(outline, True), True)
+    h, w = picture.shape
+    mx, my = SHEET_INSIDE * w, SHEET_INSIDE * h
+    return any(mx <= x <= w - 1 - mx and my <= y <= h - 1 - my for x, y in corners.reshape(-1, 2).tolist())
 
 
 def _median(gray: np.ndarray, where: np.ndarray) -> int:

@@ -17,9 +17,11 @@ from benchmarks.photos import (
     rgba_drawing,
     ringed,
     ruled,
+    shadowed,
     with_pen,
 )
 from edgedigit.errors import UserError
+from edgedigit.runtime import paper as paper_module
 from edgedigit.runtime import ruling, scene
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.decode import read_image
@@ -124,6 +126,22 @@ def test_a_sticky_note_smaller_than_the_desk_is_the_paper(picks, clf):
     assert sum(read_digits(on_note(list(d), seed=i), clf).digits == t for i, (d, t) in enumerate(triples)) >= 18
     blank = np.zeros((28, 28), np.uint8)
     assert [read_digits(on_note([blank], seed=i), clf).digits for i in range(20)] == [[]] * 20
+
+
+def test_a_hard_shadow_across_the_sheet_is_neither_a_desk_nor_ink(picks, clf, monkeypatch):
+    """A shadow cast over part of the photo (the phone's, a hand's), its straight edge from frame to frame: the lit
+    paper beside it was taken for a sticky note and the shadowed part, with the digit, painted out as desk; and
+    where the shadow covers most of the picture, its level is the paper's and the lit paper strayed above it as far
+    as the ink below, so the lit paper was taken for bright ink. Both are judged from the shadow's edge now: the lit
+    paper's corners lie on the frame (`scene.SHEET_INSIDE`), and a median that follows the edge shows the ink
+    (`paper.SHADOW_CLEAR`)."""
+    images, labels = picks
+    shots = [shadowed([img], seed=i) for i, img in enumerate(images)]
+    assert _accuracy(shots, labels, clf) >= 0.95  # 59 of 60 here
+    monkeypatch.setattr(paper_module, "SHADOW_CLEAR", paper_module.LIGHTING_CLEAR)
+    assert _accuracy(shots, labels, clf) <= 0.93  # 55 of 60 here: the lit paper taken for the ink
+    monkeypatch.setattr(scene, "SHEET_INSIDE", 0.0)
+    assert _accuracy(shots, labels, clf) <= 0.8  # 45 of 60 here: the shadowed paper painted out as desk
 
 
 def test_the_desk_beyond_the_sheets_edge_along_one_side_is_no_digit(picks, clf):
