@@ -35,6 +35,8 @@ SLASH_LEAN = (20, 50)  # degrees from upright: how far a hand-drawn slash betwee
 SLASH_HEIGHT = (0.9, 1.25)  # ...and how high it is, a share of the digits' height (often reaching below them)
 DOLLAR_HEIGHT = (0.85, 1.05)  # a dollar sign's S, a share of the digits' height...
 DOLLAR_BAR = (0.08, 0.25)  # ...and how far its bar reaches past the S at each end, a share of the S's height
+CLOSINGS = ("=", "-", ",-", ".=")  # signs written after an amount on a form or a cheque, so nothing can be added
+EQUALS_GAP = (0.12, 0.25)  # the space between an equals sign's two dashes, a share of the digits' height
 LABELS = ("Total:", "No.", "Amount", "EUR", "Qty", "Ref.", "Sum", "Tel.", "Nr", "Date:")  # printed before a number
 LABEL_FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX)
 LABEL_SIZE = (0.35, 0.6)  # a printed label's capitals, a share of the handwritten digits' height...
@@ -261,6 +263,43 @@ def labelled(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Nu
             x0 += ink.shape[1] + round(ink.shape[1] * rng.uniform(*spacing))
             text += str(int(y[i]))
         out.append(Number(_placed(placed, height, rng), text, text, "labelled"))
+    return out
+
+
+def closed(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` amounts of 3 to 6 digits, apart, close or written fast, closed as forms and cheques close them so that
+    nothing can be added: a hand-drawn "=", "-", ",-" or ".=" after the last digit (CLOSINGS), from MNIST test
+    digits; seeded. `text` holds the closing marks, `digits` only the digits."""
+    rng = np.random.default_rng(seed + 6)
+    out = []
+    for k in range(count):
+        spacing = ("apart", "close", "joined")[k % 3]
+        pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
+        height = int(rng.integers(*HEIGHT))
+        lo, hi = JOINED_SPACING if spacing == "joined" else SPACINGS[spacing]
+        placed, x0, text = [], 0, ""
+        for i in pick:
+            ink = _jittered_ink(x[i], height, rng)
+            placed.append(
+                (ink, x0, round(height * (1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER))) - ink.shape[0])
+            )
+            x0 += ink.shape[1] + round(ink.shape[1] * rng.uniform(lo, hi))
+            text += str(int(y[i]))
+        closing = CLOSINGS[int(rng.integers(len(CLOSINGS)))]
+        x0 += round(height * rng.uniform(0.05, 0.2))
+        for char in closing:
+            if char == "=":  # two dashes, one over the other
+                upper, top = _separator("-", height, rng)
+                lower, _ = _separator("-", height, rng)
+                gap = round(height * rng.uniform(*EQUALS_GAP))
+                placed.append((upper, x0, round(height * top - gap / 2 - upper.shape[0])))
+                placed.append((lower, x0 + int(rng.integers(-3, 4)), round(height * top + gap / 2)))
+                x0 += max(upper.shape[1], lower.shape[1])
+            else:
+                mark, top = _separator(char, height, rng)
+                placed.append((mark, x0, round(height * top - mark.shape[0] / 2)))
+                x0 += mark.shape[1] + round(height * rng.uniform(0.05, 0.15))
+        out.append(Number(_placed(placed, height, rng), text, text + closing, "closed"))
     return out
 
 

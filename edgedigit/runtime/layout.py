@@ -1,6 +1,6 @@
 """A picture's lines of writing: each line's groups of ink (as `find_digits` groups them, `merge_by_overlap`)
-and separators (dots, commas and dashes, told from digits by size and position on the line), and when a group
-may hold more than one digit (`segment` then cuts it).
+and separators (dots, commas, dashes and equals signs, told from digits by size and position on the line), and
+when a group may hold more than one digit (`segment` then cuts it).
 Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
 
@@ -21,6 +21,10 @@ DASH_BAND = (0.2, 0.8)  # ...and sits between these shares of the line's height,
 DOT_WIDTH = 0.4  # a dot or comma is narrower than this share of the line's height...
 DOT_LOW = 0.55  # ...and its centre lies below this share of the line's height
 COMMA_ASPECT = 1.4  # a separator this much higher than wide is a comma
+EQUALS_HEIGHT = 0.6  # two dashes one over the other, lower than this share of the line together...
+EQUALS_DASH = 0.25  # ...and each lower than this share, a pen's width, are an equals sign closing an amount ("1500,=":
+# read as a doubtful digit kept in the number before; number_sets.closed: 0.31-0.56 and 0.08-0.20 of the line); a 5
+# written in a comb box as two flat strokes, its bar over its bowl, was 0.63 high and its bowl 0.37
 SPLIT_WIDTH = 0.7  # components wider than this share of the line's height may be several digits touching
 # a component wider than DEEP_WIDTH line heights that the model reads whole with less than DEEP_DOUBT is digits
 # written into each other: cut deeper (`segment.DEEP_CROSSINGS`), and cut into strokes even alone (ALONE_WIDTH)
@@ -50,7 +54,7 @@ WHOLE_SURE = 0.99  # a group is only cut when the model reads it whole with less
 
 @dataclass(frozen=True)
 class Separator:
-    """A dot, comma or dash on a line, at `x` (work pixels) and `box` in the input's pixels."""
+    """A dot, comma, dash or equals sign on a line, at `x` (work pixels) and `box` in the input's pixels."""
 
     char: str
     x: int
@@ -169,6 +173,8 @@ def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tu
         box = group_box(comps)
         if len(comps) == 1 and marks[comps[0][5]]:  # a mark standing apart: a separator, not part of a digit
             separators.append(Separator(marks[comps[0][5]], (box[0] + box[2]) // 2, page.box(*box)))
+        elif _equals(comps, marks, height):
+            separators.append(Separator("=", (box[0] + box[2]) // 2, page.box(*box)))
         # ink measured against the picture's largest component, not its inkiest group as in find_digits:
         # a line's groups are judged without the other lines'
         elif sum(c[4] for c in comps) >= KEEP_SHARE * largest and box[3] - box[1] >= lowest:
@@ -185,6 +191,15 @@ def _separator(w: int, h: int, centre: float, height: int) -> str | None:
     if w < DOT_WIDTH * height and centre >= DOT_LOW * height:
         return "," if h >= COMMA_ASPECT * w else "."
     return None
+
+
+def _equals(comps: list[list[int]], marks: dict[int, str | None], height: int) -> bool:
+    """Whether a group is an equals sign on a line `height` high: two dashes, one over the other, each a pen's width
+    high and together lower than a digit's half (EQUALS_DASH, EQUALS_HEIGHT): a 5's flat bowl under its bar is not."""
+    if len(comps) != 2 or not marks[comps[0][5]] == marks[comps[1][5]] == "-":
+        return False
+    thin = all(c[3] - c[1] < EQUALS_DASH * height for c in comps)
+    return thin and max(c[3] for c in comps) - min(c[1] for c in comps) < EQUALS_HEIGHT * height
 
 
 def written_into(width: int, height: int, whole_prob: float) -> bool:

@@ -82,7 +82,7 @@ class Reading:
             marks = [(b[0], str(d)) for d, b, n in zip(self.digits, self.boxes, self.lines) if n == line]
             if self.keep_separators:
                 marks += [(b[0], char) for n, char, b in self.separators if n == line and char != RULE]
-            out.append("".join(text for _, text in sorted(marks)).strip(".,-"))
+            out.append("".join(text for _, text in sorted(marks)).strip(".,-="))
         return out
 
     @property

@@ -183,6 +183,24 @@ def test_a_dot_or_dash_between_digits_is_a_separator(mnist, clf):
         assert read_digits(picture, clf, keep_separators=True).number == f"7{char}2"
 
 
+def test_an_equals_sign_after_an_amount_is_a_separator(mnist, clf):
+    """"1500=" as amounts are closed on forms and cheques: the two dashes, one over the other, are one group that was
+    read as a doubtful digit kept in the number (a /tmp script of 100 amounts of 3 to 6 digits: 23 read right, 96
+    without the sign)."""
+    number = _number(list(mnist.x_test[:3]), -0.3, seed=0)  # 7, 2, 1 apart, standing on y = 120
+    img = cv2.copyMakeBorder(number, 0, 0, 0, 90, cv2.BORDER_REPLICATE)
+    right = number.shape[1] + 10
+    for y in (70, 90):
+        cv2.line(img, (right, y), (right + 45, y + 2), 35, 5, cv2.LINE_AA)
+    reading = read_digits(img, clf)
+    assert reading.number == "721" and [s[1] for s in reading.separators] == ["="]
+    assert read_digits(img, clf, keep_separators=True).number == "721"  # a closing sign, as a trailing dash is
+    # a 5 written in a comb box as two flat strokes, its bar over its bowl (as number_sets.combed drew one): a digit
+    bar, bowl = [10, 10, 56, 23, 400, 1], [8, 38, 58, 69, 700, 2]
+    assert not layout._equals([bar, bowl], {1: "-", 2: "-"}, 84)
+    assert layout._equals([bar, [10, 35, 54, 47, 400, 2]], {1: "-", 2: "-"}, 84)
+
+
 def test_keep_separators_on_the_command_line(tmp_path, mnist):
     img = _number([mnist.x_test[0], mnist.x_test[1]], -0.6, seed=0)
     cv2.circle(img, (img.shape[1] // 2, 114), 5, 35, -1)
