@@ -184,7 +184,7 @@ def test_a_dot_or_dash_between_digits_is_a_separator(mnist, clf):
 
 
 def test_an_equals_sign_after_an_amount_is_a_separator(mnist, clf):
-    """"1500=" as amounts are closed on forms and cheques: the two dashes, one over the other, are one group that was
+    """ "1500=" as amounts are closed on forms and cheques: the two dashes, one over the other, are one group that was
     read as a doubtful digit kept in the number (a /tmp script of 100 amounts of 3 to 6 digits: 23 read right, 96
     without the sign)."""
     number = _number(list(mnist.x_test[:3]), -0.3, seed=0)  # 7, 2, 1 apart, standing on y = 120
