@@ -73,6 +73,7 @@ SCENES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "JPEG quality 20": lambda d, s: _jpeg(photo([d], seed=s), 20),
     "shadow over part": lambda d, s: _shadow(photo([d], seed=s)),
     "a hard shadow across the sheet": lambda d, s: shadowed([d], seed=s),
+    "a dark hard shadow (light x 0.4-0.55)": lambda d, s: shadowed([d], seed=s, darkness=(0.4, 0.55)),
     "drawing, transparent canvas": lambda d, s: rgba_drawing(d),
     "drawing, white ink": lambda d, s: rgba_drawing(d, color=(255, 255, 255)),
     "page photo 1600x1200, digit 45 px": lambda d, s: from_afar([d], seed=s),

@@ -25,6 +25,10 @@ SHADOW_SHARE = 4  # a hard shadow's edge is followed by a median over 1/SHADOW_S
 SHADOW_CLEAR = 1.5  # ...and the ink's side is clear when, measured from it, one side strays this much further: a
 # hard shadow over most of a photo is the paper's level, and the lit paper beside it strays above it as far as the
 # ink below (benchmarks/photo_scenes.py, a hard shadow: 92.0% with the lighting plane alone, 96.5% with this)
+LIT_SHARE = 0.2  # the brightest fifth of a photo lying more than LIT_REGION of its brightest pixels' stray above the
+LIT_REGION = 0.5  # paper level, and a fifth of its border as bright, is a region, not ink: the lit paper beside a dark
+# shadow over most of the photo (light x 0.4-0.55: it strayed up to 2.2 times as far as the ink, and half the digits
+# under it were lost); a bold white digit on black covers a fifth of a photo too, but not of its border
 BACKGROUND_SHARE = 2  # the lighting estimate removes ink narrower than 1/BACKGROUND_SHARE of the picture
 INK_TOP = 0.999  # the ink's levels: the darkest and the brightest this share of the picture...
 INK_LEAST = 8  # ...or its darkest and brightest this many pixels, if fewer: the ink of a small digit in a big
@@ -42,12 +46,14 @@ def ink_image(gray: np.ndarray, crop_paper: int | None) -> np.ndarray | None:
     hist = histogram(gray)
     top = ink_top(gray.size)
     # the levels of the negative image come from the same search, so small images need only one
-    extremes = (1 - top, top, 0.5, 0.1, INK_TOP)
-    darkest, brightest, middle, low, hi, neg_low, neg_hi = levels(hist, extremes, (0.1, INK_TOP))
+    extremes = (1 - top, top, 0.5, 0.1, INK_TOP, 1 - LIT_SHARE)
+    darkest, brightest, middle, low, hi, lit, neg_low, neg_hi = levels(hist, extremes, (0.1, INK_TOP))
     # the paper level: in a photo, what covers most of it (its border may be the desk around the sheet);
     # in a crop, its border, which is the paper it was padded with
     paper = middle if crop_paper is None else crop_paper
-    if _dark_ink(gray, paper - darkest, brightest - paper, photo=crop_paper is None):
+    photo = crop_paper is None
+    below, above = paper - darkest, brightest - paper
+    if _dark_ink(gray, below, above, photo, photo and _lit_region(gray, paper, below, above, lit)):
         gray, paper, low, hi = cv2.bitwise_not(gray), 255 - paper, neg_low, neg_hi
     if tiny:  # the levels shift with the subtracted paper
         gray = mnist_form.minus(gray, paper)
@@ -71,14 +77,24 @@ def ink_top(pixels: int) -> float:
     return max(INK_TOP, 1 - INK_LEAST / pixels)
 
 
-def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool) -> bool:
+def _lit_region(gray: np.ndarray, paper: int, below: int, above: int, lit: int) -> bool:
+    """Whether a photo's bright side is a region, not strokes: it strays further from the `paper` level than the dark
+    side, its brightest LIT_SHARE (from `lit` up) lies LIT_REGION of the way up, and it covers LIT_SHARE of the
+    picture's border (the lit paper beyond a shadow's edge reaches the frame; a bold white digit does not)."""
+    if above <= below or lit - paper <= LIT_REGION * above:
+        return False
+    return np.count_nonzero(border(gray) > paper + LIT_REGION * above) >= LIT_SHARE * (2 * sum(gray.shape) - 4)
+
+
+def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool, lit_region: bool = False) -> bool:
     """Whether the ink is darker than the paper: the darkest pixels stray further below the paper level
     than the brightest stray above it. In a photo, when the two are within POLARITY_DOUBT of each other
     (faint ink on unevenly lit paper, whose bright corner strays as far as the ink), the strays are
     measured from the lighting instead, a plane fitted to the paper (`_lighting`), when that is clearer, or from a
     median that follows a hard shadow's edge (SHADOW_CLEAR).
-    A crop's paper level is its border's, which no lighting fit would improve on."""
-    if not photo or max(below, above) > POLARITY_DOUBT * max(min(below, above), 1):
+    A crop's paper level is its border's, which no lighting fit would improve on. A `lit_region` (`_lit_region`:
+    the lit paper beside a dark shadow) is no clear verdict however far it strays."""
+    if not photo or (max(below, above) > POLARITY_DOUBT * max(min(below, above), 1) and not lit_region):
         return below > above
     h, w = gray.shape
     small = cv2.resize(gray, (max(2, w // 4), max(2, h // 4)), interpolation=cv2.INTER_AREA).astype(np.float32)
