@@ -24,7 +24,9 @@ COMMA_ASPECT = 1.4  # a separator this much higher than wide is a comma
 EQUALS_HEIGHT = 0.6  # two dashes one over the other, lower than this share of the line together...
 EQUALS_DASH = 0.25  # ...and each lower than this share, a pen's width, are an equals sign closing an amount ("1500,=":
 # read as a doubtful digit kept in the number before; number_sets.closed: 0.31-0.56 and 0.08-0.20 of the line); a 5
-# written in a comb box as two flat strokes, its bar over its bowl, was 0.63 high and its bowl 0.37
+# written in a comb box as two flat strokes, its bar over its bowl, was 0.63 high and its bowl 0.37...
+EQUALS_WIDTH = 0.2  # ...and each dash at least this share of the line long (number_sets.closed: 0.35 and more, the
+# pieces lined paper turned 5 degrees leaves of its lines, one over the other, 0.05-0.08)
 SPLIT_WIDTH = 0.7  # components wider than this share of the line's height may be several digits touching
 # a component wider than DEEP_WIDTH line heights that the model reads whole with less than DEEP_DOUBT is digits
 # written into each other: cut deeper (`segment.DEEP_CROSSINGS`), and cut into strokes even alone (ALONE_WIDTH)
@@ -195,11 +197,12 @@ def _separator(w: int, h: int, centre: float, height: int) -> str | None:
 
 def _equals(comps: list[list[int]], marks: dict[int, str | None], height: int) -> bool:
     """Whether a group is an equals sign on a line `height` high: two dashes, one over the other, each a pen's width
-    high and together lower than a digit's half (EQUALS_DASH, EQUALS_HEIGHT): a 5's flat bowl under its bar is not."""
+    high and a fifth of a digit long, together lower than a digit's half (EQUALS_DASH, EQUALS_WIDTH, EQUALS_HEIGHT):
+    a 5's flat bowl under its bar is not, nor two pieces left of ruling."""
     if len(comps) != 2 or not marks[comps[0][5]] == marks[comps[1][5]] == "-":
         return False
-    thin = all(c[3] - c[1] < EQUALS_DASH * height for c in comps)
-    return thin and max(c[3] for c in comps) - min(c[1] for c in comps) < EQUALS_HEIGHT * height
+    dashes = all(c[3] - c[1] < EQUALS_DASH * height and c[2] - c[0] >= EQUALS_WIDTH * height for c in comps)
+    return dashes and max(c[3] for c in comps) - min(c[1] for c in comps) < EQUALS_HEIGHT * height
 
 
 def written_into(width: int, height: int, whole_prob: float) -> bool:

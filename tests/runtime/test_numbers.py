@@ -199,6 +199,8 @@ def test_an_equals_sign_after_an_amount_is_a_separator(mnist, clf):
     bar, bowl = [10, 10, 56, 23, 400, 1], [8, 38, 58, 69, 700, 2]
     assert not layout._equals([bar, bowl], {1: "-", 2: "-"}, 84)
     assert layout._equals([bar, [10, 35, 54, 47, 400, 2]], {1: "-", 2: "-"}, 84)
+    # two short pieces left of a turned sheet's ruling, one over the other (lines 18 px apart): no sign
+    assert not layout._equals([[100, 20, 103, 22, 6, 1], [101, 38, 104, 40, 6, 2]], {1: "-", 2: "-"}, 55)
 
 
 def test_keep_separators_on_the_command_line(tmp_path, mnist):
