@@ -144,15 +144,28 @@ def test_a_hard_shadow_across_the_sheet_is_neither_a_desk_nor_ink(picks, clf, mo
     assert _accuracy(shots, labels, clf) <= 0.8  # 45 of 60 here: the shadowed paper painted out as desk
 
 
+def test_a_shadows_corner_against_the_frame_is_no_writing():
+    """A solid blob set against the border (a hard shadow's corner, which the lighting estimate cannot enter) is
+    clutter; a stroke that meets the border end on, and a digit's loop cut by the frame, are not."""
+    mask = np.zeros((200, 300), np.uint8)
+    cv2.fillPoly(mask, [np.int32([[299, 120], [299, 199], [230, 199]])], 1)  # a corner of shadow, bottom right
+    cv2.line(mask, (60, 0), (70, 90), 1, 8)  # a 1 running out of the top of the frame
+    cv2.ellipse(mask, (0, 120), (40, 50), 0, 0, 360, 1, 8)  # a 0 cut by the left side
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    corner, one, zero = (int(labels[y, x]) for y, x in ((190, 290), (45, 65), (120, 40)))
+    found = scene.clutter(labels, stats)
+    assert corner in found and one not in found and zero not in found
+
+
 def test_under_a_dark_shadow_the_lit_paper_is_a_region_not_bright_ink(picks, clf, monkeypatch):
     """Light x 0.4-0.55 beyond the edge: the lit paper strays up to twice as far above the shadow's level (the
     picture's median) as the ink strays below it, which settled the ink's side as bright at once. Its brightest
     fifth lying that far up makes it a region (`paper.LIT_REGION`), and the shadow's edge decides."""
     images, labels = picks
     shots = [shadowed([img], seed=i, darkness=(0.4, 0.55)) for i, img in enumerate(images)]
-    assert _accuracy(shots, labels, clf) >= 0.87  # 54 of 60 here
+    assert _accuracy(shots, labels, clf) >= 0.9  # 55 of 60 here
     monkeypatch.setattr(paper_module, "LIT_REGION", 2.0)  # never a region
-    assert _accuracy(shots, labels, clf) <= 0.86  # 51 of 60 here
+    assert _accuracy(shots, labels, clf) <= 0.87  # 52 of 60 here
 
 
 def test_the_desk_beyond_the_sheets_edge_along_one_side_is_no_digit(picks, clf):
