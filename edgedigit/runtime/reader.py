@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.runtime import dates, layout, recognition, second_look
+from edgedigit.runtime import dates, layout, recognition, second_look, signs
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import Digit, Page, prepare
 
@@ -236,6 +236,7 @@ def _read(
     if best.min() < _sign_bar(min_confidence):  # rare: keep the common path to one comparison
         sure = _passing(digits, line_of, best, min_confidence)
     sure &= ~_label(digits, line_of, sure, [[s.box[0] for s in line.separators] for line in found])
+    sure &= ~_dollar_signs(digits, line_of, probs.argmax(axis=1).tolist(), sure)
     rejected = [d.box for d, s in zip(digits, sure) if not s]
     if rejected:
         digits, line_of, probs, first = (
@@ -314,6 +315,22 @@ def _label(digits: list[Digit], line_of: list[int], sure: np.ndarray, marks: lis
                 label[on[:lead]] = True
                 break
     return label
+
+
+def _dollar_signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.ndarray) -> np.ndarray:
+    """Which `digits` (on lines `line_of`, `read` as these digits; `sure`: those passing the bar) are a dollar sign
+    before a number: its line's first mark, read as one of `signs.READ_AS` and shaped as a dollar sign
+    (`signs.dollar`), with NUMBER_DIGITS sure digits after it. The model is sure of such a sign as often as not, so
+    `SIGN_SHARE` alone let it through."""
+    sign = np.zeros(len(digits), bool)
+    if len(digits) <= NUMBER_DIGITS:
+        return sign  # the common case of one digit: no number after a sign
+    for n in set(line_of):
+        on = sorted((k for k, m in enumerate(line_of) if m == n), key=lambda k: digits[k].box[0])
+        first = on[0]
+        number = sum(bool(sure[k]) for k in on[1:]) >= NUMBER_DIGITS
+        sign[first] = number and read[first] in signs.READ_AS and signs.dollar(digits[first].image)
+    return sign
 
 
 def _sign_bar(min_confidence: float) -> float:
