@@ -23,10 +23,10 @@ def dollar(crop: np.ndarray) -> bool:
     benchmarks/number_sets.py: 171 of 200; MNIST test 5s and 8s: 2 of 1,866; USPS 5s and 8s: 4 of 1,424. A printed
     sign whose bar shows only above and below its S is not found."""
     ink = crop >= INK
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if len(rows) < 2 or len(cols) < 2:
+    inked_rows, inked_cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if len(inked_rows) < 2 or len(inked_cols) < 2:
         return False
-    top, bottom, left, right = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+    top, bottom, left, right = int(inked_rows[0]), int(inked_rows[-1]), int(inked_cols[0]), int(inked_cols[-1])
     height, width = bottom - top + 1, right - left + 1
     band = max(1, round(END * height))
     ends = []
@@ -36,20 +36,14 @@ def dollar(crop: np.ndarray) -> bool:
         if xs[-1] - xs[0] + 1 > END_WIDTH * width or not left + inside <= middle <= right - inside:
             return False
         ends.append(middle)
-    ys = np.arange(top, bottom + 1)
-    bar = np.round(np.interp(ys, [top, bottom], ends)).astype(int)
-    if np.mean([ink[y, max(0, x - 1) : x + 2].any() for y, x in zip(ys, bar)]) < BAR:
+    sign = ink[top : bottom + 1]
+    bar = np.round(np.interp(np.arange(top, bottom + 1), [top, bottom], ends)).astype(int)[:, None]
+    columns = np.arange(ink.shape[1])[None, :]
+    if (sign & (np.abs(columns - bar) <= 1)).any(axis=1).mean() < BAR:
         return False
+    on_left, on_right = (sign & (columns < bar - 1)).any(axis=1), (sign & (columns > bar + 1)).any(axis=1)
     for lo, hi in QUARTERS:
-        band_rows = range(top + round(lo * (height - 1)), top + round(hi * (height - 1)) + 1)
-        if not all(any(side(ink[y], bar[y - top]) for y in band_rows) for side in (_left, _right)):
+        rows = slice(round(lo * (height - 1)), round(hi * (height - 1)) + 1)
+        if not (on_left[rows].any() and on_right[rows].any()):
             return False
     return True
-
-
-def _left(row: np.ndarray, x: int) -> bool:
-    return bool(row[: max(0, x - 1)].any())
-
-
-def _right(row: np.ndarray, x: int) -> bool:
-    return bool(row[x + 2 :].any())
