@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from benchmarks.photos import paper, photo
 from edgedigit.cli import app
 from edgedigit.runtime import layout, paths, preprocess, ruling, second_look, segment, signs, slant
+from edgedigit.runtime import reader as reader_module
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.reader import read_digits
 from tests.conftest import ROOT, write_image
@@ -510,7 +511,7 @@ def test_a_doubtful_digit_in_a_number_is_kept_but_not_alone_nor_a_tall_mark_at_i
 def test_a_printed_word_before_a_number_is_no_part_of_it(mnist, clf, monkeypatch):
     """A form's label printed before a handwritten number ("Total:", "No.", "EUR") or above it: its letters are lower
     than the digits and read as digits (an o as a sure 0, an l as a 1). Marks from the line's left end lower than
-    LABEL_HEIGHT of the median of the digits after them are left out, where two digits or more are left; a low
+    LABEL_HEIGHT of the median of the digits after them are left out, where a digit or more is left; a low
     mark inside the number or after it (cents written small) is kept; a line of such marks above is no number."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
     from number_sets import labelled
@@ -524,14 +525,42 @@ def test_a_printed_word_before_a_number_is_no_part_of_it(mnist, clf, monkeypatch
         cv2.line(strokes, (x, top), (x, 160), 255, 8)
     assert read_digits(255 - strokes, _Scripted([0.99] * 5)).number == "345"  # the label left out, the cents kept
     two = strokes.copy()
-    two[:, 200:] = 0  # one digit after the low marks: not a number, so nothing is a label
-    assert read_digits(255 - two, _Scripted([0.99] * 3)).number == "123"
+    two[:, 200:] = 0  # one digit after the low marks: a label before a single digit, as a form's "Qty 3"
+    assert read_digits(255 - two, _Scripted([0.99] * 3)).number == "3"
     caption = np.zeros((300, 300), np.uint8)
     for x in (30, 60, 90):  # a word printed above the field: a line of low marks
         cv2.line(caption, (x, 20), (x, 60), 255, 6)
     for x in (60, 140):  # two digits written in it, three times as high
         cv2.line(caption, (x, 120), (x, 240), 255, 8)
     assert read_digits(255 - caption, _Scripted([0.99] * 5)).numbers == ["45"]
+
+
+def test_a_printed_word_before_one_digit_is_no_part_of_it(mnist, clf, monkeypatch):
+    """A form's field holds one digit as often as a number ("Qty 3"): the printed word's letters before it, read as
+    digits (an o as a 0, an l as a 1), are a label with one sure digit after them (`reader.LABEL_AFTER`)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
+    from field_sets import _big, _on_paper
+
+    words = ("Qty", "No.", "Total:", "Age", "Box", "Ref.", "Day", "Nr")
+    pictures = []
+    for i in range(60):  # the word's capitals 0.3-0.5 of the digit's 96 px box, 20 px before it
+        rng = np.random.default_rng(i)
+        scale = 96 * rng.uniform(0.3, 0.5) / cv2.getTextSize("H", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)[0][1]
+        thick = max(1, round(scale * 1.5))
+        width = cv2.getTextSize(words[i % len(words)], cv2.FONT_HERSHEY_SIMPLEX, scale, thick)[0][0]
+        printed = np.zeros((156, width + 196), np.uint8)
+        cv2.putText(printed, words[i % len(words)], (20, 122), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thick, cv2.LINE_AA)
+        canvas = printed.astype(np.float32) / 255
+        np.maximum(
+            canvas[30:126, width + 50 : width + 146],
+            _big(mnist.x_test[i], 96),
+            out=canvas[30:126, width + 50 : width + 146],
+        )
+        pictures.append(_on_paper(canvas, rng))
+    read = lambda: sum(read_digits(p, clf).number == str(y) for p, y in zip(pictures, mnist.y_test))  # noqa: E731
+    assert read() >= 50  # 54 of 60 here
+    monkeypatch.setattr(reader_module, "LABEL_AFTER", 2)
+    assert read() <= 45  # 39 here
 
 
 def test_only_a_doubtful_wide_blob_is_cut_through_several_strokes():
