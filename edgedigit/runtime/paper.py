@@ -83,7 +83,8 @@ def _lit_region(gray: np.ndarray, paper: int, below: int, above: int, lit: int) 
     picture's border (the lit paper beyond a shadow's edge reaches the frame; a bold white digit does not)."""
     if above <= below or lit - paper <= LIT_REGION * above:
         return False
-    return np.count_nonzero(border(gray) > paper + LIT_REGION * above) >= LIT_SHARE * (2 * sum(gray.shape) - 4)
+    lit_border = border(gray) > paper + LIT_REGION * above
+    return np.count_nonzero(lit_border) >= LIT_SHARE * lit_border.size
 
 
 def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool, lit_region: bool = False) -> bool:
@@ -98,13 +99,10 @@ def _dark_ink(gray: np.ndarray, below: int, above: int, photo: bool, lit_region:
         return below > above
     h, w = gray.shape
     small = cv2.resize(gray, (max(2, w // 4), max(2, h // 4)), interpolation=cv2.INTER_AREA).astype(np.float32)
-    lo, hi = np.percentile(small - _lighting(small), (0.5, 99.5))
-    if max(-lo, hi) > LIGHTING_CLEAR * max(min(-lo, hi), 1):
-        return -lo > hi
-    shadowed = cv2.medianBlur(small.astype(np.uint8), _shadow_side(small.shape))
-    lo, hi = np.percentile(small - shadowed, (0.5, 99.5))
-    if max(-lo, hi) > SHADOW_CLEAR * max(min(-lo, hi), 1):
-        return -lo > hi
+    for lighting, clear in ((_lighting, LIGHTING_CLEAR), (_shadowed, SHADOW_CLEAR)):  # the median only if needed
+        lo, hi = np.percentile(small - lighting(small), (0.5, 99.5))
+        if max(-lo, hi) > clear * max(min(-lo, hi), 1):
+            return -lo > hi
     return below > above  # a bold digit covering half the picture: neither fit is clearer
 
 
@@ -131,9 +129,10 @@ def _opened(gray: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
 
 
-def _shadow_side(shape: tuple[int, int]) -> int:
-    """The median's side for a picture of `shape`: 1/SHADOW_SHARE of its smaller side, odd, at least 3 px."""
-    return max(3, (min(shape) // SHADOW_SHARE) | 1)
+def _shadowed(small: np.ndarray) -> np.ndarray:
+    """The lighting of a small picture (float32) as a median over 1/SHADOW_SHARE of its smaller side (odd, at least
+    3 px): it follows a hard shadow's straight edge, not the strokes."""
+    return cv2.medianBlur(small.astype(np.uint8), max(3, (min(small.shape) // SHADOW_SHARE) | 1))
 
 
 def _opening_side(shape: tuple[int, int]) -> int:
