@@ -33,6 +33,10 @@ RING_THIN = 0.035  # ...or, turned or drawn by hand (a box, a circle), is this t
 # pen, MNIST's 0.1)...
 RING_CONTENT = 0.3  # ...round writing at least this share of its height (a speck inside a thin 0 is no digit)...
 RING_MARGIN = 0.05  # ...that lies this share of its size inside it (not a piece of a faint line the threshold broke)
+RING_BAND = 0.15  # a faint line round the writing (a form's light red box) that the threshold broke into pieces: each
+# piece lies within this share of the shorter side of the box round the thin ones of its outline (photo_scenes.py: a
+# form's red box round the digit 84.5 -> 100%)...
+RING_SIDES = 2  # ...and passes each piece of writing on this many of its four sides (a side or two may fade out whole)
 COMB_WIDTH = 1.3  # a row of comb boxes is at least this many times as wide as high (two boxes or more)...
 COMB_UPRIGHT = 0.9  # ...its dividers are ink along this share of the row's height...
 COMB_DIVIDERS = 3  # ...at least this many of them, evenly spaced (two boxes)...
@@ -151,9 +155,34 @@ def frame_lines(labels: np.ndarray, stats: np.ndarray, ink: list[int]) -> set[in
                 found.add(i)
         elif len(writing) > 1 and x <= x0 and y <= y0 and x + w >= x1 and y + h >= y1:
             inside = [r for j, r in enumerate(rows, start=1) if j != i and j not in thin]
-            if _outline(labels, i, x, y, w, h) or _ring(labels, i, (x, y, w, h), ink[i], inside):
+            if _outline(labels, i, x, y, w, h) or _ring(labels, [i], (x, y, w, h), ink[i], inside):
                 found.add(i)
-    return found
+    return found or _broken_ring(labels, rows, ink)
+
+
+def _broken_ring(labels: np.ndarray, rows: list[list[int]], ink: list[int]) -> set[int]:
+    """The pieces of a faint line round the writing that the threshold broke (a form's light box: it crosses paper
+    lit unevenly), which no one component makes a ring: the components within RING_BAND of the outline of the box
+    round those thin for their size (RING_THIN), when they make a ring round all the rest (`_ring`) on RING_SIDES
+    sides; empty otherwise."""
+    line_like = [i for i, (_, _, w, h, _) in enumerate(rows, start=1) if ink[i] <= RING_THIN * max(w, h) * 2 * (w + h)]
+    if not line_like:
+        return set()
+    x0, y0 = min(rows[i - 1][0] for i in line_like), min(rows[i - 1][1] for i in line_like)
+    x1 = max(rows[i - 1][0] + rows[i - 1][2] for i in line_like)
+    y1 = max(rows[i - 1][1] + rows[i - 1][3] for i in line_like)
+    band = max(1, round(RING_BAND * min(x1 - x0, y1 - y0)))
+    inner = set(np.unique(labels[y0 + band : y1 - band, x0 + band : x1 - band]).tolist())
+    pieces = [  # what lies along the outline only: the thin pieces, and specks of the line too short to look thin
+        i
+        for i, (x, y, w, h, _) in enumerate(rows, start=1)
+        if i not in inner and x >= x0 and y >= y0 and x + w <= x1 and y + h <= y1
+    ]
+    inside = [r for i, r in enumerate(rows, start=1) if i not in pieces]
+    if not pieces or not inside:
+        return set()
+    box = (x0, y0, x1 - x0, y1 - y0)
+    return set(pieces) if _ring(labels, pieces, box, sum(ink[i] for i in pieces), inside, RING_SIDES) else set()
 
 
 def drawn_round(mask: np.ndarray) -> bool:
@@ -164,17 +193,24 @@ def drawn_round(mask: np.ndarray) -> bool:
     for i, (x, y, w, h, area) in enumerate(rows, start=1):
         others = rows[: i - 1] + rows[i:]
         within = all(x <= o[0] and y <= o[1] and o[0] + o[2] <= x + w and o[1] + o[3] <= y + h for o in others)
-        if others and within and _ring(labels, i, (x, y, w, h), area, others):
+        if others and within and _ring(labels, [i], (x, y, w, h), area, others):
             return True
     return False
 
 
-def _ring(labels: np.ndarray, i: int, box: tuple[int, int, int, int], ink: int, inside: list[list[int]]) -> bool:
-    """Whether component `i` (`ink` pixels in `box`, x, y, w, h), whose box holds the ink `inside` (stats rows), is a
-    line drawn round the writing there, a turned printed box or a circle: thin for its size (RING_THIN), round
-    writing RING_CONTENT of its height, RING_MARGIN inside it, and on all four sides of each piece of it, over the
-    piece's columns and rows (a line under digits, joined to one of them, has its box round the others too, but is
-    not above them)."""
+def _ring(
+    labels: np.ndarray,
+    ids: list[int],
+    box: tuple[int, int, int, int],
+    ink: int,
+    inside: list[list[int]],
+    sides: int = 4,
+) -> bool:
+    """Whether components `ids` (`ink` pixels in `box`, x, y, w, h), whose box holds the ink `inside` (stats rows),
+    are a line drawn round the writing there, a turned printed box or a circle: thin for its size (RING_THIN), round
+    writing RING_CONTENT of its height, RING_MARGIN inside it, and on `sides` of the four sides of each piece of it,
+    over the piece's columns and rows (a line under digits, joined to one of them, has its box round the others too,
+    but is not above them)."""
     x, y, w, h = box
     margin = RING_MARGIN * max(w, h)  # nearer its edge lie the pieces a faint line broke into
     writing = [r for r in inside if min(r[0] - x, r[1] - y, x + w - r[0] - r[2], y + h - r[1] - r[3]) >= margin]
@@ -182,11 +218,12 @@ def _ring(labels: np.ndarray, i: int, box: tuple[int, int, int, int], ink: int, 
         return False
     if max(r[1] + r[3] for r in writing) - min(r[1] for r in writing) < RING_CONTENT * h:
         return False
-    own = labels[y : y + h, x : x + w] == i
+    own = np.isin(labels[y : y + h, x : x + w], ids)
     for rx, ry, rw, rh, _ in writing:
         left, top, right, bottom = rx - x, ry - y, rx - x + rw, ry - y + rh
         columns, rows = own[:, left:right], own[top:bottom]
-        if not (columns[:top].any() and columns[bottom:].any() and rows[:, :left].any() and rows[:, right:].any()):
+        passed = (columns[:top].any(), columns[bottom:].any(), rows[:, :left].any(), rows[:, right:].any())
+        if sum(passed) < sides:
             return False  # a gap in a faint line is no way out: the ring need only pass each piece's span
     return True
 

@@ -139,3 +139,39 @@ def test_a_comb_is_thin_evenly_spaced_lines_as_high_as_the_row():
     ones[:, [k for x in (0, 100, 200, 292) for k in range(x, x + 8)]] = 255  # 1s 8% as thick as they are tall
     ones[-6:] = 255  # underlined
     assert frames.comb(ones) is None
+
+
+def _frame_lines(mask: np.ndarray) -> set[int]:
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return frames.frame_lines(labels, stats, stats[:, cv2.CC_STAT_AREA].tolist())
+
+
+def test_a_faint_box_the_threshold_broke_into_pieces_is_one_ring():
+    """A form's light box crosses unevenly lit paper, and the threshold keeps it in pieces: its top and right side
+    whole, a dash of the left side and specks of the bottom (one side may fade out whole). No piece goes round the
+    digit, so each was writing, read with it. Together, along the outline of their box, they are a ring
+    (`frames._broken_ring`); the digit's strokes, thick for their size, are kept."""
+    mask = np.zeros((120, 110), np.uint8)
+    cv2.ellipse(mask, (55, 62), (18, 30), 0, 0, 360, 255, 7)  # a bold 0 inside
+    cv2.line(mask, (10, 8), (100, 11), 255, 2)  # the box's top, turned a little as a photo takes it...
+    cv2.line(mask, (100, 11), (97, 111), 255, 2)  # ...and its right side, one component
+    cv2.line(mask, (11, 40), (11, 48), 255, 2)  # a dash of its left side
+    mask[110:112, 30:33] = mask[110:112, 60:66] = 255  # specks of its bottom
+    found = _frame_lines(mask)
+    _, labels = cv2.connectedComponents(mask, connectivity=8)
+    pieces = {int(labels[9, 50]), int(labels[44, 11]), int(labels[110, 31]), int(labels[110, 62])}
+    assert found == pieces and int(labels[62, 37]) not in found
+
+
+def test_thin_writing_and_lines_beside_it_are_no_broken_ring():
+    """What the broken ring must not take: a number written with a thin pen (every stroke thin for its size, but its
+    digits as high as the box round them, so not inside it), and a line above the writing only (one side passed)."""
+    thin = np.zeros((80, 200), np.uint8)
+    for x in (20, 70, 120, 170):
+        cv2.line(thin, (x, 10), (x - 8, 70), 255, 1)  # four hairline 1s
+    assert _frame_lines(thin) == set()
+    above = np.zeros((120, 110), np.uint8)
+    cv2.ellipse(above, (55, 70), (18, 30), 0, 0, 360, 255, 7)
+    above[8:10, 5:105] = 255  # a printed line over the digit, reaching past it both ways: a frame's top
+    above[20:22, 5:105] = 255  # and another under it, above the digit too
+    assert int(cv2.connectedComponents(above)[1][70, 37]) not in _frame_lines(above)

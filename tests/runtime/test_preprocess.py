@@ -181,7 +181,7 @@ RED = (90, 90, 225)  # BGR: a form's box printed in a light red, as scanners are
 
 @pytest.mark.parametrize(
     ("circle", "color", "singles", "triples"),
-    [(False, (35, 35, 35), 57, 18), (True, (35, 35, 35), 57, 18), (False, RED, 47, None)],
+    [(False, (35, 35, 35), 57, 18), (True, (35, 35, 35), 57, 18), (False, RED, 58, 17)],
     ids=["box", "circle", "red box"],
 )
 def test_a_line_drawn_round_the_writing_is_no_part_of_it(picks, clf, circle, color, singles, triples):
@@ -189,15 +189,16 @@ def test_a_line_drawn_round_the_writing_is_no_part_of_it(picks, clf, circle, col
     80% of the picture long, were taken for ruling and cut out, and the rest of it was read with the digit (13 of 60
     digits read); a circle was read with the digit (0 of 60). Round a number, the box's top and bottom were taken for
     an underline and an overline, and its sides read as 1s (10 of 20 numbers of three; circled, 0). Now 60, 60, 20,
-    20. A light red box's thin line breaks into pieces where it is faintest: 3 of 60 read, now 50 (its numbers of
-    three: 7 of 20, before and now, not asserted). A thin 0 with a speck inside is still a 0."""
+    20. A light red box's thin line breaks into pieces where it is faintest, and a side may fade out whole: 3 of 60
+    read, then 50 (numbers of three: 7 of 20); its pieces along the outline are one ring now (`frames._broken_ring`):
+    60 and 19. A thin 0 with a speck inside is still a 0."""
     images, labels = picks
     shots = [ringed([img], seed=i, circle=circle, color=color) for i, img in enumerate(images)]
     assert _accuracy(shots, labels, clf) >= singles / N
-    if triples is not None:
-        lines = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
-        read = [read_digits(ringed(list(d), seed=i, circle=circle), clf).digits for i, (d, _) in enumerate(lines)]
-        assert sum(r == t for r, (_, t) in zip(read, lines)) >= triples
+    lines = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
+    shots = [ringed(list(d), seed=i, circle=circle, color=color) for i, (d, _) in enumerate(lines)]
+    read = [read_digits(shot, clf).digits for shot in shots]
+    assert sum(r == t for r, (_, t) in zip(read, lines)) >= triples
     thin_zero = np.full((240, 320), 220, np.uint8)
     cv2.ellipse(thin_zero, (160, 120), (40, 70), 0, 0, 360, 30, 2, cv2.LINE_AA)
     cv2.circle(thin_zero, (165, 110), 3, 30, -1)
