@@ -1,8 +1,9 @@
 """How the file pipeline copes with the scenes users photograph: MNIST test digits rendered as photos
 (plain paper, thin pen, squared and lined paper, a sheet on a desk or with the desk beyond one side, a sticky
-note smaller than the desk, a box or a circle round the digit, a pen lying beside the digit, pencil, blur, JPEG,
-a soft shadow or a hard one across the sheet, a drawing on a transparent canvas, a digit written small on a page
-photographed whole or seen by a camera from afar), each read with `read_digits` and the bundled (or given) model.
+note smaller than the desk, a box or a circle round the digit, a form's tinted field, a pen lying beside the
+digit, pencil, blur, JPEG, a soft shadow or a hard one across the sheet, a drawing on a transparent canvas, a digit
+written small on a page photographed whole or seen by a camera from afar), each read with `read_digits` and the
+bundled (or given) model.
 
     python benchmarks/photo_scenes.py [--model PATH] [--n 200] [--data ../shared/mnist/mnist.npz]
 
@@ -30,6 +31,7 @@ from photos import (  # noqa: E402
     ringed,
     ruled,
     shadowed,
+    tinted,
     with_pen,
 )
 
@@ -68,6 +70,7 @@ SCENES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "a box round the digit": lambda d, s: ringed([d], seed=s),
     "a circle round the digit": lambda d, s: ringed([d], seed=s, circle=True),
     "a form's red box round the digit": lambda d, s: ringed([d], seed=s, color=(90, 90, 225)),
+    "a form's tinted field round the digit": lambda d, s: tinted([d], seed=s),
     "pencil": _pencil,
     "blur (sigma 3 px)": lambda d, s: cv2.GaussianBlur(photo([d], seed=s), (0, 0), 3),
     "JPEG quality 20": lambda d, s: _jpeg(photo([d], seed=s), 20),

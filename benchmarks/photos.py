@@ -152,6 +152,26 @@ def shadowed(digits: list[np.ndarray], seed: int = 0, height: int = 160, darknes
     return np.clip(img * shade[:, :, None], 0, 255).astype(np.uint8)
 
 
+FIELD_TINTS = ((0.85, 0.85, 0.85), (1.0, 0.92, 0.82), (0.82, 0.95, 1.0), (0.92, 0.85, 0.95))  # BGR: grey, pale blue,
+# pale yellow and pale violet, as forms print the fields to be written in
+
+
+def tinted(digits: list[np.ndarray], seed: int = 0, height: int = 160) -> np.ndarray:
+    """A photo of the digits written in a form's tinted field: a rectangle of a pale print (grey, blue, yellow or
+    violet, `FIELD_TINTS`, darkened a little more or less) round the writing, 0.1 to 0.35 of a digit's height beyond it
+    on each side, on the white page."""
+    rng = np.random.default_rng(seed + 421)
+    img = photo(digits, seed=seed, height=height).astype(np.float32)
+    h, w = img.shape[:2]
+    span = int(height * 0.9 * len(digits))
+    x0, y0 = (w - span) // 2, (h - height) // 2
+    left, right, top, bottom = (int(height * rng.uniform(0.1, 0.35)) for _ in range(4))
+    tint = np.float32(FIELD_TINTS[rng.integers(len(FIELD_TINTS))]) * rng.uniform(0.85, 0.97)
+    field = img[max(0, y0 - top) : y0 + height + bottom, max(0, x0 - left) : x0 + span + right]
+    field *= np.minimum(tint, 1.0)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 def ringed(
     digits: list[np.ndarray], seed: int = 0, height: int = 160, circle: bool = False, color: tuple = (35, 35, 35)
 ) -> np.ndarray:

@@ -38,7 +38,11 @@ ENLARGE_TO = 64  # ...by an integer factor to about this on their longer side (c
 BITMAP_WIDTH = 1.25  # such a picture at most this many times as wide as high is one digit's bitmap (square ones are)
 BOLD_INK = 0.4  # dark ink covering more than this share of a picture (a photo's paper is its median, which
 # falls in or next to the ink well before the ink covers half: 6 of 141 bold crops covering 40-50% misread)...
-BOLD_BORDER = 0.25  # ...and less than this share of its border: a bold digit filling a crop, not a photo
+BOLD_BORDER = 0.25  # ...and less than this share of its border: a bold digit filling a crop, not a photo...
+FIELD_INK = 3 * paper.MIN_CONTRAST  # ...unless this many grey levels below that dark side's median lie...
+FIELD_SHARE = 0.01  # ...this share of it: writing in a form's tinted field, the tint taken for a bold digit (the 257
+# bold crops of field_accuracy.py: none of their dark side 40 levels below its median; tinted fields: 3-9%;
+# photo_scenes.py: a form's tinted field round the digit 90.5 -> 99.5%)
 CROP_MARGIN = 0.25  # crops are padded with their paper by this share of their longer side, so ink that
 # touches the frame (a cell cut tightly from a form) is analysed like ink well inside it
 TIGHT_SIDES = 3  # ink touching this many sides of a picture: a crop cut tightly around a digit, not a photo
@@ -128,7 +132,7 @@ def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: boo
     if photo:
         bright = _bright_side(gray)
         on_desk = scene.sheet_on_desk(gray, bright)  # a blank note is no bold digit filling a crop
-        photo = on_desk is not None or not _a_crop(bright)
+        photo = on_desk is not None or not _a_crop(gray, bright)
         gray = gray if on_desk is None else on_desk
     pad, paper_level = 0, None
     if not photo:
@@ -207,10 +211,10 @@ def _widen_ink(gray: np.ndarray, factor: int) -> np.ndarray:
     return cv2.erode(gray, kernel) if middle - darkest > brightest - middle else cv2.dilate(gray, kernel)
 
 
-def _a_crop(bright: np.ndarray) -> bool:
-    """Whether a picture large enough to be a photo is a crop of a digit after all, cut tightly round it or
+def _a_crop(gray: np.ndarray, bright: np.ndarray) -> bool:
+    """Whether a picture large enough to be a photo (`gray`) is a crop of a digit after all, cut tightly round it or
     filled by a bold one: both judged on one Otsu split (`bright`), as this runs on every camera frame."""
-    return _tight_crop(bright) or _bold_crop(bright)
+    return _tight_crop(bright) or _bold_crop(gray, bright)
 
 
 def _bright_side(gray: np.ndarray) -> np.ndarray:
@@ -247,17 +251,19 @@ def _edge_beside_writing(mask: np.ndarray) -> bool:
     return along and writing
 
 
-def _bold_crop(bright: np.ndarray) -> bool:
+def _bold_crop(gray: np.ndarray, bright: np.ndarray) -> bool:
     """A bold digit filling most of a crop that has a margin of paper, to be read as a crop: read as a
     photo, whose paper is what covers most of it (its median), its ink would be taken for the paper. Dark
-    ink: the dark side of the Otsu split (0 in `bright`) covers most of the picture but little of its border. Bright ink
+    ink: the dark side of the Otsu split (0 in `bright`) covers most of the picture but little of its border, and
+    holds no ink much darker than itself (FIELD_INK: a form's tinted field with a digit written in it). Bright ink
     (chalk, a white marker on a dark label): the same the other way round, and no dark ink inside the bright,
     since a sheet on a dark desk is also bright within a dark border but holds writing (so a bold bright 0,
     6, 8 or 9, whose loop is dark inside, is still taken for a sheet)."""
     dark_share = 1 - cv2.countNonZero(bright) / bright.size
     border_dark = 1 - float(np.mean(paper.border(bright)))
     if dark_share > BOLD_INK and border_dark < BOLD_BORDER:
-        return True
+        dark = gray[bright == 0]
+        return np.count_nonzero(dark < paper.median(dark) - FIELD_INK) < FIELD_SHARE * dark.size
     if 1 - dark_share <= BOLD_INK or 1 - border_dark >= BOLD_BORDER:
         return False
     n, labels = cv2.connectedComponents(1 - bright, connectivity=8)

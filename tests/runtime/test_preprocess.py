@@ -18,6 +18,7 @@ from benchmarks.photos import (
     ringed,
     ruled,
     shadowed,
+    tinted,
     with_pen,
 )
 from edgedigit.errors import UserError
@@ -174,6 +175,19 @@ def test_the_desk_beyond_the_sheets_edge_along_one_side_is_no_digit(picks, clf):
     60); or, in a photo, as a stroke of the digit (the desk along its foot joined a 3 and read "37")."""
     images, labels = picks
     assert _accuracy([desk_beside([img], seed=i) for i, img in enumerate(images)], labels, clf) >= 0.95
+
+
+def test_a_digit_in_a_forms_tinted_field_is_read(mnist, clf, monkeypatch):
+    """A form's field printed in a pale tint round the writing covers most of a photo cut round it, and was taken
+    for a bold digit filling a crop: the tint read as ink, the digit as a hole in it (86 of 100 read). The digit's
+    ink lies far below the tint's level, as no bold digit's does (`preprocess.FIELD_INK`): 100 read."""
+    from edgedigit.runtime import preprocess
+
+    shots = [tinted([mnist.x_test[i]], seed=i) for i in range(100)]
+    right = sum(read_digits(s, clf).digits == [int(y)] for s, y in zip(shots, mnist.y_test[:100]))
+    monkeypatch.setattr(preprocess, "FIELD_SHARE", 2.0)  # every dark side is then a bold digit's, as before
+    before = sum(read_digits(s, clf).digits == [int(y)] for s, y in zip(shots, mnist.y_test[:100]))
+    assert right >= 98 and before <= right - 8, (right, before)
 
 
 RED = (90, 90, 225)  # BGR: a form's box printed in a light red, as scanners are meant to drop it

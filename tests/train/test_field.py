@@ -117,7 +117,7 @@ def test_a_bold_digit_covering_nearly_half_its_crop_is_read_as_a_crop(mnist, clf
         if 0.4 < 1 - preprocess._bright_side(picture).mean() <= 0.5 and len(band) < 60:
             band.append(picture)
             labels.append([int(mnist.y_test[i])])
-    assert len(band) == 60 and all(preprocess._a_crop(preprocess._bright_side(p)) for p in band)
+    assert len(band) == 60 and all(preprocess._a_crop(p, preprocess._bright_side(p)) for p in band)
     right = sum(read_digits(p, clf).digits == y for p, y in zip(band, labels))
     monkeypatch.setattr(preprocess, "BOLD_INK", 0.5)
     assert right >= 59 and sum(read_digits(p, clf).digits == y for p, y in zip(band, labels)) < right, right
