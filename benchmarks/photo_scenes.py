@@ -1,9 +1,9 @@
 """How the file pipeline copes with the scenes users photograph: MNIST test digits rendered as photos
 (plain paper, thin pen, squared and lined paper, a sheet on a desk or with the desk beyond one side, a sticky
 note smaller than the desk, a box or a circle round the digit, a form's tinted field, a pen lying beside the
-digit, pencil, blur, JPEG, a soft shadow or a hard one across the sheet, a drawing on a transparent canvas, a digit
-written small on a page photographed whole or seen by a camera from afar), each read with `read_digits` and the
-bundled (or given) model.
+digit, a fingertip at the edge, pencil, blur, JPEG, a soft shadow or a hard one across the sheet, a drawing on a
+transparent canvas, a digit written small on a page photographed whole or seen by a camera from afar), each read
+with `read_digits` and the bundled (or given) model.
 
     python benchmarks/photo_scenes.py [--model PATH] [--n 200] [--data ../shared/mnist/mnist.npz]
 
@@ -32,6 +32,7 @@ from photos import (  # noqa: E402
     ruled,
     shadowed,
     tinted,
+    with_finger,
     with_pen,
 )
 
@@ -66,6 +67,7 @@ SCENES: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "sheet on a desk": lambda d, s: on_desk([d], seed=s),
     "the desk beyond one side": lambda d, s: desk_beside([d], seed=s),
     "a pen lying beside the digit": lambda d, s: with_pen([d], seed=s),
+    "a fingertip at the edge of the photo": lambda d, s: with_finger([d], seed=s),
     "a sticky note on a desk": lambda d, s: on_note([d], seed=s),
     "a box round the digit": lambda d, s: ringed([d], seed=s),
     "a circle round the digit": lambda d, s: ringed([d], seed=s, circle=True),

@@ -80,6 +80,28 @@ def with_pen(digits: list[np.ndarray], seed: int = 0, height: int = 160) -> np.n
     return cv2.GaussianBlur(img, (0, 0), 1.0)
 
 
+SKIN = ((120, 150, 200), (90, 120, 175), (70, 95, 140), (60, 75, 105))  # BGR: fingertips, light to dark skin
+
+
+def with_finger(digits: list[np.ndarray], seed: int = 0, height: int = 160) -> np.ndarray:
+    """A photo with the fingertip of the hand holding the sheet (or the phone) in it: a blurred oval of skin reaching
+    in from one side of the frame, as wide as half to two thirds of the digits' height and reaching up to half of
+    it further in, somewhere along that side (it may touch the writing)."""
+    rng = np.random.default_rng(seed + 431)
+    img = photo(digits, seed=seed, height=height).astype(np.float32)
+    h, w = img.shape[:2]
+    half_width, reach = height * rng.uniform(0.25, 0.33), height * rng.uniform(0.35, 0.55)
+    side = int(rng.integers(4))
+    along = rng.uniform(0.2, 0.8)
+    centre = [(along * w, h), (along * w, 0), (0, along * h), (w, along * h)][side]
+    axes = (half_width, reach) if side < 2 else (reach, half_width)
+    finger = np.zeros((h, w), np.float32)
+    cv2.ellipse(finger, (int(centre[0]), int(centre[1])), (int(axes[0]), int(axes[1])), 0, 0, 360, 1.0, -1)
+    finger = cv2.GaussianBlur(finger, (0, 0), rng.uniform(2, 5))[..., None]
+    skin = np.float32(SKIN[int(rng.integers(len(SKIN)))]) * rng.uniform(0.8, 1.1)
+    return np.clip(img * (1 - finger) + skin * finger, 0, 255).astype(np.uint8)
+
+
 def on_desk(digits: list[np.ndarray], seed: int = 0, height: int = 160, margin: float = 0.12) -> np.ndarray:
     """A photo of the sheet lying on a dark desk, turned by 4 degrees, the desk showing all around."""
     sheet = photo(digits, seed=seed, height=height)

@@ -27,11 +27,12 @@ RULING_END_INK = 0.6  # RULING_END; a printed box round the writing, turned as a
 ACROSS = 0.6
 ALONG_SIDE = 0.6  # ink along this share of one side of a photo is the desk beyond the sheet's edge, or a shadow: a
 # digit cut by the frame meets it over a stroke's width (the desk a fifth of the width deep was read as a 1 beside it)
-EDGE_CONTACT = 1.5  # a component meeting the border along this many times the square root of its ink...
+EDGE_CONTACT = 1.0  # a component meeting the border along this many times the square root of its ink...
 EDGE_SOLID = 0.9  # ...that fills this share of its convex hull is a blob set against the frame, not writing: a hard
 # shadow's corner, which the paper's lighting estimate (an opening half the picture wide) cannot enter, read with
-# the digit beside it (benchmarks/photo_scenes.py, a hard shadow 96.5 -> 98.5%, a dark one 83.5 -> 86.0%); a stroke
-# meets the border end on (about 0.5), a digit cut by the frame is no convex blob
+# the digit beside it (benchmarks/photo_scenes.py, a hard shadow 96.5 -> 98.5%, a dark one 83.5 -> 86.0%), or the
+# fingertip of the hand holding the sheet, meeting it along about 1.2 (1.5 before: a fingertip 78.5 -> 93.5%); a
+# stroke meets the border end on (about 0.5), a digit cut by the frame is no convex blob
 
 # something crossing the whole picture is not writing when it is this many times taller than the tallest other ink of
 # at least WRITING_INK of its ink (the pen beside the digit of benchmarks/photo_scenes.py: about 2.2)...
@@ -40,6 +41,10 @@ WRITING_INK = 0.05  # ...ink that small beside it is dust or a dot, not the writ
 WRITING_LEAST = 0.35  # ...which is at least this share of the picture high (a 1's foot or flag, a 5's bar: flatter)...
 PASSING_BODY = 0.3  # ...and its body is this share of the writing's height wide: a pen 1 cm across beside digits
 # 2-3 cm high is 0.4-0.7 of their ink's height; a 1 that a tight frame cuts at both ends is a stroke wide, under 0.2
+PASSING_ACROSS = 1 / 3  # in a photo, other ink lies across it (a 1's foot, a 4's bar) when it spans this share of its
+# columns: a digit beside a pen lying a little tilted reaches into the edge of its box (9-21% of it; photo_scenes.py,
+# the pen 92.0 -> 95.0%). In a crop any column in common is across: the stem of an open 4 that the frame cuts at both
+# ends has its first stroke reach a little into its columns (2 USPS 4s read as 1s at a quarter or a third)
 
 
 # a sheet smaller than the desk around it (a sticky note, a slip of paper, a meter's lit window): the paper is the
@@ -237,10 +242,10 @@ def passing_through(stats: np.ndarray, h: int, pad: int = 0) -> set[int]:
     body = sum(boxes[i - 1][4] for i in crossing) / inner  # its width: a pen's highlight parts its body in two
     if not WRITING_LEAST * inner <= tallest <= inner / PASSING_TALLER or body < PASSING_BODY * tallest:
         return set()
-    beside = set()
+    beside, across = set(), PASSING_ACROSS if pad == 0 else 0.0
     for i in crossing:
         x0, x1 = boxes[i - 1][0], boxes[i - 1][0] + boxes[i - 1][2]
-        if not any(b[0] < x1 and x0 < b[0] + b[2] for b in others):
+        if not any(min(x1, b[0] + b[2]) - max(x0, b[0]) > across * (x1 - x0) for b in others):
             beside.add(i)
     return beside
 

@@ -19,6 +19,7 @@ from benchmarks.photos import (
     ruled,
     shadowed,
     tinted,
+    with_finger,
     with_pen,
 )
 from edgedigit.errors import UserError
@@ -107,13 +108,32 @@ def test_a_digit_cut_by_the_edge_of_a_photo_is_still_read(picks, clf):
     assert _accuracy(shots, labels, clf) >= 0.9
 
 
-def test_a_pen_lying_beside_the_digits_is_not_read_as_a_one(picks, clf):
+def test_a_pen_lying_beside_the_digits_is_not_read_as_a_one(picks, clf, monkeypatch):
     """The pen that wrote the digits, photographed beside them, crosses the frame: it was read as a 1 beside
-    each digit (5 of 60 single digits read right; numbers of three, 3 of 20)."""
+    each digit (5 of 60 single digits read right; numbers of three, 3 of 20). Lying a little tilted, the pen's box
+    reaches a few columns into the digit's, which is no digit lying across it (`scene.PASSING_ACROSS`): 56 -> 58."""
     images, labels = picks
-    assert _accuracy([with_pen([img], seed=i) for i, img in enumerate(images)], labels, clf) >= 0.85
+    shots = [with_pen([img], seed=i) for i, img in enumerate(images)]
+    right = _accuracy(shots, labels, clf)
     triples = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
     assert sum(read_digits(with_pen(list(d), seed=i), clf).digits == t for i, (d, t) in enumerate(triples)) >= 17
+    monkeypatch.setattr(scene, "PASSING_ACROSS", 1e-6)  # any column in common: across, as before
+    assert right >= 57 / N and _accuracy(shots, labels, clf) <= right - 2 / N
+
+
+def test_a_fingertip_at_the_edge_of_a_photo_is_no_writing(picks, clf, monkeypatch):
+    """The fingertip of the hand holding the sheet or the phone, reaching into the frame: a solid oval against the
+    border, meeting it along about 1.2 times the square root of its area, where a shadow's corner meets it along more
+    (`scene.EDGE_CONTACT`, 1.5 before: 48 of 60 digits read, 12 of 20 numbers of three; now 58 and 16). A fingertip
+    touching the writing is read with it."""
+    images, labels = picks
+    shots = [with_finger([img], seed=i) for i, img in enumerate(images)]
+    right = _accuracy(shots, labels, clf)
+    triples = [(images[i : i + 3], labels[i : i + 3].tolist()) for i in range(0, N, 3)]
+    read = [read_digits(with_finger(list(d), seed=i), clf).digits for i, (d, _) in enumerate(triples)]
+    assert right >= 57 / N and sum(r == t for r, (_, t) in zip(read, triples)) >= 15
+    monkeypatch.setattr(scene, "EDGE_CONTACT", 1.5)
+    assert _accuracy(shots, labels, clf) <= right - 6 / N
 
 
 def test_a_sticky_note_smaller_than_the_desk_is_the_paper(picks, clf):
@@ -146,16 +166,32 @@ def test_a_hard_shadow_across_the_sheet_is_neither_a_desk_nor_ink(picks, clf, mo
 
 
 def test_a_shadows_corner_against_the_frame_is_no_writing():
-    """A solid blob set against the border (a hard shadow's corner, which the lighting estimate cannot enter) is
-    clutter; a stroke that meets the border end on, and a digit's loop cut by the frame, are not."""
+    """A solid blob set against the border (a hard shadow's corner, which the lighting estimate cannot enter; a
+    fingertip) is clutter; a stroke that meets the border end on, however bold, and a digit's loop cut by the frame,
+    are not."""
     mask = np.zeros((200, 300), np.uint8)
     cv2.fillPoly(mask, [np.int32([[299, 120], [299, 199], [230, 199]])], 1)  # a corner of shadow, bottom right
+    cv2.ellipse(mask, (150, 199), (25, 45), 0, 0, 360, 1, -1)  # a fingertip reaching in from the bottom
     cv2.line(mask, (60, 0), (70, 90), 1, 8)  # a 1 running out of the top of the frame
     cv2.ellipse(mask, (0, 120), (40, 50), 0, 0, 360, 1, 8)  # a 0 cut by the left side
+    cv2.line(mask, (220, 0), (240, 60), 1, 25)  # a bold stroke running out of the top
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    corner, one, zero = (int(labels[y, x]) for y, x in ((190, 290), (45, 65), (120, 40)))
+    corner, finger, one, zero, bold = (
+        int(labels[y, x]) for y, x in ((190, 290), (190, 150), (45, 65), (120, 40), (30, 230))
+    )
     found = scene.clutter(labels, stats)
-    assert corner in found and one not in found and zero not in found
+    assert corner in found and finger in found and not {one, zero, bold} & found
+
+
+def test_a_body_crossing_a_photo_is_beside_writing_that_reaches_into_its_edge_but_not_in_a_crop():
+    """A pen lying a little tilted beside a digit: the digit's box reaches a few columns into the pen's. In a photo
+    that is beside it (`scene.PASSING_ACROSS`); in a crop (`pad`) it is not, since there a body from top to bottom
+    may be a digit's stem cut by the frame, with the digit's other strokes reaching into its columns."""
+    stats = np.array([[0, 0, 0, 0, 0], [150, 0, 30, 200, 8000], [60, 50, 98, 100, 1500]])  # the body; a digit
+    assert scene.passing_through(stats, 200) == {1}
+    assert scene.passing_through(stats, 200, pad=10) == set()
+    stats[2, 2] = 110  # the digit reaching half way into the body's columns: across it, even in a photo
+    assert scene.passing_through(stats, 200) == set()
 
 
 def test_under_a_dark_shadow_the_lit_paper_is_a_region_not_bright_ink(picks, clf, monkeypatch):
@@ -164,9 +200,9 @@ def test_under_a_dark_shadow_the_lit_paper_is_a_region_not_bright_ink(picks, clf
     fifth lying that far up makes it a region (`paper.LIT_REGION`), and the shadow's edge decides."""
     images, labels = picks
     shots = [shadowed([img], seed=i, darkness=(0.4, 0.55)) for i, img in enumerate(images)]
-    assert _accuracy(shots, labels, clf) >= 0.9  # 55 of 60 here
+    right = _accuracy(shots, labels, clf)  # 56 of 60 here (55 before the fingertip's EDGE_CONTACT)
     monkeypatch.setattr(paper_module, "LIT_REGION", 2.0)  # never a region
-    assert _accuracy(shots, labels, clf) <= 0.87  # 52 of 60 here
+    assert right >= 55 / N and _accuracy(shots, labels, clf) <= right - 2 / N  # 53 of 60 here
 
 
 def test_the_desk_beyond_the_sheets_edge_along_one_side_is_no_digit(picks, clf):
