@@ -12,8 +12,9 @@ Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) 
 printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as are dates parted by
 hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
 `--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), and
-numbers after a printed word or under it (`number_sets.labelled`: "Total:", "No.", "EUR"), and amounts closed by a
-sign after them (`number_sets.closed`: "=", "-", ",-", ".=").
+numbers after a printed word or under it (`number_sets.labelled`: "Total:", "No.", "EUR"), amounts closed by a
+sign after them (`number_sets.closed`: "=", "-", ",-", ".="), and meters' counters, printed digits light on dark
+windows (`number_sets.counters`).
 Speed: a 640x480 picture holding a 6-digit number, p50 of `read_digits` over repeated calls; and the hard case,
 6-digit numbers written overlapping (the median of 20 pictures' p50s, and the slowest).
 """
@@ -38,6 +39,7 @@ from number_sets import (  # noqa: E402
     SPACINGS,
     closed,
     combed,
+    counters,
     joined,
     labelled,
     marked,
@@ -103,6 +105,7 @@ def main() -> None:
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
     ap.add_argument("--labelled", type=int, default=300, help="numbers after a printed word, to read")
     ap.add_argument("--closed", type=int, default=300, help="amounts closed by a sign after them, to read")
+    ap.add_argument("--counters", type=int, default=300, help="meters' counters (printed digits in windows), to read")
     ap.add_argument("--out", default=None, help="also write the markdown report here")
     args = ap.parse_args()
     with np.load(args.data) as d:
@@ -122,6 +125,7 @@ def main() -> None:
     boxed = [read_digits(n.image, classifier).number == n.digits for n in combed(x, y, args.combed)]
     worded = [read_digits(n.image, classifier).number == n.digits for n in labelled(x, y, args.labelled)]
     shut = [read_digits(n.image, classifier).number == n.digits for n in closed(x, y, args.closed)]
+    metered = [read_digits(n.image, classifier).number == n.digits for n in counters(args.counters)]
     dated, priced = [], []
     for n in marked(x, y, args.marked):
         read = read_digits(n.image, classifier, keep_separators=True).number
@@ -185,6 +189,8 @@ def main() -> None:
         f"**{100 * sum(worded) / max(len(worded), 1):.1f}%** of {len(worded)} numbers",
         f"- an amount of 3 to 6 digits closed by a hand-drawn sign after it (=, -, ,- or .=), apart, close or written "
         f"fast: **{100 * sum(shut) / max(len(shut), 1):.1f}%** of {len(shut)} amounts",
+        f"- a meter's counter, 4 to 8 printed digits light on dark drum windows, photographed with its face or cut "
+        f"out: **{100 * sum(metered) / max(len(metered), 1):.1f}%** of {len(metered)} counters",
         "",
         f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",
         f"Hard case: 640x480 pictures with a 6-digit number written overlapping: p50 **{hard_ms:.2f} ms** (median "

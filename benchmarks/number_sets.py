@@ -8,7 +8,8 @@ put between two digits of some of them. The ink goes on unevenly lit, noisy pape
 saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
 `combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
-`labelled` writes them after a printed word ("Total:", "No.") or under it.
+`labelled` writes them after a printed word ("Total:", "No.") or under it; `counters` prints a meter's counter, light
+digits on dark drum windows.
 """
 
 from __future__ import annotations
@@ -300,6 +301,54 @@ def closed(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
                 placed.append((mark, x0, round(height * top - mark.shape[0] / 2)))
                 x0 += mark.shape[1] + round(height * rng.uniform(0.05, 0.15))
         out.append(Number(_placed(placed, height, rng), text, text + closing, "closed"))
+    return out
+
+
+COUNTER_FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_TRIPLEX)
+COUNTER_DRUM = (0.6, 0.85)  # a meter's drum window: its width, a share of its height...
+COUNTER_GAP = (0.06, 0.3)  # ...the face between two windows, a share of their height...
+COUNTER_DIGIT = (0.5, 0.75)  # ...and the printed digit's height, a share of the window's
+
+
+def counters(count: int, seed: int = 0) -> list[Number]:
+    """`count` meters' counters: 4 to 8 printed digits (OpenCV's Hershey fonts, which training never renders), light
+    on dark drum windows side by side on a lighter face, some windows framed, the last one red on some meters;
+    photographed (a little turned, lit unevenly, blurred, noisy, some saved as JPEG), the counter with the face
+    round it or cut out with a margin of the face a tenth of its height; seeded. Printed, not written: a meter's."""
+    rng = np.random.default_rng(seed + 6)
+    out = []
+    for k in range(count):
+        text = "".join(str(int(v)) for v in rng.integers(0, 10, int(rng.integers(4, 9))))
+        drum = int(rng.integers(36, 90))
+        width, gap = round(drum * rng.uniform(*COUNTER_DRUM)), round(drum * rng.uniform(*COUNTER_GAP))
+        face_level, ground = rng.uniform(140, 230), rng.uniform(10, 60)
+        margin = drum if k % 2 == 0 else max(4, drum // 10)  # the face round it, or the counter cut out
+        w, h = len(text) * (width + gap) - gap + 2 * margin, drum + 2 * margin
+        img = np.full((h, w, 3), round(face_level), np.uint8)  # drawn in uint8 (OpenCV's text), then photographed
+        font, framed, red = COUNTER_FONTS[int(rng.integers(len(COUNTER_FONTS)))], rng.random() < 0.5, rng.random() < 0.3
+        for i, ch in enumerate(text):
+            x = margin + i * (width + gap)
+            colour = (round(ground),) * 2 + (round(ground) + (120 if red and i == len(text) - 1 else 0),)
+            cv2.rectangle(img, (x, margin), (x + width - 1, margin + drum - 1), colour, -1)
+            if framed:
+                cv2.rectangle(
+                    img, (x - 2, margin - 2), (x + width + 1, margin + drum + 1), (round(face_level / 2),) * 3, 2
+                )
+            scale = cv2.getFontScaleFromHeight(font, round(drum * rng.uniform(*COUNTER_DIGIT)), 2)
+            thick = max(2, round(drum / 18))
+            (tw, th), _ = cv2.getTextSize(ch, font, scale, thick)
+            org = (x + (width - tw) // 2, margin + (drum + th) // 2 + int(rng.integers(-2, 3)))
+            cv2.putText(img, ch, org, font, scale, (235, 235, 235), thick, cv2.LINE_AA)
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-3, 3), 1.0)
+        img = cv2.warpAffine(img.astype(np.float32), turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        light = 1 + rng.uniform(-0.15, 0.15) * np.linspace(-1, 1, w)[None, :, None]
+        img = cv2.GaussianBlur(img * light, (0, 0), rng.uniform(0.5, 1.5)) + rng.normal(0, 4, (h, w, 1))
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        if rng.random() < JPEG_SHARE:
+            img = cv2.imdecode(
+                cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(*JPEG_QUALITY))])[1], 1
+            )
+        out.append(Number(img, text, text, "counter"))
     return out
 
 

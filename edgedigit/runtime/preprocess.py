@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from edgedigit.errors import ImageError
-from edgedigit.runtime import decode, frames, grouping, mnist_form, paper, ruling, scene
+from edgedigit.runtime import decode, frames, grouping, mnist_form, paper, ruling, scene, windows
 
 MIN_SIDE = 8  # smaller images cannot hold a digit
 WORK_SIDE = 256  # larger images are reduced to about this squared before any analysis...
@@ -129,8 +129,11 @@ def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: boo
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     gray = frames.painted_out(gray)  # before the paper is looked for: a crop's frame is not its paper
     photo = not small and min(gray.shape) > grouping.LARGE
+    bright = _bright_side(gray) if min(gray.shape) > SMALL_SIDE else None  # a picture in the model's form is no meter
+    counter = None if bright is None else windows.turned(gray, bright)
+    if counter is not None:  # a meter's light digits in dark windows, read as written on its face
+        gray, bright = counter, _bright_side(counter)
     if photo:
-        bright = _bright_side(gray)
         on_desk = scene.sheet_on_desk(gray, bright)  # a blank note is no bold digit filling a crop
         photo = on_desk is not None or not _a_crop(gray, bright)
         gray = gray if on_desk is None else on_desk
