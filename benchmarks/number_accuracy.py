@@ -14,7 +14,7 @@ hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.mark
 `--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), and
 numbers after a printed word or under it (`number_sets.labelled`: "Total:", "No.", "EUR"), amounts closed by a
 sign after them (`number_sets.closed`: "=", "-", ",-", ".="), and meters' counters, printed digits light on dark
-windows (`number_sets.counters`).
+windows or dark on light ones behind a dark panel (`number_sets.counters`).
 Speed: a 640x480 picture holding a 6-digit number, p50 of `read_digits` over repeated calls; and the hard case,
 6-digit numbers written overlapping (the median of 20 pictures' p50s, and the slowest).
 """
@@ -126,6 +126,7 @@ def main() -> None:
     worded = [read_digits(n.image, classifier).number == n.digits for n in labelled(x, y, args.labelled)]
     shut = [read_digits(n.image, classifier).number == n.digits for n in closed(x, y, args.closed)]
     metered = [read_digits(n.image, classifier).number == n.digits for n in counters(args.counters)]
+    paneled = [read_digits(n.image, classifier).number == n.digits for n in counters(args.counters, lit=True)]
     dated, priced = [], []
     for n in marked(x, y, args.marked):
         read = read_digits(n.image, classifier, keep_separators=True).number
@@ -191,6 +192,8 @@ def main() -> None:
         f"fast: **{100 * sum(shut) / max(len(shut), 1):.1f}%** of {len(shut)} amounts",
         f"- a meter's counter, 4 to 8 printed digits light on dark drum windows, photographed with its face or cut "
         f"out: **{100 * sum(metered) / max(len(metered), 1):.1f}%** of {len(metered)} counters",
+        f"- the same, dark digits on light drum windows behind a dark panel: "
+        f"**{100 * sum(paneled) / max(len(paneled), 1):.1f}%** of {len(paneled)} counters",
         "",
         f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",
         f"Hard case: 640x480 pictures with a 6-digit number written overlapping: p50 **{hard_ms:.2f} ms** (median "

@@ -310,35 +310,42 @@ COUNTER_GAP = (0.06, 0.3)  # ...the face between two windows, a share of their h
 COUNTER_DIGIT = (0.5, 0.75)  # ...and the printed digit's height, a share of the window's
 
 
-def counters(count: int, seed: int = 0) -> list[Number]:
+def counters(count: int, seed: int = 0, lit: bool = False) -> list[Number]:
     """`count` meters' counters: 4 to 8 printed digits (OpenCV's Hershey fonts, which training never renders), light
-    on dark drum windows side by side on a lighter face, some windows framed, the last one red on some meters;
-    photographed (a little turned, lit unevenly, blurred, noisy, some saved as JPEG), the counter with the face
-    round it or cut out with a margin of the face a tenth of its height; seeded. Printed, not written: a meter's."""
-    rng = np.random.default_rng(seed + 6)
+    on dark drum windows side by side on a lighter face (`lit`: dark on light drums behind a dark panel), some windows
+    framed, the last one red on some meters; photographed (a little turned, lit unevenly, blurred, noisy, some saved
+    as JPEG), the counter with the face round it or cut out with a margin of the face a tenth of its height; seeded.
+    Printed, not written: a meter's."""
+    rng = np.random.default_rng(seed + (7 if lit else 6))
     out = []
     for k in range(count):
         text = "".join(str(int(v)) for v in rng.integers(0, 10, int(rng.integers(4, 9))))
         drum = int(rng.integers(36, 90))
         width, gap = round(drum * rng.uniform(*COUNTER_DRUM)), round(drum * rng.uniform(*COUNTER_GAP))
         face_level, ground = rng.uniform(140, 230), rng.uniform(10, 60)
+        face_level, ground, digit = (255 - face_level, 255 - ground, 30) if lit else (face_level, ground, 235)
         margin = drum if k % 2 == 0 else max(4, drum // 10)  # the face round it, or the counter cut out
         w, h = len(text) * (width + gap) - gap + 2 * margin, drum + 2 * margin
         img = np.full((h, w, 3), round(face_level), np.uint8)  # drawn in uint8 (OpenCV's text), then photographed
         font, framed, red = COUNTER_FONTS[int(rng.integers(len(COUNTER_FONTS)))], rng.random() < 0.5, rng.random() < 0.3
         for i, ch in enumerate(text):
             x = margin + i * (width + gap)
-            colour = (round(ground),) * 2 + (round(ground) + (120 if red and i == len(text) - 1 else 0),)
+            reddened = red and i == len(text) - 1
+            colour = (round(ground) - 60 * lit * reddened,) * 2 + (round(ground) + 120 * (not lit) * reddened,)
             cv2.rectangle(img, (x, margin), (x + width - 1, margin + drum - 1), colour, -1)
             if framed:
                 cv2.rectangle(
-                    img, (x - 2, margin - 2), (x + width + 1, margin + drum + 1), (round(face_level / 2),) * 3, 2
+                    img,
+                    (x - 2, margin - 2),
+                    (x + width + 1, margin + drum + 1),
+                    (round((face_level + ground) / 2),) * 3,
+                    2,
                 )
             scale = cv2.getFontScaleFromHeight(font, round(drum * rng.uniform(*COUNTER_DIGIT)), 2)
             thick = max(2, round(drum / 18))
             (tw, th), _ = cv2.getTextSize(ch, font, scale, thick)
             org = (x + (width - tw) // 2, margin + (drum + th) // 2 + int(rng.integers(-2, 3)))
-            cv2.putText(img, ch, org, font, scale, (235, 235, 235), thick, cv2.LINE_AA)
+            cv2.putText(img, ch, org, font, scale, (digit,) * 3, thick, cv2.LINE_AA)
         turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-3, 3), 1.0)
         img = cv2.warpAffine(img.astype(np.float32), turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
         light = 1 + rng.uniform(-0.15, 0.15) * np.linspace(-1, 1, w)[None, :, None]

@@ -130,7 +130,7 @@ def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: boo
     gray = frames.painted_out(gray)  # before the paper is looked for: a crop's frame is not its paper
     photo = not small and min(gray.shape) > grouping.LARGE
     bright = _bright_side(gray) if min(gray.shape) > SMALL_SIDE else None  # a picture in the model's form is no meter
-    counter = None if bright is None else windows.turned(gray, bright)
+    counter = None if bright is None else windows.counter(gray, bright)
     if counter is not None:  # a meter's light digits in dark windows, read as written on its face
         gray, bright = counter, _bright_side(counter)
     if photo:
