@@ -3,9 +3,10 @@ centre of mass at the centre, strokes about as thick as MNIST's).
 
 Steps, and the module that does each: grayscale (`decode.to_gray`, alpha composited on paper; files and
 uploads are decoded there with a pixel bound) -> work at a bounded size (thin strokes widened before a large
-reduction) -> a crop (small, or cut tightly round a digit) padded with its paper, so ink touching the frame
-is kept -> in a photo of a sheet smaller than the desk round it (a sticky note), the desk painted with the
-sheet's paper (`scene.sheet_on_desk`) -> polarity from the paper level and, in doubt, its lighting ->
+reduction) -> a meter's counter, digits in light or dark windows, made dark digits on paper (`windows`) -> a crop
+(small, or cut tightly round a digit) padded with its paper, so ink touching the frame is kept -> in a photo of a
+sheet smaller than the desk round it (a sticky note), the desk painted with the sheet's paper
+(`scene.sheet_on_desk`) -> polarity from the paper level and, in doubt, its lighting ->
 background flattening (`paper`) -> Otsu threshold, in photos held above the paper's noise
 (`grouping.ink_mask`) -> in photos, the ruling of lined or squared paper taken out (`ruling`) -> a reduced
 photo whose writing is small (a page photographed whole, a camera far off) prepared again from its own pixels
@@ -131,7 +132,7 @@ def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: boo
     photo = not small and min(gray.shape) > grouping.LARGE
     bright = _bright_side(gray) if min(gray.shape) > SMALL_SIDE else None  # a picture in the model's form is no meter
     counter = None if bright is None else windows.counter(gray, bright)
-    if counter is not None:  # a meter's light digits in dark windows, read as written on its face
+    if counter is not None:  # a meter's counter, its digits in windows, now dark digits on paper
         gray, bright = counter, _bright_side(counter)
     if photo:
         on_desk = scene.sheet_on_desk(gray, bright)  # a blank note is no bold digit filling a crop

@@ -230,7 +230,8 @@ def passing_through(stats: np.ndarray, h: int, pad: int = 0) -> set[int]:
     """Components that run from the top of the picture to its bottom (within `pad`, a crop's added margin) as a broad
     body, far taller than the other ink that may be writing and beside it, not across it: the pen that wrote the
     digits lying next to them, a ruler. A 1 that a tight frame cuts at both ends is a pen's stroke wide, however
-    tall; a 1's foot, a 7's bar and a 4's first stroke lie across their stem, which is kept. Only up and down: the
+    tall; a 1's foot, a 7's bar and a 4's first stroke lie across their stem, which is kept (in a photo, other ink
+    lies across only when it spans PASSING_ACROSS of the body's columns: a tilted pen's box). Only up and down: the
     strokes of a digit stretched to fill its bitmap run from side to side, a 5's body under its bar."""
     boxes = stats.tolist()[1:]  # x, y, w, h, area
     crossing = {i for i, (_, y, _, bh, _) in enumerate(boxes, start=1) if y <= pad and y + bh >= h - pad}
