@@ -53,7 +53,7 @@ WINDOW_RIM = 3  # px each way of a window's outline: its blurred edge, between i
 
 def counter(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
     """`gray` as a counter's digits written dark on paper: dark windows holding light digits turned inside out
-    (`turned`), or else the dark face round light windows holding dark digits painted with their paper (`lit`); None
+    (`turned`), or else the dark panel round light windows holding dark digits painted with their paper (`lit`); None
     when it shows no such windows. `bright`: its Otsu split (1 on the bright side)."""
     dark = 1 - cv2.countNonZero(bright) / bright.size
     if min(dark, 1 - dark) < WINDOWS_SHARE:
@@ -104,8 +104,9 @@ def lit(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
     grounds = {i: paper.median(_window(gray, stats[i])[own > 0]) for i, (own, _, _) in windows.items()}
     level = max(grounds.values())  # each window's paper brought to the lightest's, so that no edge is left between
     _, labels = cv2.connectedComponents(1 - bright, connectivity=8)
+    on_border = paper.border(labels)
     out, rim = gray.copy(), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * WINDOW_RIM + 1,) * 2)
-    out[np.isin(labels, np.unique(paper.border(labels)[paper.border(labels) > 0]))] = level  # the panel
+    out[np.isin(labels, np.unique(on_border[on_border > 0]))] = level  # the panel: the dark side meeting the border
     for i, (_, filled, height) in windows.items():
         inside, source = cv2.erode(filled, rim) > 0, _window(gray, stats[i])
         dark = (source < cv2.threshold(source[inside], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]) & inside
@@ -172,7 +173,7 @@ def _pieces(holes: np.ndarray, lowest: float, height: float, left: int) -> list[
 
 
 def _side_by_side(pieces: list[list[tuple[int, int]]]) -> bool:
-    """Whether two of the windows' pieces of light writing (`_pieces`) stand side by side, their columns apart: a
+    """Whether two of the windows' pieces of writing (`_pieces`) stand side by side, their columns apart: a
     counter's digits. A bold dark 0 holds one light hole, an 8 two, one over the other."""
     columns = [piece for window in pieces for piece in window]
     return len(columns) > 1 and max(start for start, _ in columns) >= min(end for _, end in columns)
