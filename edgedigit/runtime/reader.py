@@ -298,7 +298,7 @@ def _label(digits: list[Digit], line_of: list[int], sure: np.ndarray, marks: lis
     label = np.zeros(len(digits), bool)
     if len(digits) < LABEL_MARKS + LABEL_AFTER:
         return label  # the common case of one digit: no label before it
-    lines = {n: sorted((k for k, m in enumerate(line_of) if m == n), key=lambda k: digits[k].box[0]) for n in line_of}
+    lines = _left_to_right(digits, line_of)
     heights = {n: [digits[k].box[3] for k in on if sure[k]] for n, on in lines.items()}
     written = {n: statistics.median(h) for n, h in heights.items() if h} if len(lines) > 1 else {}
     for n, on in lines.items():
@@ -327,12 +327,16 @@ def _dollar_signs(digits: list[Digit], line_of: list[int], read: list[int], sure
     sign = np.zeros(len(digits), bool)
     if len(digits) <= NUMBER_DIGITS:
         return sign  # the common case of one digit: no number after a sign
-    for n in set(line_of):
-        on = sorted((k for k, m in enumerate(line_of) if m == n), key=lambda k: digits[k].box[0])
+    for on in _left_to_right(digits, line_of).values():
         first = on[0]
         number = sum(bool(sure[k]) for k in on[1:]) >= NUMBER_DIGITS
         sign[first] = number and read[first] in signs.READ_AS and signs.dollar(digits[first].image)
     return sign
+
+
+def _left_to_right(digits: list[Digit], line_of: list[int]) -> dict[int, list[int]]:
+    """Per line (`line_of` each of the `digits`), the indices of its digits from left to right."""
+    return {n: sorted((k for k, m in enumerate(line_of) if m == n), key=lambda k: digits[k].box[0]) for n in line_of}
 
 
 def _sign_bar(min_confidence: float) -> float:

@@ -76,7 +76,7 @@ def turned(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
     out, rim = gray.copy(), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * WINDOW_RIM + 1,) * 2)
     for i, (own, filled, height) in windows.items():
         x, y, bw, bh, _ = stats[i].tolist()
-        ground = paper.median(gray[y : y + bh, x : x + bw][own > 0])
+        ground = paper.median(_window(gray, stats[i])[own > 0])
         x0, y0 = max(0, x - WINDOW_RIM), max(0, y - WINDOW_RIM)
         x1, y1 = min(w, x + bw + WINDOW_RIM), min(h, y + bh + WINDOW_RIM)
         region = np.zeros((y1 - y0, x1 - x0), np.uint8)
