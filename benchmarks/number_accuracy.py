@@ -8,7 +8,8 @@ Every picture goes through `read_digits` with the runtime's defaults, as `edgedi
 decoded file. A number counts as read only when the digits read are exactly the digits written (the
 separator left out, as `number` leaves it out). Per-digit accuracy is 1 - edit distance / length.
 Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) and numbers written fast
-(`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke) and numbers written in a
+(`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke), numbers written leaning
+forward (`number_sets.leaning`: italic, close, touching or fast) and numbers written in a
 printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as are dates parted by
 hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
 `--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), and
@@ -36,12 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from number_sets import (  # noqa: E402
     JOIN_SHARE,
+    LEAN,
     SPACINGS,
     closed,
     combed,
     counters,
     joined,
     labelled,
+    leaning,
     marked,
     number,
     numbers,
@@ -101,6 +104,7 @@ def main() -> None:
     ap.add_argument("--per-cell", type=int, default=150, help="numbers per length, spacing and separator cell")
     ap.add_argument("--underlined", type=int, default=300, help="underlined numbers to read")
     ap.add_argument("--joined", type=int, default=300, help="numbers written fast, digits joined, to read")
+    ap.add_argument("--leaning", type=int, default=300, help="numbers written leaning forward (italic), to read")
     ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
     ap.add_argument("--labelled", type=int, default=300, help="numbers after a printed word, to read")
@@ -122,6 +126,7 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     lined = [read_digits(n.image, classifier).number == n.digits for n in underlined(x, y, args.underlined)]
     fast = [read_digits(n.image, classifier).number == n.digits for n in joined(x, y, args.joined)]
+    italic = [read_digits(n.image, classifier).number == n.digits for n in leaning(x, y, args.leaning)]
     boxed = [read_digits(n.image, classifier).number == n.digits for n in combed(x, y, args.combed)]
     worded = [read_digits(n.image, classifier).number == n.digits for n in labelled(x, y, args.labelled)]
     shut = [read_digits(n.image, classifier).number == n.digits for n in closed(x, y, args.closed)]
@@ -180,6 +185,8 @@ def main() -> None:
         f"them): **{100 * sum(lined) / max(len(lined), 1):.1f}%** of {len(lined)} numbers",
         f"- written fast, 3 to 6 digits, {JOIN_SHARE:.0%} of neighbours joined by a stroke from one to the next: "
         f"**{100 * sum(fast) / max(len(fast), 1):.1f}%** of {len(fast)} numbers",
+        f"- written leaning forward (italic, {LEAN[0]}-{LEAN[1]} px per row), 3 to 6 digits close, touching or "
+        f"written fast: **{100 * sum(italic) / max(len(italic), 1):.1f}%** of {len(italic)} numbers",
         f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: "
         f"**{100 * sum(boxed) / max(len(boxed), 1):.1f}%** of {len(boxed)} numbers",
         f"- a date, day and month of 2 digits and a year of 2 or 4, parted by hand-drawn slashes (read with them): "

@@ -8,8 +8,8 @@ put between two digits of some of them. The ink goes on unevenly lit, noisy pape
 saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
 `combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
-`labelled` writes them after a printed word ("Total:", "No.") or under it; `counters` prints a meter's counter, light
-digits on dark drum windows.
+`labelled` writes them after a printed word ("Total:", "No.") or under it; `leaning` writes them in italics, leaning
+forward; `counters` prints a meter's counter, light digits on dark drum windows.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ SEPARATORS = (".", ",", "-")
 UNDERLINE_GAP = (-0.05, 0.2)  # an underline's distance below the digits' feet, a share of their height
 JOINED_SPACING = (0.05, 0.35)  # digits written fast: gaps a share of a digit's width...
 JOIN_SHARE = 0.7  # ...and this share of neighbouring digits joined by the pen's stroke from one to the next
+LEAN = (0.15, 0.4)  # px per row: italic handwriting leans 8-22 degrees beyond MNIST's own slant
 COMB_BOX = (0.7, 1.0)  # a comb box's width as a share of its height...
 COMB_FILL = (0.55, 0.85)  # ...the digit's height as a share of the box's...
 COMB_LINE = (0.02, 0.04)  # ...and the printed lines' width as a share of the box's height
@@ -94,10 +95,12 @@ def number(
     rng: np.random.Generator,
     underline: bool = False,
     joined: float = 0.0,
+    lean: float = 0.0,
 ) -> Number:
     """Write `digits` (MNIST 28x28) as one number at `spacing`, with `separator` after a random digit, a
-    line drawn under it by hand when `underline` (touching the digits' feet or a little below them), and
-    each digit joined to the next by a connecting stroke with probability `joined`."""
+    line drawn under it by hand when `underline` (touching the digits' feet or a little below them), each
+    digit joined to the next by a connecting stroke with probability `joined`, and the writing leaning `lean` px
+    per row (italic when positive)."""
     height = int(rng.integers(*HEIGHT))
     inks = [_jittered_ink(d, height, rng) for d in digits]
     after = int(rng.integers(0, len(digits) - 1)) if separator else -1
@@ -123,7 +126,18 @@ def number(
             _join(canvas, (a[0], a[1] + margin, a[2] - top + margin), (b[0], b[1] + margin, b[2] - top + margin), rng)
     if underline:  # under the digits' feet, from their first column to their last
         _underline(canvas, margin, canvas.shape[1] - 2 * margin, canvas.shape[0] - margin, height, rng)
+    if lean:
+        canvas = _leaned(canvas, lean)
     return Number(_scanned(canvas, rng), "".join(map(str, labels)), text, spacing)
+
+
+def _leaned(canvas: np.ndarray, lean: float) -> np.ndarray:
+    """The ink on `canvas` sheared `lean` px per row about its bottom row (the tops move right when positive), the
+    canvas widened to hold it."""
+    h, w = canvas.shape
+    shift = 0.0 if lean < 0 else lean * (h - 1)  # x' = x - lean * y + shift
+    matrix = np.float32([[1, -lean, shift], [0, 1, 0]])
+    return cv2.warpAffine(canvas, matrix, (w + int(np.ceil(abs(lean) * (h - 1))), h))
 
 
 def _join(
@@ -402,6 +416,19 @@ def joined(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Numb
     for _ in range(count):
         pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
         out.append(number(list(x[pick]), [int(v) for v in y[pick]], "joined", None, rng, joined=JOIN_SHARE))
+    return out
+
+
+def leaning(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers of 3 to 6 digits written leaning forward (italic, LEAN px per row), close, touching or fast
+    (most digits joined), from MNIST test digits; seeded."""
+    rng = np.random.default_rng(seed + 3)
+    out = []
+    for k in range(count):
+        pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
+        spacing, lean = ("close", "touching", "joined")[k % 3], rng.uniform(*LEAN)
+        joins = JOIN_SHARE if spacing == "joined" else 0.0
+        out.append(number(list(x[pick]), [int(v) for v in y[pick]], spacing, None, rng, joined=joins, lean=lean))
     return out
 
 
