@@ -79,10 +79,15 @@ class Page:
     photo: bool  # a photo (pen skips bridged), not a crop
     rules: tuple[tuple[int, int, int, int], ...] = ()  # lines drawn along the writing, taken out (work pixels)
     with_rules: Page | None = None  # the page as it was before they were taken out: a reader may prefer it
+    shear: tuple[float, float] = (0.0, 0.0)  # a leaning number sheared upright (`leaning`): x' = x + a * y + b
 
     def box(self, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
         """(x, y, w, h) in the input's pixels of the work-size box (x0, y0, x1, y1)."""
         full_h, full_w = self.full
+        a, b = self.shear
+        if a:  # the box of the sheared box's corners, as they lay before the shear
+            corners = (x0 - a * y0 - b, x0 - a * y1 - b, x1 - a * y0 - b, x1 - a * y1 - b)
+            x0, x1 = min(corners), max(corners)
         bx0, by0 = max(0, int((x0 - self.pad) / self.scale)), max(0, int((y0 - self.pad) / self.scale))
         bx1, by1 = min(full_w, int((x1 - self.pad) / self.scale)), min(full_h, int((y1 - self.pad) / self.scale))
         return (self.offset[0] + bx0, self.offset[1] + by0, bx1 - bx0, by1 - by0)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edgedigit.runtime import dates, layout, recognition, second_look, signs
+from edgedigit.runtime import dates, layout, leaning, recognition, second_look, signs
 from edgedigit.runtime.classifier import Classifier
 from edgedigit.runtime.preprocess import Digit, Page, prepare
 
@@ -212,8 +212,35 @@ def _read(
 ) -> Reading:
     """`read_digits` on one prepared page; `rule_left_in`: the page keeps a line drawn under its digits, whose
     pieces between them are no strokes joining digits and which makes one blob of them that is no number
-    written fast (read so, the line would pass for writing)."""
+    written fast (read so, the line would pass for writing). A number the page reads with a doubtful digit (and a
+    digit as sure as MIN_CONFIDENCE, whatever the bar: a scribble read upright may pass for one) is read again sheared
+    upright when it leans (`leaning.upright`: italic writing puts digits written close into each other's columns),
+    and that reading is kept when its weakest digit is surer."""
     labels, found = layout.lines(page)
+    reading = _read_lines(page, labels, found, classifier, top_k, min_confidence, keep_separators, rule_left_in)
+    confidences = reading.confidences
+    doubtful = bool(confidences) and max(confidences) >= MIN_CONFIDENCE and min(confidences) < DOUBTFUL
+    if not doubtful or not any(line.holds_number(group) for line in found for group in line.groups):
+        return reading
+    sheared = leaning.upright(page)
+    if sheared is None:
+        return reading
+    labels, found = layout.lines(sheared)
+    upright = _read_lines(sheared, labels, found, classifier, top_k, min_confidence, keep_separators, rule_left_in)
+    return upright if min(upright.confidences, default=0.0) > min(confidences) else reading
+
+
+def _read_lines(
+    page: Page,
+    labels: np.ndarray,
+    found: list[layout.Line],
+    classifier: Classifier,
+    top_k: int,
+    min_confidence: float,
+    keep_separators: bool,
+    rule_left_in: bool,
+) -> Reading:
+    """`_read` on the lines `found` on `page` (`labels`: its components, as `layout.lines` gives them)."""
     groups = [(n, line, group) for n, line in enumerate(found) for group in line.groups]
     if not groups:
         return Reading()
