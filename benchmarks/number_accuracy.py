@@ -9,7 +9,8 @@ decoded file. A number counts as read only when the digits read are exactly the 
 separator left out, as `number` leaves it out). Per-digit accuracy is 1 - edit distance / length.
 Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) and numbers written fast
 (`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke), numbers written leaning
-forward (`number_sets.leaning`: italic, close, touching or fast) and numbers written in a
+forward (`number_sets.leaning`: italic, close, touching or fast), numbers written in a form's printed box and cut
+out with it (`number_sets.fielded`) and numbers written in a
 printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as are dates parted by
 hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
 `--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), and
@@ -42,6 +43,7 @@ from number_sets import (  # noqa: E402
     closed,
     combed,
     counters,
+    fielded,
     joined,
     labelled,
     leaning,
@@ -105,6 +107,7 @@ def main() -> None:
     ap.add_argument("--underlined", type=int, default=300, help="underlined numbers to read")
     ap.add_argument("--joined", type=int, default=300, help="numbers written fast, digits joined, to read")
     ap.add_argument("--leaning", type=int, default=300, help="numbers written leaning forward (italic), to read")
+    ap.add_argument("--fielded", type=int, default=300, help="numbers written in a form's printed box, to read")
     ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
     ap.add_argument("--labelled", type=int, default=300, help="numbers after a printed word, to read")
@@ -127,6 +130,7 @@ def main() -> None:
     lined = [read_digits(n.image, classifier).number == n.digits for n in underlined(x, y, args.underlined)]
     fast = [read_digits(n.image, classifier).number == n.digits for n in joined(x, y, args.joined)]
     italic = [read_digits(n.image, classifier).number == n.digits for n in leaning(x, y, args.leaning)]
+    boxed_in = [read_digits(n.image, classifier).number == n.digits for n in fielded(x, y, args.fielded)]
     boxed = [read_digits(n.image, classifier).number == n.digits for n in combed(x, y, args.combed)]
     worded = [read_digits(n.image, classifier).number == n.digits for n in labelled(x, y, args.labelled)]
     shut = [read_digits(n.image, classifier).number == n.digits for n in closed(x, y, args.closed)]
@@ -187,6 +191,9 @@ def main() -> None:
         f"**{100 * sum(fast) / max(len(fast), 1):.1f}%** of {len(fast)} numbers",
         f"- written leaning forward (italic, {LEAN[0]}-{LEAN[1]} px per row), 3 to 6 digits close, touching or "
         f"written fast: **{100 * sum(italic) / max(len(italic), 1):.1f}%** of {len(italic)} numbers",
+        f"- in a form's printed box, cut out with it, 3 to 6 digits apart or close, half of them touching the box: "
+        f"**{100 * sum(boxed_in) / max(len(boxed_in), 1):.1f}%** of {len(boxed_in)} numbers (touching: "
+        f"{100 * sum(boxed_in[2::4] + boxed_in[3::4]) / max(len(boxed_in[2::4] + boxed_in[3::4]), 1):.1f}%)",
         f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: "
         f"**{100 * sum(boxed) / max(len(boxed), 1):.1f}%** of {len(boxed)} numbers",
         f"- a date, day and month of 2 digits and a year of 2 or 4, parted by hand-drawn slashes (read with them): "

@@ -9,7 +9,8 @@ saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
 `combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
 `labelled` writes them after a printed word ("Total:", "No.") or under it; `leaning` writes them in italics, leaning
-forward; `counters` prints a meter's counter, light digits on dark drum windows.
+forward; `fielded` writes them in a form's printed box, cut out with it; `counters` prints a meter's counter, light
+digits on dark drum windows.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ UNDERLINE_GAP = (-0.05, 0.2)  # an underline's distance below the digits' feet, 
 JOINED_SPACING = (0.05, 0.35)  # digits written fast: gaps a share of a digit's width...
 JOIN_SHARE = 0.7  # ...and this share of neighbouring digits joined by the pen's stroke from one to the next
 LEAN = (0.15, 0.4)  # px per row: italic handwriting leans 8-22 degrees beyond MNIST's own slant
+FIELD_MARGIN = (0.08, 0.3)  # a form field's printed box: its distance from the writing, a share of its height...
+FIELD_CUT = (-0.06, 0.02)  # ...or, on a side the writing touches, how far the box's side lies inside it
+FIELD_LINE = (1, 4)  # px: the printed line's width...
+FIELD_GREY = (40, 130)  # ...and its grey level
+FIELD_OUTSIDE = (4, 10)  # px of the form kept outside the box when the field is cut out
 COMB_BOX = (0.7, 1.0)  # a comb box's width as a share of its height...
 COMB_FILL = (0.55, 0.85)  # ...the digit's height as a share of the box's...
 COMB_LINE = (0.02, 0.04)  # ...and the printed lines' width as a share of the box's height
@@ -430,6 +436,38 @@ def leaning(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Num
         joins = JOIN_SHARE if spacing == "joined" else 0.0
         out.append(number(list(x[pick]), [int(v) for v in y[pick]], spacing, None, rng, joined=joins, lean=lean))
     return out
+
+
+def fielded(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers of 3 to 6 digits apart or close written in a form's printed box and cut out with it, from
+    MNIST test digits; in every other one the writing touches the box, each side by chance (written large for the
+    field, or the box printed small); seeded."""
+    rng = np.random.default_rng(seed + 4)
+    out = []
+    for k in range(count):
+        pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
+        n = number(list(x[pick]), [int(v) for v in y[pick]], ("apart", "close")[k % 2], None, rng)
+        out.append(Number(_in_box(n.image, rng, touching=k % 4 >= 2), n.digits, n.text, n.spacing))
+    return out
+
+
+def _in_box(img: np.ndarray, rng: np.random.Generator, touching: bool) -> np.ndarray:
+    """`img` (writing on paper) with a printed box drawn round its writing and cut out a little outside the box."""
+    paper = int(np.median(img))
+    rows, cols = np.nonzero(img < paper - 60)
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    height = bottom - top
+    margins = [
+        round(height * rng.uniform(*(FIELD_CUT if touching and rng.random() < 0.5 else FIELD_MARGIN))) for _ in range(4)
+    ]
+    pad = round(height * FIELD_MARGIN[1]) + FIELD_OUTSIDE[1]
+    sheet = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    x0, y0 = left - margins[0] + pad, top - margins[1] + pad
+    x1, y1 = right + margins[2] + pad, bottom + margins[3] + pad
+    grey, width = int(rng.integers(*FIELD_GREY)), int(rng.integers(*FIELD_LINE))
+    cv2.rectangle(sheet, (x0, y0), (x1, y1), grey, width)
+    outside = int(rng.integers(*FIELD_OUTSIDE))
+    return sheet[y0 - outside : y1 + outside + 1, x0 - outside : x1 + outside + 1]
 
 
 def numbers(x: np.ndarray, y: np.ndarray, per_cell: int, seed: int = 0) -> list[Number]:
