@@ -8,7 +8,8 @@ lines further in out of the components (`frame_lines`), in crops and photos alik
 photo takes it, drawn by hand, or a circle round the writing: a thin ring round all the other ink (`_ring`),
 whose straight top and bottom are no underline either (`drawn_round`). A printed row of comb boxes, which
 digits touching its lines join into one component, is found by its columns and rows and taken out of the ink
-before the components are looked at (`comb`). A line under the writing found further in is left to
+before the components are looked at (`printed_lines`); so is the box round a form's field, cut out with the number
+written in it. A line under the writing found further in is left to
 `ruling.rules`: it may be an underline.
 """
 
@@ -66,28 +67,66 @@ def painted_out(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-def comb(mask: np.ndarray) -> np.ndarray | None:
-    """The printed lines of a row of comb boxes (thin upright dividers as high as the row, evenly spaced, at
-    its two ends and between the digits, with the line along its foot or top), as a mask to take out of the
-    ink; None when `mask` holds no such row. Digits touching the lines merge with them into one component,
-    so the lines are found by their columns and rows, not among the components (`frame_lines`)."""
+def printed_lines(mask: np.ndarray) -> np.ndarray | None:
+    """The printed lines of a row of comb boxes (`_comb`) or of the box round a form's field (`_field_box`), as a mask
+    to take out of the ink; None when `mask` holds neither. Digits touching the lines merge with them into one
+    component, so the lines are found by their columns and rows, not among the components (`frame_lines`): columns of
+    ink along COMB_UPRIGHT of the ink's height, rows of ink along FRAME_EDGE of its width."""
     x, y, w, h = cv2.boundingRect(mask)
     if h == 0 or w < COMB_WIDTH * h:
         return None  # the common case, checked in one call: one digit, or digits no wider than high
     box = mask[y : y + h, x : x + w]
     tall = cv2.reduce(box, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0] >= 255 * COMB_UPRIGHT * h
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], tall.view(np.int8), [0]))))
-    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= FRAME_THIN * h + 2]  # thin: printed
-    dividers = _evenly_spaced(runs, w)
-    if dividers is None:
+    across = cv2.reduce(box, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] >= 255 * FRAME_EDGE * w
+    found = _comb(tall, across, h) or _field_box(tall, across, h)
+    if not found:
         return None
+    rows, columns = found
     lines = np.zeros_like(mask)
     view = lines[y : y + h, x : x + w]
-    for a, b in dividers:
-        view[:, a:b] = box[:, a:b]
-    across = cv2.reduce(box, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] >= 255 * FRAME_EDGE * w
-    view[across] = box[across]  # the line along the row's foot (and top): rows of ink all across
+    view[:, columns] = box[:, columns]
+    view[rows] = box[rows]
     return lines
+
+
+def _comb(tall: np.ndarray, across: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows and columns of a row of comb boxes: its dividers, thin upright lines (`tall`: ink along the row's
+    height) evenly spaced, at its two ends and between the digits (`_evenly_spaced`), and the line along its foot (and
+    top), rows of ink all across (`across`); None when there is no such row."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], tall.view(np.int8), [0]))))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= FRAME_THIN * height + 2]  # thin: printed
+    dividers = _evenly_spaced(runs, len(tall))
+    if dividers is None:
+        return None
+    columns = np.zeros_like(tall)
+    for a, b in dividers:
+        columns[a:b] = True
+    return across, columns
+
+
+def _field_box(tall: np.ndarray, across: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows and columns of the printed box round a form's field with a number written in it (the field cut out
+    with its box): rows of ink all across (`across`) at its top and bottom, columns along its height (`tall`) at its
+    left or right, each a printed line's thickness (`_thin_line`); None otherwise. A flat-footed 2's bar and foot lie
+    along two sides; a number underlined between two tall 1s along three, but not along its top."""
+    deep = int(FRAME_THIN * height) + 2  # a printed line's thickness, at most
+    top, bottom, left, right = (_thin_line(f, deep) for f in (across, across[::-1], tall, tall[::-1]))
+    if not (top.any() and bottom.any() and (left.any() or right.any())):
+        return None
+    return top | bottom[::-1], left | right[::-1]
+
+
+def _thin_line(flags: np.ndarray, deep: int) -> np.ndarray:
+    """Which of `flags` (rows or columns of ink all along, the outermost first) are a printed line at the edge: a run
+    of them starting within the first `deep` and ending within `deep` more (a desk round a photographed sheet is a
+    band far deeper than a line); none when there is no such run."""
+    line = np.zeros_like(flags)
+    first = np.flatnonzero(flags[:deep])
+    if len(first):
+        gap = np.flatnonzero(~flags[first[0] : first[0] + deep + 1])
+        if len(gap):
+            line[first[0] : first[0] + gap[0]] = True
+    return line
 
 
 def _evenly_spaced(runs: list[tuple[int, int]], width: int) -> list[tuple[int, int]] | None:

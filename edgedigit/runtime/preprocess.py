@@ -8,7 +8,8 @@ reduction) -> a meter's counter, digits in light or dark windows, made dark digi
 sheet smaller than the desk round it (a sticky note), the desk painted with the sheet's paper
 (`scene.sheet_on_desk`) -> polarity from the paper level and, in doubt, its lighting ->
 background flattening (`paper`) -> Otsu threshold, in photos held above the paper's noise
-(`grouping.ink_mask`) -> in photos, the ruling of lined or squared paper taken out (`ruling`) -> a reduced
+(`grouping.ink_mask`) -> a row of comb boxes or the printed box round a form's field taken out (`frames`) -> else,
+in photos, the ruling of lined or squared paper taken out (`ruling`) -> a reduced
 photo whose writing is small (a page photographed whole, a camera far off) prepared again from its own pixels
 round the writing (`grouping.small_writing`) -> everywhere, a line drawn along the writing taken out
 (`ruling`) -> components grouped into digits left to right (`grouping`: specks, squared-paper grids,
@@ -150,7 +151,7 @@ def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: boo
     if ink is None:
         return None
     mask = grouping.ink_mask(ink, photo)
-    printed = frames.comb(mask)  # a row of comb boxes (before ruling, which would take only its long lines)
+    printed = frames.printed_lines(mask)  # comb boxes, a field's box (before ruling: it would take their long lines)
     if printed is not None:
         ink, mask = cv2.subtract(ink, ink, mask=printed, dst=ink.copy()), cv2.subtract(mask, printed)
     elif photo:
