@@ -191,9 +191,10 @@ def main() -> None:
         f"**{100 * sum(fast) / max(len(fast), 1):.1f}%** of {len(fast)} numbers",
         f"- written leaning forward (italic, {LEAN[0]}-{LEAN[1]} px per row), 3 to 6 digits close, touching or "
         f"written fast: **{100 * sum(italic) / max(len(italic), 1):.1f}%** of {len(italic)} numbers",
-        f"- in a form's printed box, cut out with it, 3 to 6 digits apart or close, half of them touching the box: "
-        f"**{100 * sum(boxed_in) / max(len(boxed_in), 1):.1f}%** of {len(boxed_in)} numbers (touching: "
-        f"{100 * sum(boxed_in[2::4] + boxed_in[3::4]) / max(len(boxed_in[2::4] + boxed_in[3::4]), 1):.1f}%)",
+        f"- in a form's printed box, cut out with it (half of them a table's cell), 3 to 6 digits apart or close, half "
+        f"of them touching the box: **{100 * sum(boxed_in) / max(len(boxed_in), 1):.1f}%** of {len(boxed_in)} numbers "
+        f"(touching: {100 * sum(boxed_in[2::4] + boxed_in[3::4]) / max(len(boxed_in[2::4] + boxed_in[3::4]), 1):.1f}%; "
+        f"table cells: {100 * sum(boxed_in[1::2]) / max(len(boxed_in[1::2]), 1):.1f}%)",
         f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: "
         f"**{100 * sum(boxed) / max(len(boxed), 1):.1f}%** of {len(boxed)} numbers",
         f"- a date, day and month of 2 digits and a year of 2 or 4, parted by hand-drawn slashes (read with them): "

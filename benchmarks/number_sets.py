@@ -440,19 +440,21 @@ def leaning(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Num
 
 def fielded(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
     """`count` numbers of 3 to 6 digits apart or close written in a form's printed box and cut out with it, from
-    MNIST test digits; in every other one the writing touches the box, each side by chance (written large for the
-    field, or the box printed small); seeded."""
+    MNIST test digits; in every other pair the writing touches the box, each side by chance (written large for the
+    field, or the box printed small), and in every other one the box is a table's cell, its lines running on past its
+    corners to the picture's edges; seeded."""
     rng = np.random.default_rng(seed + 4)
     out = []
     for k in range(count):
         pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
         n = number(list(x[pick]), [int(v) for v in y[pick]], ("apart", "close")[k % 2], None, rng)
-        out.append(Number(_in_box(n.image, rng, touching=k % 4 >= 2), n.digits, n.text, n.spacing))
+        out.append(Number(_in_box(n.image, rng, touching=k % 4 >= 2, table=k % 2 == 1), n.digits, n.text, n.spacing))
     return out
 
 
-def _in_box(img: np.ndarray, rng: np.random.Generator, touching: bool) -> np.ndarray:
-    """`img` (writing on paper) with a printed box drawn round its writing and cut out a little outside the box."""
+def _in_box(img: np.ndarray, rng: np.random.Generator, touching: bool, table: bool) -> np.ndarray:
+    """`img` (writing on paper) with a printed box drawn round its writing (a table's lines, running on to the edges,
+    when `table`) and cut out a little outside the box."""
     paper = int(np.median(img))
     rows, cols = np.nonzero(img < paper - 60)
     top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
@@ -465,7 +467,13 @@ def _in_box(img: np.ndarray, rng: np.random.Generator, touching: bool) -> np.nda
     x0, y0 = left - margins[0] + pad, top - margins[1] + pad
     x1, y1 = right + margins[2] + pad, bottom + margins[3] + pad
     grey, width = int(rng.integers(*FIELD_GREY)), int(rng.integers(*FIELD_LINE))
-    cv2.rectangle(sheet, (x0, y0), (x1, y1), grey, width)
+    if table:
+        for row in (y0, y1):
+            cv2.line(sheet, (0, row), (sheet.shape[1] - 1, row), grey, width)
+        for column in (x0, x1):
+            cv2.line(sheet, (column, 0), (column, sheet.shape[0] - 1), grey, width)
+    else:
+        cv2.rectangle(sheet, (x0, y0), (x1, y1), grey, width)
     outside = int(rng.integers(*FIELD_OUTSIDE))
     return sheet[y0 - outside : y1 + outside + 1, x0 - outside : x1 + outside + 1]
 

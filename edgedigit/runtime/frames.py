@@ -42,6 +42,8 @@ COMB_WIDTH = 1.3  # a row of comb boxes is at least this many times as wide as h
 COMB_UPRIGHT = 0.9  # ...its dividers are ink along this share of the row's height...
 COMB_DIVIDERS = 3  # ...at least this many of them, evenly spaced (two boxes)...
 COMB_PITCH = 0.1  # ...each within this share of the boxes' width of where even spacing puts it
+FIELD_REACH = 0.15  # a field's printed box may lie this share of the ink's height inside its edges: a cell cut from a
+# table keeps the stubs of the lines that cross at its corners
 
 
 def painted_out(gray: np.ndarray) -> np.ndarray:
@@ -106,22 +108,24 @@ def _comb(tall: np.ndarray, across: np.ndarray, height: int) -> tuple[np.ndarray
 
 def _field_box(tall: np.ndarray, across: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The rows and columns of the printed box round a form's field with a number written in it (the field cut out
-    with its box): rows of ink all across (`across`) at its top and bottom, columns along its height (`tall`) at its
-    left or right, each a printed line's thickness (`_thin_line`); None otherwise. A flat-footed 2's bar and foot lie
-    along two sides; a number underlined between two tall 1s along three, but not along its top."""
+    with its box, or a cell cut from a table with the stubs of its lines): rows of ink all across (`across`) at its
+    top and bottom, columns along its height (`tall`) at its left or right, each a printed line's thickness
+    (`_thin_line`); None otherwise. A flat-footed 2's bar and foot lie along two sides; a number underlined between
+    two tall 1s along three, but not along its top."""
     deep = int(FRAME_THIN * height) + 2  # a printed line's thickness, at most
-    top, bottom, left, right = (_thin_line(f, deep) for f in (across, across[::-1], tall, tall[::-1]))
+    reach = max(deep, int(FIELD_REACH * height))
+    top, bottom, left, right = (_thin_line(f, deep, reach) for f in (across, across[::-1], tall, tall[::-1]))
     if not (top.any() and bottom.any() and (left.any() or right.any())):
         return None
     return top | bottom[::-1], left | right[::-1]
 
 
-def _thin_line(flags: np.ndarray, deep: int) -> np.ndarray:
-    """Which of `flags` (rows or columns of ink all along, the outermost first) are a printed line at the edge: a run
-    of them starting within the first `deep` and ending within `deep` more (a desk round a photographed sheet is a
+def _thin_line(flags: np.ndarray, deep: int, reach: int) -> np.ndarray:
+    """Which of `flags` (rows or columns of ink all along, the outermost first) are a printed line near the edge: a
+    run of them starting within the first `reach` and ending within `deep` (a desk round a photographed sheet is a
     band far deeper than a line); none when there is no such run."""
     line = np.zeros_like(flags)
-    first = np.flatnonzero(flags[:deep])
+    first = np.flatnonzero(flags[:reach])
     if len(first):
         gap = np.flatnonzero(~flags[first[0] : first[0] + deep + 1])
         if len(gap):

@@ -144,8 +144,9 @@ def test_a_comb_is_thin_evenly_spaced_lines_as_high_as_the_row():
 
 def test_a_fields_box_is_rows_across_its_top_and_bottom_and_columns_along_a_side():
     """What `frames.printed_lines` takes of a field's box: its lines, not the stroke of a 1 hanging from its top
-    line; and no box in a flat-footed 2's bar and foot (no side), in an underline between two tall 1s (no top), nor
-    in the desk round a photographed sheet (far thicker than a printed line)."""
+    line, also when they run on past its corners (a table's cell); and no box in a flat-footed 2's bar and foot (no
+    side), in an underline between two tall 1s (no top), nor in the desk round a photographed sheet (far thicker
+    than a printed line)."""
     mask = np.zeros((100, 300), np.uint8)
     mask[[0, 1, 98, 99]] = 255
     mask[:, [0, 1, 298, 299]] = 255
@@ -161,6 +162,12 @@ def test_a_fields_box_is_rows_across_its_top_and_bottom_and_columns_along_a_side
     underlined[:, [k for x in (0, 292) for k in range(x, x + 8)]] = 255  # 1s at both ends, as tall as the writing
     underlined[-4:] = 255
     assert frames.printed_lines(underlined) is None
+    table = np.zeros((100, 300), np.uint8)
+    table[[9, 10, 89, 90]] = 255  # a table's lines run on past the cell's corners to the crop's edges
+    table[:, [9, 10, 289, 290]] = 255
+    table[20:80, 150:156] = 255
+    lines = frames.printed_lines(table)
+    assert lines is not None and lines[[9, 90]].all() and lines[:, [9, 290]].all() and not lines[30:70, 150:156].any()
     desk = np.zeros((100, 300), np.uint8)
     desk[:15], desk[-15:], desk[:, :15], desk[:, -15:] = 255, 255, 255, 255  # a dark desk round a photographed sheet
     desk[30:70, 140:146] = 255
@@ -169,8 +176,9 @@ def test_a_fields_box_is_rows_across_its_top_and_bottom_and_columns_along_a_side
 
 def test_a_number_written_touching_a_forms_printed_box_is_read(clf, mnist, monkeypatch):
     """`number_sets.fielded`: 3 to 6 MNIST digits written in a form's printed box and cut out with it, in half of
-    them touching the box. Digits touching it join its four lines into one component with them, read as no digit or
-    as a few; its lines are found by their rows and columns and taken out (`frames.printed_lines`)."""
+    them touching the box, in half of them a table's cell whose lines run on past its corners. Digits touching the
+    box join its four lines into one component with them, read as no digit or as a few; its lines are found by
+    their rows and columns and taken out (`frames.printed_lines`)."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
     from number_sets import fielded
 
@@ -178,7 +186,7 @@ def test_a_number_written_touching_a_forms_printed_box_is_read(clf, mnist, monke
     right = sum(read_digits(n.image, clf).number == n.digits for n in boxed)
     monkeypatch.setattr(frames, "printed_lines", lambda mask: None)
     before = sum(read_digits(n.image, clf).number == n.digits for n in boxed)
-    assert right >= 35 and before <= right - 8, (right, before)  # 38 and 27 of 40 here
+    assert right >= 35 and before <= right - 10, (right, before)  # 38 and 22 of 40 here
 
 
 def _frame_lines(mask: np.ndarray) -> set[int]:
