@@ -142,8 +142,9 @@ def read_digits(
     `min_confidence` is reported as not a digit, or, on a line that holds NUMBER_DIGITS sure digits, with less
     than IN_NUMBER_SHARE of it (SIGN_SHARE for a tall mark at an end). A word of marks lower than the digits
     before a number is a printed label, not digits (`_label`). Two strokes read as 1s that part a line as a date
-    does are its slashes (`dates.slashes`). A line drawn under the writing, which `prepare` took out, is
-    reported as a RULE separator, unless the page reads better with it left in.
+    does are its slashes (`dates.slashes`). A number written leaning and read with a doubtful digit is read again
+    sheared upright (`leaning`), and kept so when it reads surer. A line drawn under the writing, which `prepare`
+    took out, is reported as a RULE separator, unless the page reads better with it left in.
 
     Args:
         img: the picture, any dtype and channels (grey, BGR, BGRA), as `read_image` or a camera gives it.
