@@ -10,8 +10,9 @@ separator left out, as `number` leaves it out). Per-digit accuracy is 1 - edit d
 Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) and numbers written fast
 (`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke), numbers written leaning
 forward (`number_sets.leaning`: italic, close, touching or fast), numbers written in a form's printed box and cut
-out with it (`number_sets.fielded`) and numbers written in a
-printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as are dates parted by
+out with it (`number_sets.fielded`), amounts whose cents are written small and raised (`number_sets.raised`) and
+numbers written in a printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as
+are dates parted by
 hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
 `--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), and
 numbers after a printed word or under it (`number_sets.labelled`: "Total:", "No.", "EUR"), amounts closed by a
@@ -50,6 +51,7 @@ from number_sets import (  # noqa: E402
     marked,
     number,
     numbers,
+    raised,
     underlined,
 )
 
@@ -108,6 +110,7 @@ def main() -> None:
     ap.add_argument("--joined", type=int, default=300, help="numbers written fast, digits joined, to read")
     ap.add_argument("--leaning", type=int, default=300, help="numbers written leaning forward (italic), to read")
     ap.add_argument("--fielded", type=int, default=300, help="numbers written in a form's printed box, to read")
+    ap.add_argument("--raised", type=int, default=300, help="amounts, their cents small and raised, to read")
     ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
     ap.add_argument("--labelled", type=int, default=300, help="numbers after a printed word, to read")
@@ -131,6 +134,7 @@ def main() -> None:
     fast = [read_digits(n.image, classifier).number == n.digits for n in joined(x, y, args.joined)]
     italic = [read_digits(n.image, classifier).number == n.digits for n in leaning(x, y, args.leaning)]
     boxed_in = [read_digits(n.image, classifier).number == n.digits for n in fielded(x, y, args.fielded)]
+    cents = [read_digits(n.image, classifier).number == n.digits for n in raised(x, y, args.raised)]
     boxed = [read_digits(n.image, classifier).number == n.digits for n in combed(x, y, args.combed)]
     worded = [read_digits(n.image, classifier).number == n.digits for n in labelled(x, y, args.labelled)]
     shut = [read_digits(n.image, classifier).number == n.digits for n in closed(x, y, args.closed)]
@@ -195,6 +199,8 @@ def main() -> None:
         f"of them touching the box: **{100 * sum(boxed_in) / max(len(boxed_in), 1):.1f}%** of {len(boxed_in)} numbers "
         f"(touching: {100 * sum(boxed_in[2::4] + boxed_in[3::4]) / max(len(boxed_in[2::4] + boxed_in[3::4]), 1):.1f}%; "
         f"table cells: {100 * sum(boxed_in[1::2]) / max(len(boxed_in[1::2]), 1):.1f}%)",
+        f"- an amount of 1 to 3 digits and its cents written small (0.45-0.6 of the digits' height) and raised: "
+        f"**{100 * sum(cents) / max(len(cents), 1):.1f}%** of {len(cents)} amounts",
         f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: "
         f"**{100 * sum(boxed) / max(len(boxed), 1):.1f}%** of {len(boxed)} numbers",
         f"- a date, day and month of 2 digits and a year of 2 or 4, parted by hand-drawn slashes (read with them): "

@@ -9,8 +9,8 @@ saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
 `combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
 `labelled` writes them after a printed word ("Total:", "No.") or under it; `leaning` writes them in italics, leaning
-forward; `fielded` writes them in a form's printed box, cut out with it; `counters` prints a meter's counter, light
-digits on dark drum windows.
+forward; `fielded` writes them in a form's printed box, cut out with it; `raised` writes an amount's cents small and
+raised; `counters` prints a meter's counter, light digits on dark drum windows.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ FIELD_CUT = (-0.06, 0.02)  # ...or, on a side the writing touches, how far the b
 FIELD_LINE = (1, 4)  # px: the printed line's width...
 FIELD_GREY = (40, 130)  # ...and its grey level
 FIELD_OUTSIDE = (4, 10)  # px of the form kept outside the box when the field is cut out
+CENTS_HEIGHT = (0.45, 0.6)  # an amount's cents written small and raised: their height, a share of the units'
 COMB_BOX = (0.7, 1.0)  # a comb box's width as a share of its height...
 COMB_FILL = (0.55, 0.85)  # ...the digit's height as a share of the box's...
 COMB_LINE = (0.02, 0.04)  # ...and the printed lines' width as a share of the box's height
@@ -476,6 +477,26 @@ def _in_box(img: np.ndarray, rng: np.random.Generator, touching: bool, table: bo
         cv2.rectangle(sheet, (x0, y0), (x1, y1), grey, width)
     outside = int(rng.integers(*FIELD_OUTSIDE))
     return sheet[y0 - outside : y1 + outside + 1, x0 - outside : x1 + outside + 1]
+
+
+def raised(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` amounts of 1 to 3 digits and two cents written small (CENTS_HEIGHT of the units) and raised to their
+    top, a little apart ("125 50"), from MNIST test digits; seeded."""
+    rng = np.random.default_rng(seed + 5)
+    out = []
+    for _ in range(count):
+        pick = rng.integers(0, len(x), int(rng.integers(1, 4)) + 2)
+        height = int(rng.integers(*HEIGHT))
+        placed, left = [], 0
+        for k, i in enumerate(pick):
+            cents = k >= len(pick) - 2
+            ink = _ink(x[i], round(height * rng.uniform(*CENTS_HEIGHT))) if cents else _jittered_ink(x[i], height, rng)
+            left += round(height * rng.uniform(0.0, 0.15)) if k == len(pick) - 2 else 0
+            placed.append((ink, left, round(height * rng.uniform(-0.05, 0.1)) if cents else height - ink.shape[0]))
+            left += ink.shape[1] + round(ink.shape[1] * rng.uniform(0.1, 0.4))
+        digits = "".join(str(int(y[i])) for i in pick)
+        out.append(Number(_placed(placed, height, rng), digits, digits, "raised"))
+    return out
 
 
 def numbers(x: np.ndarray, y: np.ndarray, per_cell: int, seed: int = 0) -> list[Number]:
