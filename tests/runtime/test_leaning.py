@@ -38,7 +38,7 @@ def test_the_slant_of_strokes_is_how_far_they_lean():
 
 
 def test_a_straight_stroke_does_not_set_the_lean(monkeypatch):
-    """A frame standing straight between two long slashes leaning 0.7 px per row (a date's): the writing stands
+    """A frame standing straight beside two long slashes leaning 0.7 px per row (a date's): the writing stands
     straight, though the slashes have more outline than the frame."""
     mask = _frames(0.0)
     mask[:, 90:] = 0
