@@ -80,7 +80,8 @@ def printed_lines(mask: np.ndarray) -> np.ndarray | None:
     box = mask[y : y + h, x : x + w]
     tall = cv2.reduce(box, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0] >= 255 * COMB_UPRIGHT * h
     across = cv2.reduce(box, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] >= 255 * FRAME_EDGE * w
-    found = _comb(tall, across, h) or _field_box(tall, across, h)
+    deep = int(FRAME_THIN * h) + 2  # a printed line's thickness, at most
+    found = _comb(tall, across, deep) or _field_box(tall, across, deep, h)
     if not found:
         return None
     rows, columns = found
@@ -91,12 +92,12 @@ def printed_lines(mask: np.ndarray) -> np.ndarray | None:
     return lines
 
 
-def _comb(tall: np.ndarray, across: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The rows and columns of a row of comb boxes: its dividers, thin upright lines (`tall`: ink along the row's
-    height) evenly spaced, at its two ends and between the digits (`_evenly_spaced`), and the line along its foot (and
-    top), rows of ink all across (`across`); None when there is no such row."""
+def _comb(tall: np.ndarray, across: np.ndarray, deep: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows and columns of a row of comb boxes: its dividers, upright lines (`tall`: ink along the row's height)
+    no thicker than a printed line (`deep`), evenly spaced, at its two ends and between the digits (`_evenly_spaced`),
+    and the line along its foot (and top), rows of ink all across (`across`); None when there is no such row."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], tall.view(np.int8), [0]))))
-    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= FRAME_THIN * height + 2]  # thin: printed
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= deep]
     dividers = _evenly_spaced(runs, len(tall))
     if dividers is None:
         return None
@@ -106,13 +107,12 @@ def _comb(tall: np.ndarray, across: np.ndarray, height: int) -> tuple[np.ndarray
     return across, columns
 
 
-def _field_box(tall: np.ndarray, across: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _field_box(tall: np.ndarray, across: np.ndarray, deep: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The rows and columns of the printed box round a form's field with a number written in it (the field cut out
     with its box, or a cell cut from a table with the stubs of its lines): rows of ink all across (`across`) at its
-    top and bottom, columns along its height (`tall`) at its left or right, each a printed line's thickness
-    (`_thin_line`); None otherwise. A flat-footed 2's bar and foot lie along two sides; a number underlined between
-    two tall 1s along three, but not along its top."""
-    deep = int(FRAME_THIN * height) + 2  # a printed line's thickness, at most
+    top and bottom, columns along its height (`tall`) at its left or right, each no thicker than a printed line
+    (`deep`, `_thin_line`); None otherwise. A flat-footed 2's bar and foot lie along two sides; a number underlined
+    between two tall 1s along three, but not along its top."""
     reach = max(deep, int(FIELD_REACH * height))
     top, bottom, left, right = (_thin_line(f, deep, reach) for f in (across, across[::-1], tall, tall[::-1]))
     if not (top.any() and bottom.any() and (left.any() or right.any())):

@@ -49,6 +49,7 @@ LIT_PANEL = 0.5  # ...behind a dark panel along this share of the picture's bord
 LIT_SPAN = 0.4  # ...and its writing WINDOW_SPAN's share is this: a bold light 0's or 8's dark inside reaches 0.3-0.35
 WINDOW_RIM = 3  # px each way of a window's outline: its blurred edge, between its dark ground and the face, whose
 # grey would turn into a dark frame round the digit, is painted with the face's paper
+_RIM = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * WINDOW_RIM + 1,) * 2)  # the rim's pen, made once
 
 
 def counter(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
@@ -73,7 +74,7 @@ def turned(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
     stats, windows = found
     h, w = gray.shape
     face = paper.median(gray[bright > 0])
-    out, rim = gray.copy(), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * WINDOW_RIM + 1,) * 2)
+    out = gray.copy()
     for i, (own, filled, height) in windows.items():
         x, y, bw, bh, _ = stats[i].tolist()
         ground = paper.median(_window(gray, stats[i])[own > 0])
@@ -81,7 +82,7 @@ def turned(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
         x1, y1 = min(w, x + bw + WINDOW_RIM), min(h, y + bh + WINDOW_RIM)
         region = np.zeros((y1 - y0, x1 - x0), np.uint8)
         region[y - y0 : y - y0 + bh, x - x0 : x - x0 + bw] = filled
-        edge = cv2.dilate(region, rim) > cv2.erode(region, rim)
+        edge = cv2.dilate(region, _RIM) > cv2.erode(region, _RIM)
         source = gray[y0:y1, x0:x1]
         level = cv2.threshold(source[region > 0], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]  # the light writing's
         light = _writing(((source > level) & (region > 0)).astype(np.uint8), height)  # (the rest: the face's paper)
@@ -105,10 +106,10 @@ def lit(gray: np.ndarray, bright: np.ndarray) -> np.ndarray | None:
     level = max(grounds.values())  # each window's paper brought to the lightest's, so that no edge is left between
     _, labels = cv2.connectedComponents(1 - bright, connectivity=8)
     on_border = paper.border(labels)
-    out, rim = gray.copy(), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * WINDOW_RIM + 1,) * 2)
+    out = gray.copy()
     out[np.isin(labels, np.unique(on_border[on_border > 0]))] = level  # the panel: the dark side meeting the border
     for i, (_, filled, height) in windows.items():
-        inside, source = cv2.erode(filled, rim) > 0, _window(gray, stats[i])
+        inside, source = cv2.erode(filled, _RIM) > 0, _window(gray, stats[i])
         dark = (source < cv2.threshold(source[inside], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]) & inside
         writing = _writing(dark.astype(np.uint8), height)  # not the dark face between two windows joined by the blur
         lifted = np.clip(source.astype(np.int16) + level - grounds[i], 0, 255).astype(np.uint8)
