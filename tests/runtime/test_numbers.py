@@ -25,23 +25,38 @@ def clf():
     return Classifier()  # the bundled int8 model
 
 
+DIGIT_HEIGHT, DIGIT_TOP = 80, 40  # px: each digit's height as `_written` writes it, and its top on the canvas
+
+
 def _number(digits: list[np.ndarray], overlap: float | list[float], seed: int) -> np.ndarray:
     """Digits cut to their ink and written `overlap` of their width into each other (dark on paper); a list
     gives each digit's overlap into the next."""
+    return _on_paper(_written(digits, overlap)[0], seed)
+
+
+def _written(digits: list[np.ndarray], overlap: float | list[float]) -> tuple[np.ndarray, list[float]]:
+    """Digits cut to their ink, DIGIT_HEIGHT high, written `overlap` of their width into each other (a list: each
+    digit's overlap into the next) as ink (0..1) on a canvas twice as high with 60 px of blank at each end, and
+    each digit's middle column."""
     overlaps = overlap if isinstance(overlap, list) else [overlap] * len(digits)
     inks = []
     for d in digits:
         ys, xs = np.nonzero(d > 40)
         crop = d[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255
-        inks.append(cv2.resize(crop, (round(crop.shape[1] * 80 / crop.shape[0]), 80)))
-    width = sum(i.shape[1] for i in inks) + 120
-    canvas = np.zeros((160, width), np.float32)
-    x = 60
+        inks.append(cv2.resize(crop, (round(crop.shape[1] * DIGIT_HEIGHT / crop.shape[0]), DIGIT_HEIGHT)))
+    canvas = np.zeros((2 * DIGIT_HEIGHT, sum(i.shape[1] for i in inks) + 120), np.float32)
+    x, middles = 60, []
     for ink, into_next in zip(inks, overlaps):
-        region = canvas[40:120, x : x + ink.shape[1]]
+        region = canvas[DIGIT_TOP : DIGIT_TOP + DIGIT_HEIGHT, x : x + ink.shape[1]]
         np.maximum(region, np.clip(ink, 0, 1), out=region)
+        middles.append(x + ink.shape[1] / 2)
         x += round(ink.shape[1] * (1 - into_next))
-    sheet = paper(160, width, seed)
+    return canvas, middles
+
+
+def _on_paper(canvas: np.ndarray, seed: int) -> np.ndarray:
+    """Ink (0..1) written dark on paper of `canvas`'s size (`benchmarks.photos.paper`)."""
+    sheet = paper(*canvas.shape, seed)
     return np.clip(sheet * (1 - canvas) + 35 * canvas, 0, 255).astype(np.uint8)
 
 
