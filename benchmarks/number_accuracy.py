@@ -157,9 +157,15 @@ def main() -> None:
             for v in vs
         ]
 
-    def share(table: dict, *match) -> str:
-        values = cells(table, *match)
+    def percent(values: list) -> str:
         return f"{100 * sum(values) / max(len(values), 1):.1f}%"
+
+    def rate(values: list[bool], what: str) -> str:
+        """How many of a set were read right, and of how many `what`."""
+        return f"**{percent(values)}** of {len(values)} {what}"
+
+    def share(table: dict, *match) -> str:
+        return percent(cells(table, *match))
 
     def headline(*match) -> str:
         """A target's exact-number share with its 95% margin (normal approximation) and how many numbers."""
@@ -190,31 +196,27 @@ def main() -> None:
         f"- well apart, 5 digits, no separator: {headline(5, ('apart',), False)}",
         f"- all: **{share(exact)}** exact, **{share(per_digit)}** per digit",
         f"- underlined, 3 to 6 digits apart or close (a line drawn under them, touching their feet or below "
-        f"them): **{100 * sum(lined) / max(len(lined), 1):.1f}%** of {len(lined)} numbers",
+        f"them): {rate(lined, 'numbers')}",
         f"- written fast, 3 to 6 digits, {JOIN_SHARE:.0%} of neighbours joined by a stroke from one to the next: "
-        f"**{100 * sum(fast) / max(len(fast), 1):.1f}%** of {len(fast)} numbers",
+        f"{rate(fast, 'numbers')}",
         f"- written leaning forward (italic, {LEAN[0]}-{LEAN[1]} px per row), 3 to 6 digits close, touching or "
-        f"written fast: **{100 * sum(italic) / max(len(italic), 1):.1f}%** of {len(italic)} numbers",
+        f"written fast: {rate(italic, 'numbers')}",
         f"- in a form's printed box, cut out with it (half of them a table's cell), 3 to 6 digits apart or close, half "
-        f"of them touching the box: **{100 * sum(boxed_in) / max(len(boxed_in), 1):.1f}%** of {len(boxed_in)} numbers "
-        f"(touching: {100 * sum(boxed_in[2::4] + boxed_in[3::4]) / max(len(boxed_in[2::4] + boxed_in[3::4]), 1):.1f}%; "
-        f"table cells: {100 * sum(boxed_in[1::2]) / max(len(boxed_in[1::2]), 1):.1f}%)",
+        f"of them touching the box: {rate(boxed_in, 'numbers')} "
+        f"(touching: {percent(boxed_in[2::4] + boxed_in[3::4])}; "
+        f"table cells: {percent(boxed_in[1::2])})",
         f"- an amount of 1 to 3 digits and its cents written small (0.45-0.6 of the digits' height) and raised: "
-        f"**{100 * sum(cents) / max(len(cents), 1):.1f}%** of {len(cents)} amounts",
-        f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: "
-        f"**{100 * sum(boxed) / max(len(boxed), 1):.1f}%** of {len(boxed)} numbers",
+        f"{rate(cents, 'amounts')}",
+        f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: {rate(boxed, 'numbers')}",
         f"- a date, day and month of 2 digits and a year of 2 or 4, parted by hand-drawn slashes (read with them): "
-        f"**{100 * sum(dated) / max(len(dated), 1):.1f}%** of {len(dated)} dates",
-        f"- an amount of 2 to 6 digits after a hand-drawn dollar sign: "
-        f"**{100 * sum(priced) / max(len(priced), 1):.1f}%** of {len(priced)} amounts",
-        f"- 2 to 6 digits after a printed word (Total:, No., EUR, ...), or under it: "
-        f"**{100 * sum(worded) / max(len(worded), 1):.1f}%** of {len(worded)} numbers",
+        f"{rate(dated, 'dates')}",
+        f"- an amount of 2 to 6 digits after a hand-drawn dollar sign: {rate(priced, 'amounts')}",
+        f"- 2 to 6 digits after a printed word (Total:, No., EUR, ...), or under it: {rate(worded, 'numbers')}",
         f"- an amount of 3 to 6 digits closed by a hand-drawn sign after it (=, -, ,- or .=), apart, close or written "
-        f"fast: **{100 * sum(shut) / max(len(shut), 1):.1f}%** of {len(shut)} amounts",
+        f"fast: {rate(shut, 'amounts')}",
         f"- a meter's counter, 4 to 8 printed digits light on dark drum windows, photographed with its face or cut "
-        f"out: **{100 * sum(metered) / max(len(metered), 1):.1f}%** of {len(metered)} counters",
-        f"- the same, dark digits on light drum windows behind a dark panel: "
-        f"**{100 * sum(paneled) / max(len(paneled), 1):.1f}%** of {len(paneled)} counters",
+        f"out: {rate(metered, 'counters')}",
+        f"- the same, dark digits on light drum windows behind a dark panel: {rate(paneled, 'counters')}",
         "",
         f"Speed: 640x480 picture with a 6-digit number ({read}): p50 **{ms:.2f} ms** over {SPEED_RUNS} reads.",
         f"Hard case: 640x480 pictures with a 6-digit number written overlapping: p50 **{hard_ms:.2f} ms** (median "
