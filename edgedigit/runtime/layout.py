@@ -7,8 +7,10 @@ Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from edgedigit.runtime.grouping import KEEP_SHARE, components, group_box, is_writing, merge_by_overlap, min_height
@@ -27,6 +29,12 @@ EQUALS_DASH = 0.25  # ...and each lower than this share, a pen's width, are an e
 # written in a comb box as two flat strokes, its bar over its bowl, was 0.63 high and its bowl 0.37...
 EQUALS_WIDTH = 0.2  # ...and each dash at least this share of the line long (number_sets.closed: 0.35 and more, the
 # pieces lined paper turned 5 degrees leaves of its lines, one over the other, 0.05-0.08)
+SMALL_DIGIT = (0.4, 0.8)  # ink this share of the line high may be a digit written small (an amount's raised cents)...
+SMALL_RAISED = 0.2  # ...when its top lies within this share of the line's height of the line's top (number_sets.raised:
+# 0.1 at most; a piece of a table's column through the number, left beside a digit, runs down to its feet)...
+SMALL_PEN = 0.2  # ...and it is written with the line's pen: its strokes at least this share as wide as the inkiest
+# component's (a 1 px piece of a printed box's line beside a digit: 0.16; number_sets.raised's cents, MNIST's stroke
+# scaled with them: 0.24 and more in 98 of 100)
 SPLIT_WIDTH = 0.7  # components wider than this share of the line's height may be several digits touching
 # a component wider than DEEP_WIDTH line heights that the model reads whole with less than DEEP_DOUBT is digits
 # written into each other: cut deeper (`segment.DEEP_CROSSINGS`), and cut into strokes even alone (ALONE_WIDTH)
@@ -168,7 +176,9 @@ def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tu
     digit, and joining it lets the model find digits in textures."""
     largest, tallest = scale  # the picture's largest component's ink and its tallest component's height
     marks = {c[5]: _separator(c[2] - c[0], c[3] - c[1], (c[1] + c[3]) / 2 - top, height) for c in members}
-    kept = [c for c in members if marks[c[5]] or is_writing(c, largest, tallest)]
+    kept = [
+        c for c in members if marks[c[5]] or is_writing(c, _judged_by(page, c, members, scale, (top, height)), tallest)
+    ]
     separators, groups = [], []
     lowest = min_height(page.mask)
     for comps in merge_by_overlap(kept):
@@ -179,9 +189,37 @@ def _line(page: Page, members: list[list[int]], top: int, height: int, scale: tu
             separators.append(Separator("=", (box[0] + box[2]) // 2, page.box(*box)))
         # ink measured against the picture's largest component, not its inkiest group as in find_digits:
         # a line's groups are judged without the other lines'
-        elif sum(c[4] for c in comps) >= KEEP_SHARE * largest and box[3] - box[1] >= lowest:
+        elif box[3] - box[1] >= lowest and sum(c[4] for c in comps) >= KEEP_SHARE * _judged_by(
+            page, box, members, scale, (top, height)
+        ):
             groups.append(Group(comps, box, page.digit(*box)))
     return Line(height, groups, separators)
+
+
+def _judged_by(
+    page: Page, box: Sequence[int], members: list[list[int]], scale: tuple[int, int], line: tuple[int, int]
+) -> float:
+    """The ink a component or group in `box`, on a line of `members` (`line`: its top and height), is judged by: the
+    picture's largest component's (`scale`: its ink and the tallest component's height), or, for a digit written small
+    and raised with the line's pen (SMALL_DIGIT, SMALL_RAISED, SMALL_PEN: an amount's cents), the ink that component
+    would have at its height. Not on a meter's counter (`Page.printed`), whose panel leaves slivers between drums."""
+    largest, tallest = scale
+    top, height = line
+    h = box[3] - box[1]
+    if page.printed or not SMALL_DIGIT[0] * height <= h < SMALL_DIGIT[1] * height:
+        return largest
+    if box[1] - top > SMALL_RAISED * height:
+        return largest
+    if _pen(page.mask, box) < SMALL_PEN * _pen(page.mask, max(members, key=lambda c: c[4])):
+        return largest
+    return largest * (h / tallest) ** 2
+
+
+def _pen(mask: np.ndarray, box: Sequence[int]) -> float:
+    """The width of the ink's strokes in `box` (x0, y0, x1, y1): twice its area over its outlines' length."""
+    ink = mask[box[1] : box[3], box[0] : box[2]]
+    outlines, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    return 2 * cv2.countNonZero(ink) / max(1.0, sum(cv2.arcLength(c, True) for c in outlines))
 
 
 def _separator(w: int, h: int, centre: float, height: int) -> str | None:

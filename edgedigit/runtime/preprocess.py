@@ -81,6 +81,7 @@ class Page:
     rules: tuple[tuple[int, int, int, int], ...] = ()  # lines drawn along the writing, taken out (work pixels)
     with_rules: Page | None = None  # the page as it was before they were taken out: a reader may prefer it
     shear: tuple[float, float] = (0.0, 0.0)  # a leaning number sheared upright (`leaning`): x' = x + a * y + b
+    printed: bool = False  # a meter's counter (`windows`): its digits are printed one size, none written small
 
     def box(self, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
         """(x, y, w, h) in the input's pixels of the work-size box (x0, y0, x1, y1)."""
@@ -160,7 +161,7 @@ def _prepare(img: np.ndarray, roi: tuple[int, int, int, int] | None, closer: boo
     if near is not None:
         x0, y0, x1, y1 = (v * factor for v in near)
         return _prepare(source, (ox + x0, oy + y0, x1 - x0, y1 - y0), closer=False)
-    page = Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo)
+    page = Page(ink, mask, scale, pad, (ox, oy), img.shape[:2], photo, printed=counter is not None)
     rules = ruling.rules(mask)
     if not rules:
         return page

@@ -107,6 +107,37 @@ def test_a_one_beside_digits_written_together_is_not_a_speck(mnist, clf):
     assert kept_one >= 38 and exact >= 28  # 40 and 31 here; 34 and 27 before
 
 
+def _with_raised_cents(units: list[np.ndarray], cents: list[np.ndarray], seed: int) -> np.ndarray:
+    """An amount: `units` written apart, then `cents` half as high (MNIST's stroke scaled with them, as a fine pen
+    gives it) raised to the units' top, a little apart from them."""
+    big, _ = _written(units, -0.3)
+    small, _ = _written(cents, -0.3)
+    small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((big.shape[0], big.shape[1] - 40 + small.shape[1]), np.float32)
+    canvas[:, : big.shape[1]] = big
+    top = DIGIT_TOP - DIGIT_TOP // 2  # the cents' ink starts DIGIT_TOP // 2 into their half-size canvas
+    region = canvas[top : top + small.shape[0], big.shape[1] - 40 :]
+    np.maximum(region, small, out=region)
+    return _on_paper(canvas, seed)
+
+
+def test_an_amounts_cents_written_small_and_raised_are_digits(mnist, clf, monkeypatch):
+    """Cents written half as high as the units and raised to their top ("125 50") have a fifth to a tenth of the
+    units' ink: judged against ink of their own size (`layout.SMALL_DIGIT`), they are digits, not specks."""
+
+    def read_all() -> int:
+        rng, read = np.random.default_rng(11), 0
+        for seed in range(40):
+            picks = [int(v) for v in rng.integers(3000, len(mnist.y_test), int(rng.integers(1, 4)) + 2)]
+            amount = _with_raised_cents(list(mnist.x_test[picks[:-2]]), list(mnist.x_test[picks[-2:]]), seed)
+            read += read_digits(amount, clf).number == "".join(str(mnist.y_test[i]) for i in picks)
+        return read
+
+    assert (judged_small := read_all()) >= 37  # 40 of 40 here
+    monkeypatch.setattr(layout, "SMALL_DIGIT", (1.0, 1.0))  # every mark judged against the units' ink
+    assert read_all() <= judged_small - 6  # 31
+
+
 def test_two_blobs_of_digits_written_into_each_other_are_each_others_number(mnist, clf):
     """Two groups of three digits written into each other, neither read whole as a digit: a group cut into
     sure pieces counts as the other's number, so the other is read along its best fair cut too."""
