@@ -10,7 +10,8 @@ separator left out, as `number` leaves it out). Per-digit accuracy is 1 - edit d
 Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) and numbers written fast
 (`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke), numbers written leaning
 forward (`number_sets.leaning`: italic, close, touching or fast), numbers written in a form's printed box and cut
-out with it (`number_sets.fielded`), amounts whose cents are written small and raised (`number_sets.raised`) and
+out with it (`number_sets.fielded`), numbers written on a form's printed line, solid, dotted or dashed
+(`number_sets.on_printed_line`), amounts whose cents are written small and raised (`number_sets.raised`) and
 numbers written in a printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as
 are dates parted by
 hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
@@ -51,6 +52,7 @@ from number_sets import (  # noqa: E402
     marked,
     number,
     numbers,
+    on_printed_line,
     raised,
     underlined,
 )
@@ -110,6 +112,7 @@ def main() -> None:
     ap.add_argument("--joined", type=int, default=300, help="numbers written fast, digits joined, to read")
     ap.add_argument("--leaning", type=int, default=300, help="numbers written leaning forward (italic), to read")
     ap.add_argument("--fielded", type=int, default=300, help="numbers written in a form's printed box, to read")
+    ap.add_argument("--printed-line", type=int, default=300, help="numbers written on a form's printed line, to read")
     ap.add_argument("--raised", type=int, default=300, help="amounts, their cents small and raised, to read")
     ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
@@ -134,6 +137,7 @@ def main() -> None:
     fast = [read_digits(n.image, classifier).number == n.digits for n in joined(x, y, args.joined)]
     italic = [read_digits(n.image, classifier).number == n.digits for n in leaning(x, y, args.leaning)]
     boxed_in = [read_digits(n.image, classifier).number == n.digits for n in fielded(x, y, args.fielded)]
+    lined_up = [read_digits(n.image, classifier).number == n.digits for n in on_printed_line(x, y, args.printed_line)]
     cents = [read_digits(n.image, classifier).number == n.digits for n in raised(x, y, args.raised)]
     boxed = [read_digits(n.image, classifier).number == n.digits for n in combed(x, y, args.combed)]
     worded = [read_digits(n.image, classifier).number == n.digits for n in labelled(x, y, args.labelled)]
@@ -205,6 +209,9 @@ def main() -> None:
         f"of them touching the box: {rate(boxed_in, 'numbers')} "
         f"(touching: {percent(boxed_in[2::4] + boxed_in[3::4])}; "
         f"table cells: {percent(boxed_in[1::2])})",
+        f"- on a form's printed line running on past them (solid, dotted or dashed in turn), 3 to 6 digits apart or "
+        f"close: {rate(lined_up, 'numbers')} (solid / dotted / dashed: {percent(lined_up[0::3])} / "
+        f"{percent(lined_up[1::3])} / {percent(lined_up[2::3])})",
         f"- an amount of 1 to 3 digits and its cents written small (0.45-0.6 of the digits' height) and raised: "
         f"{rate(cents, 'amounts')}",
         f"- in a printed row of comb boxes, 3 to 6 digits, one to a box: {rate(boxed, 'numbers')}",

@@ -9,8 +9,9 @@ saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
 `combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
 `labelled` writes them after a printed word ("Total:", "No.") or under it; `leaning` writes them in italics, leaning
-forward; `fielded` writes them in a form's printed box, cut out with it; `raised` writes an amount's cents small and
-raised; `counters` prints a meter's counter, light digits on dark drum windows.
+forward; `fielded` writes them in a form's printed box, cut out with it; `on_printed_line` writes them on a form's
+printed line, solid, dotted or dashed; `raised` writes an amount's cents small and raised; `counters` prints a meter's
+counter, light digits on dark drum windows.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ FIELD_CUT = (-0.06, 0.02)  # ...or, on a side the writing touches, how far the b
 FIELD_LINE = (1, 4)  # px: the printed line's width...
 FIELD_GREY = (40, 130)  # ...and its grey level
 FIELD_OUTSIDE = (4, 10)  # px of the form kept outside the box when the field is cut out
+PRINTED_LINES = ("solid", "dotted", "dashed")  # a form's line to write an amount on ("Amount: ........")...
+PRINTED_LINE_GAP = (-0.03, 0.12)  # ...its distance below the digits' feet, a share of their height (touching them)...
+PRINTED_LINE_RUN = (0.3, 1.0)  # ...how far it runs on past the writing at each end, a share of the same...
+DOT_STEP = (0.06, 0.12)  # ...a dotted line's dots this share of it apart...
+DASH_STEP = (0.1, 0.22)  # ...or a dashed one's dashes...
+DASH_SHARE = (0.4, 0.7)  # ...each this share of the step long
 CENTS_HEIGHT = (0.45, 0.6)  # an amount's cents written small and raised: their height, a share of the units'
 COMB_BOX = (0.7, 1.0)  # a comb box's width as a share of its height...
 COMB_FILL = (0.55, 0.85)  # ...the digit's height as a share of the box's...
@@ -477,6 +484,45 @@ def _in_box(img: np.ndarray, rng: np.random.Generator, touching: bool, table: bo
         cv2.rectangle(sheet, (x0, y0), (x1, y1), grey, width)
     outside = int(rng.integers(*FIELD_OUTSIDE))
     return sheet[y0 - outside : y1 + outside + 1, x0 - outside : x1 + outside + 1]
+
+
+def on_printed_line(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers of 3 to 6 digits apart or close written on a form's printed line (solid, dotted or dashed in
+    turn) that runs on past the writing to the picture's edges, touching the digits' feet or a little below them,
+    from MNIST test digits; seeded."""
+    rng = np.random.default_rng(seed + 6)
+    out = []
+    for k in range(count):
+        pick = rng.integers(0, len(x), int(rng.integers(3, 7)))
+        n = number(list(x[pick]), [int(v) for v in y[pick]], ("apart", "close")[k % 2], None, rng)
+        image = _on_line(n.image, rng, PRINTED_LINES[k % len(PRINTED_LINES)])
+        out.append(Number(image, n.digits, n.text, n.spacing))
+    return out
+
+
+def _on_line(img: np.ndarray, rng: np.random.Generator, kind: str) -> np.ndarray:
+    """`img` (writing on paper) widened with its paper and a `kind` printed line drawn under its writing."""
+    gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    rows = np.nonzero(gray < int(np.median(gray)) - 60)[0]
+    height = rows.max() - rows.min()
+    feet = round(np.percentile(rows, 98) + height * rng.uniform(*PRINTED_LINE_GAP))
+    run = round(height * rng.uniform(*PRINTED_LINE_RUN))
+    sheet = cv2.copyMakeBorder(img, 0, 0, run, run, cv2.BORDER_REPLICATE)
+    grey, width = int(rng.integers(*FIELD_GREY)), int(rng.integers(*FIELD_LINE))
+    colour = grey if sheet.ndim == 2 else (grey,) * 3
+    end = sheet.shape[1] - 1
+    if kind == "solid":
+        cv2.line(sheet, (0, feet), (end, feet), colour, width)
+    elif kind == "dotted":
+        radius = max(1, width // 2 + 1)
+        for left in range(1, end, max(2, round(height * rng.uniform(*DOT_STEP)))):
+            cv2.circle(sheet, (left, feet), radius, colour, -1)
+    else:
+        step = max(3, round(height * rng.uniform(*DASH_STEP)))
+        dash = max(1, round(step * rng.uniform(*DASH_SHARE)))
+        for left in range(0, end, step):
+            cv2.line(sheet, (left, feet), (left + dash, feet), colour, width)
+    return sheet
 
 
 def raised(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:

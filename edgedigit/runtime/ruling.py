@@ -26,6 +26,9 @@ RULE_STRAIGHT = 0.9  # ...straight: the core of the fitted line is ink in this s
 RULE_ACROSS = 0.1  # ...with no more than this share of the other ink on its far side (descenders crossing it)...
 RULE_DIGITS = 2  # ...with at least this many digits side by side along it (a wide 2's base is no rule: what
 RULE_DIGIT_HEIGHT = 0.5  # is left of the 2 is its curve and a tail, and a digit is this share of the tallest)
+RULE_GAP = 0.1  # a printed line dotted or dashed: its gaps no wider than this share of the ink's height...
+RULE_PIECES = 6  # ...and in this many pieces at least (number_sets.on_printed_line: 10 or more; the feet of digits
+# written into each other, which the gaps closed make a straight run, a few)
 
 
 def without_ruling(ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,15 +68,29 @@ def rules(mask: np.ndarray) -> list[np.ndarray]:
     group by overlapping them all. A rule is a straight, thin run of ink RULE_LENGTH times as long as all the
     ink is high (a number is wider than high, a digit seldom is, so most single digits are never looked at)
     and across RULE_SPAN of its width, with RULE_DIGITS groups of ink side by side once it is gone, and not part
-    of a box or a circle drawn round the number (`frames.drawn_round`: grouping leaves that out whole). Digits
-    written touching along a line (the bases of "222") can pass for one: the reader reads both pages."""
+    of a box or a circle drawn round the number (`frames.drawn_round`: grouping leaves that out whole); where
+    there is none, a printed line dotted or dashed is one (its gaps under RULE_GAP, in RULE_PIECES pieces or more).
+    Digits written touching along a line (the bases of "222") can pass for one: the reader reads both pages."""
     _, _, width, height = cv2.boundingRect(mask)
     if width < RULE_LENGTH * height or height == 0:
         return []  # the common case, checked in one call: one digit, or digits no wider than high
+    found = _rules(mask, mask, 1)
+    gap = round(RULE_GAP * height)
+    if not found and gap > 1:
+        found = _rules(mask, cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8)), RULE_PIECES)
+    if found and frames.drawn_round(mask):
+        return []  # a box or a circle round the number: its top and bottom are no rules, and grouping drops it
+    return found
+
+
+def _rules(mask: np.ndarray, solid: np.ndarray, pieces: int) -> list[np.ndarray]:
+    """`rules` in `mask`, its runs looked for in `solid` (the mask itself, or with a dotted line's gaps closed), each
+    made of at least `pieces` pieces of `mask`'s ink."""
+    _, _, width, height = cv2.boundingRect(mask)
     length = max(int(RULE_LENGTH * height), int(RULE_SPAN * width))
     drift = max(1, round(RULE_SLOPE * length))  # a hand-drawn line wanders this much over `length`
     tall = cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * drift + 1))
-    band = cv2.dilate(mask, tall)
+    band = cv2.dilate(solid, tall)
     if cv2.reduce(band, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max() < 255 * length:
         return []  # no row holds `length` ink pixels, let alone a run of them (a number on a camera frame)
     wide = np.ones((1, length), np.uint8)
@@ -84,15 +101,18 @@ def rules(mask: np.ndarray) -> list[np.ndarray]:
     thin = [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] <= RULE_THICKNESS * height + 4 * drift]
     found = []
     for i in thin:
-        fit = _fit_line((labels == i) & (mask > 0))
+        fit = _fit_line((labels == i) & (solid > 0))
         if fit is None:
             continue
         ends, thickness = fit
         rule, core = np.zeros_like(mask), np.zeros_like(mask)
         cv2.line(rule, *ends, 255, thickness + 2)  # with its anti-aliased edge
         cv2.line(core, *ends, 255, max(1, thickness - 2))
-        if np.count_nonzero(cv2.reduce(core & mask, 0, cv2.REDUCE_MAX)) < RULE_STRAIGHT * (ends[1][0] + 1 - ends[0][0]):
+        straight = np.count_nonzero(cv2.reduce(core & solid, 0, cv2.REDUCE_MAX))
+        if straight < RULE_STRAIGHT * (ends[1][0] + 1 - ends[0][0]):
             continue  # ink that bends away from a straight line: digits' strokes written into each other
+        if pieces > 1 and _pieces(cv2.reduce(core & mask, 0, cv2.REDUCE_MAX)) < pieces:
+            continue  # a few pieces: the feet of digits written into each other, not a dotted line's dots
         rule &= mask
         rest = cv2.subtract(mask, rule)
         ys, xs = np.nonzero(rest)
@@ -102,9 +122,13 @@ def rules(mask: np.ndarray) -> list[np.ndarray]:
             continue  # the writing lies on both sides: a digit's bar (a wide 4's), not a line under or over it
         if _digits_along(rest) >= RULE_DIGITS:  # each run alone: a flat 0's top and bottom, taken out
             found.append(rule)  # together, would leave its two sides as two digits
-    if found and frames.drawn_round(mask):
-        return []  # a box or a circle round the number: its top and bottom are no rules, and grouping drops it
     return found
+
+
+def _pieces(row: np.ndarray) -> int:
+    """How many runs of ink a 1-row image holds."""
+    ink = row.ravel() > 0
+    return int(np.count_nonzero(ink[1:] & ~ink[:-1]) + ink[0])
 
 
 def _fit_line(band: np.ndarray) -> tuple[tuple[tuple[int, int], tuple[int, int]], int] | None:
