@@ -8,10 +8,11 @@ put between two digits of some of them. The ink goes on unevenly lit, noisy pape
 saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
 amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
 `combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
-`labelled` writes them after a printed word ("Total:", "No.") or under it; `leaning` writes them in italics, leaning
-forward; `fielded` writes them in a form's printed box, cut out with it; `on_printed_line` writes them on a form's
-printed line, solid, dotted or dashed; `raised` writes an amount's cents small and raised; `counters` prints a meter's
-counter, light digits on dark drum windows.
+`signed` writes them after a plus sign, or before or after a euro sign; `labelled` writes them after a printed word
+("Total:", "No.") or under it; `leaning` writes them in italics, leaning forward; `fielded` writes them in a form's
+printed box, cut out with it; `on_printed_line` writes them on a form's printed line, solid, dotted or dashed;
+`raised` writes an amount's cents small and raised; `counters` prints a meter's counter, light digits on dark drum
+windows.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ SLASH_LEAN = (20, 50)  # degrees from upright: how far a hand-drawn slash betwee
 SLASH_HEIGHT = (0.9, 1.25)  # ...and how high it is, a share of the digits' height (often reaching below them)
 DOLLAR_HEIGHT = (0.85, 1.05)  # a dollar sign's S, a share of the digits' height...
 DOLLAR_BAR = (0.08, 0.25)  # ...and how far its bar reaches past the S at each end, a share of the S's height
+PLUS_SIZE = (0.4, 0.6)  # a plus sign before a number (a phone number's "+49"): its height, a share of the digits'
+EURO_HEIGHT = (0.85, 1.0)  # a euro sign after an amount or before it: its C, a share of the digits' height...
+EURO_BARS = 0.15  # ...its two bars this share of it above and below its middle
 CLOSINGS = ("=", "-", ",-", ".=")  # signs written after an amount on a form or a cheque, so nothing can be added
 EQUALS_GAP = (0.12, 0.25)  # the space between an equals sign's two dashes, a share of the digits' height
 LABELS = ("Total:", "No.", "Amount", "EUR", "Qty", "Ref.", "Sum", "Tel.", "Nr", "Date:")  # printed before a number
@@ -230,6 +234,65 @@ def _dollar(height: int, rng: np.random.Generator) -> np.ndarray:
     for line in (pts, bar):
         cv2.polylines(ink, [np.int32(np.round(line))], False, 1.0, pen, cv2.LINE_AA)
     return ink
+
+
+def _plus(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn plus sign as ink: a bar and a stem PLUS_SIZE of the digits' `height` long, each a little askew, in
+    a pen like the digits'."""
+    size, pen = round(height * rng.uniform(*PLUS_SIZE)), max(2, round(height * rng.uniform(0.06, 0.12)))
+    ink = np.zeros((size + 2 * pen, size + 2 * pen), np.float32)
+    middle = ink.shape[0] // 2
+    cv2.line(ink, (pen, middle + int(rng.integers(-2, 3))), (pen + size, middle), 1.0, pen, cv2.LINE_AA)
+    cv2.line(ink, (middle, pen), (middle + int(rng.integers(-3, 4)), pen + size), 1.0, pen, cv2.LINE_AA)
+    return ink
+
+
+def _euro(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn euro sign as ink: a C open to the right, EURO_HEIGHT of the digits' `height`, crossed by two bars
+    EURO_BARS above and below its middle that reach from left of it to its middle, in a pen like the digits'."""
+    h, pen = round(height * rng.uniform(*EURO_HEIGHT)), max(2, round(height * rng.uniform(0.06, 0.12)))
+    r = h / 2
+    ink = np.zeros((h + 2 * pen, round(1.3 * r) + 2 * pen), np.float32)
+    cx, cy = pen + r, pen + r
+    turn = np.linspace(0.25 * np.pi, 1.75 * np.pi, 30)
+    arc = np.stack([cx + 0.9 * r * np.cos(turn), cy - r * np.sin(turn)], axis=1)
+    cv2.polylines(ink, [np.int32(np.round(arc))], False, 1.0, pen, cv2.LINE_AA)
+    for side in (-1, 1):
+        row = round(cy + side * EURO_BARS * h)
+        cv2.line(ink, (pen // 2, row), (round(cx + 0.3 * r), row), 1.0, max(2, pen * 2 // 3), cv2.LINE_AA)
+    return ink
+
+
+def signed(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
+    """`count` numbers with a sign, from MNIST test digits, apart or close; seeded: in turn a phone number of 6 to 10
+    digits after a hand-drawn plus sign, an amount of 1 to 5 digits before a hand-drawn euro sign, and one after it.
+    `text` holds the signs, `digits` only the digits."""
+    rng = np.random.default_rng(seed + 7)
+    out = []
+    for k in range(count):
+        spacing = SPACINGS[("apart", "close")[int(rng.integers(2))]]
+        height = int(rng.integers(*HEIGHT))
+        kind = ("+", "€ after", "€ before")[k % 3]
+        pick = rng.integers(0, len(x), int(rng.integers(6, 11)) if kind == "+" else int(rng.integers(1, 6)))
+        inks = [_jittered_ink(x[i], height, rng) for i in pick]
+        mark = _plus(height, rng) if kind == "+" else _euro(height, rng)
+        mark_top = round(height / 2 - mark.shape[0] / 2)
+        items = [(mark, mark_top), *((ink, None) for ink in inks)] if kind != "€ after" else [
+            *((ink, None) for ink in inks), (mark, mark_top)]  # fmt: skip
+        placed, x0 = [], 0
+        for ink, top in items:
+            if top is None:
+                top = round(height * (1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER))) - ink.shape[0]
+                gap = round(ink.shape[1] * rng.uniform(*spacing))
+            else:
+                gap = round(height * rng.uniform(0.1, 0.25))  # a sign stands a little apart
+                x0 += gap if placed else 0
+            placed.append((ink, x0, top))
+            x0 += ink.shape[1] + gap
+        digits = "".join(str(int(y[i])) for i in pick)
+        text = {"+": "+" + digits, "€ after": digits + "€", "€ before": "€" + digits}[kind]
+        out.append(Number(_placed(placed, height, rng), digits, text, kind))
+    return out
 
 
 def marked(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:

@@ -47,6 +47,9 @@ LABEL_MARKS = 2  # ...and the label is a word of this many marks or more: one di
 # comb box, a number's first digit may fill 0.55 of its box and the next 0.85: 4 of 300 such numbers lost it)...
 LABEL_AFTER = 1  # ...before this many sure digits: a form's field holds one digit as often as a number ("Qty: 3";
 # with two, a Hershey label before one MNIST test digit left 75% of them read right, with one 91%)
+PLUS_HEIGHT = 0.75  # a plus sign before a number is lower than this share of its digits (number_sets.signed: 0.4-0.6;
+# a digit that looks like one, a 4 with its arm close to its stem, is as high as the others)
+EURO_READ_AS = (5, 6)  # the model reads a hand-drawn euro sign as one of these (number_sets.signed: 94 of 100)
 RULE = "_"  # the separator a line drawn under or along a number is reported as (never part of its number)
 JSON_DIGITS = 4  # decimals of a confidence in JSON; a runner-up class keeps this many significant digits instead
 
@@ -141,8 +144,9 @@ def read_digits(
     digit gets a second look (`second_look.steadied`, one more batch). A digit the model reads with less than
     `min_confidence` is reported as not a digit, or, on a line that holds NUMBER_DIGITS sure digits, with less
     than IN_NUMBER_SHARE of it (SIGN_SHARE for a tall mark at an end). A word of marks lower than the digits
-    before a number is a printed label, not digits (`_label`). Two strokes read as 1s that part a line as a date
-    does are its slashes (`dates.slashes`). A number written leaning and read with a doubtful digit is read again
+    before a number is a printed label, not digits (`_label`), nor is a dollar, plus or euro sign beside it
+    (`_signs`). Two strokes read as 1s that part a line as a date does are its slashes (`dates.slashes`). A number
+    written leaning and read with a doubtful digit is read again
     sheared upright (`leaning`), and kept so when it reads surer. A line drawn under the writing, which `prepare`
     took out, is reported as a RULE separator, unless the page reads better with it left in.
 
@@ -266,7 +270,7 @@ def _read_lines(
     if best.min() < _sign_bar(min_confidence):  # rare: keep the common path to one comparison
         sure = _passing(digits, line_of, best, min_confidence)
     sure &= ~_label(digits, line_of, sure, [[s.box[0] for s in line.separators] for line in found])
-    sure &= ~_dollar_signs(digits, line_of, probs.argmax(axis=1).tolist(), sure)
+    sure &= ~_signs(digits, line_of, probs.argmax(axis=1).tolist(), sure)
     rejected = [d.box for d, s in zip(digits, sure) if not s]
     if rejected:
         digits, line_of, probs, first = (
@@ -347,18 +351,28 @@ def _label(digits: list[Digit], line_of: list[int], sure: np.ndarray, marks: lis
     return label
 
 
-def _dollar_signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.ndarray) -> np.ndarray:
-    """Which `digits` (on lines `line_of`, `read` as these digits; `sure`: those passing the bar) are a dollar sign
-    before a number: its line's first mark, read as one of `signs.READ_AS` and shaped as a dollar sign
-    (`signs.dollar`), with NUMBER_DIGITS sure digits after it. The model is sure of such a sign as often as not, so
-    `SIGN_SHARE` alone let it through."""
+def _signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.ndarray) -> np.ndarray:
+    """Which `digits` (on lines `line_of`, `read` as these digits; `sure`: those passing the bar) are a sign written
+    before or after a number: its line's first mark read as one of `signs.READ_AS` and shaped as a dollar sign
+    (`signs.dollar`), with NUMBER_DIGITS sure digits after it (the model is sure of such a sign as often as not, so
+    `SIGN_SHARE` alone let it through); its first mark shaped as a plus sign (`signs.plus`) and lower than PLUS_HEIGHT
+    of the sure digits after it; or its first or last mark shaped as a euro sign (`signs.euro`) with a sure digit
+    beside it. The model reads a plus sign as a 4 and a euro sign as a 5 or a 6, as sure as many a digit."""
     sign = np.zeros(len(digits), bool)
-    if len(digits) <= NUMBER_DIGITS:
-        return sign  # the common case of one digit: no number after a sign
+    if len(digits) < 2:
+        return sign  # the common case of one digit: no number beside a sign
     for on in _left_to_right(digits, line_of).values():
-        first = on[0]
-        number = sum(bool(sure[k]) for k in on[1:]) >= NUMBER_DIGITS
-        sign[first] = number and read[first] in signs.READ_AS and signs.dollar(digits[first].image)
+        if len(on) < 2:
+            continue
+        first, last = on[0], on[-1]
+        after, before = [k for k in on[1:] if sure[k]], [k for k in on[:-1] if sure[k]]
+        crop = digits[first].image
+        if len(after) >= NUMBER_DIGITS and read[first] in signs.READ_AS and signs.dollar(crop):
+            sign[first] = True
+        elif after and digits[first].box[3] < PLUS_HEIGHT * statistics.median(digits[k].box[3] for k in after):
+            sign[first] = signs.plus(crop)
+        sign[first] |= bool(after) and read[first] in EURO_READ_AS and signs.euro(crop)
+        sign[last] |= bool(before) and read[last] in EURO_READ_AS and signs.euro(digits[last].image)
     return sign
 
 
