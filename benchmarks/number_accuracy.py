@@ -4,21 +4,21 @@ dash between digits. One command, one markdown report.
 
     python benchmarks/number_accuracy.py [--model PATH] [--per-cell 150] [--out numbers.md]
 
-Every picture goes through `read_digits` with the runtime's defaults, as `edgedigit classify` reads a
-decoded file. A number counts as read only when the digits read are exactly the digits written (the
-separator left out, as `number` leaves it out). Per-digit accuracy is 1 - edit distance / length.
-Underlined numbers (`number_sets.underlined`, a line drawn under 3 to 6 digits) and numbers written fast
-(`number_sets.joined`, 3 to 6 digits, most joined to the next by the pen's stroke), numbers written leaning
-forward (`number_sets.leaning`: italic, close, touching or fast), numbers written in a form's printed box and cut
-out with it (`number_sets.fielded`), numbers written on a form's printed line, solid, dotted or dashed
-(`number_sets.on_printed_line`), amounts whose cents are written small and raised (`number_sets.raised`) and
-numbers written in a printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as
-are dates parted by hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
-`--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read),
-numbers after a plus sign or beside a euro sign (`number_sets.signed`, counted when their digits alone are read),
-numbers after a printed word or under it (`number_sets.labelled`: "Total:", "No.", "EUR"), amounts closed by a
-sign after them (`number_sets.closed`: "=", "-", ",-", ".="), and meters' counters, printed digits light on dark
-windows or dark on light ones behind a dark panel (`number_sets.counters`).
+Every picture goes through `read_digits` with the runtime's defaults, as `edgedigit classify` reads a decoded file.
+A number counts as read only when the digits read are exactly the digits written (the separator left out, as
+`number` leaves it out). Per-digit accuracy is 1 - edit distance / length. Underlined numbers
+(`number_sets.underlined`, a line drawn under 3 to 6 digits) and numbers written fast (`number_sets.joined`, 3 to 6
+digits, most joined to the next by the pen's stroke), numbers written leaning forward (`number_sets.leaning`:
+italic, close, touching or fast), numbers written in a form's printed box and cut out with it
+(`number_sets.fielded`), numbers written on a form's printed line, solid, dotted or dashed
+(`number_sets.on_printed_line`), amounts whose cents are written small and raised (`number_sets.raised`) and numbers
+written in a printed row of comb boxes (`number_sets.combed`, one digit to a box) are counted apart, as are dates
+parted by hand-drawn slashes and amounts after a hand-drawn dollar sign (`number_sets.marked`; read with
+`--keep-separators`, a date counts when its slashes are kept too, an amount when its digits alone are read), numbers
+beside a plus, euro, hash or degree sign or in brackets (`number_sets.signed`, their digits alone), numbers after a
+printed word or under it (`number_sets.labelled`: "Total:", "No.", "EUR"), amounts closed by a sign after them
+(`number_sets.closed`: "=", "-", ",-", ".="), and meters' counters, printed digits light on dark windows or dark on
+light ones behind a dark panel (`number_sets.counters`).
 Speed: a 640x480 picture holding a 6-digit number, p50 of `read_digits` over repeated calls; and the hard case,
 6-digit numbers written overlapping (the median of 20 pictures' p50s, and the slowest).
 """
@@ -116,7 +116,7 @@ def main() -> None:
     ap.add_argument("--printed-line", type=int, default=300, help="numbers written on a form's printed line, to read")
     ap.add_argument("--raised", type=int, default=300, help="amounts, their cents small and raised, to read")
     ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
-    ap.add_argument("--signed", type=int, default=300, help="numbers after a plus sign or beside a euro sign, to read")
+    ap.add_argument("--signed", type=int, default=300, help="numbers beside a +, €, # or ° sign or in brackets")
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
     ap.add_argument("--labelled", type=int, default=300, help="numbers after a printed word, to read")
     ap.add_argument("--closed", type=int, default=300, help="amounts closed by a sign after them, to read")
@@ -221,9 +221,10 @@ def main() -> None:
         f"- a date, day and month of 2 digits and a year of 2 or 4, parted by hand-drawn slashes (read with them): "
         f"{rate(dated, 'dates')}",
         f"- an amount of 2 to 6 digits after a hand-drawn dollar sign: {rate(priced, 'amounts')}",
-        f"- a phone number of 6 to 10 digits after a hand-drawn plus sign, an amount of 1 to 5 digits before a "
-        f"hand-drawn euro sign or after it: {rate(with_sign, 'numbers')} (plus / euro after / euro before: "
-        f"{percent(with_sign[0::3])} / {percent(with_sign[1::3])} / {percent(with_sign[2::3])})",
+        f"- a phone number of 6 to 10 digits after a hand-drawn plus sign, an amount of 1 to 5 digits before or after "
+        f"a hand-drawn euro or hash sign, a temperature before a degree sign, an amount in brackets: "
+        f"{rate(with_sign, 'numbers')} (plus / euro after / euro before / hash before / hash after / degree / "
+        f"brackets: {' / '.join(percent(with_sign[k::7]) for k in range(7))})",
         f"- 2 to 6 digits after a printed word (Total:, No., EUR, ...), or under it: {rate(worded, 'numbers')}",
         f"- an amount of 3 to 6 digits closed by a hand-drawn sign after it (=, -, ,- or .=), apart, close or written "
         f"fast: {rate(shut, 'amounts')}",

@@ -1,18 +1,17 @@
 """Handwritten numbers built from MNIST *test* digits, for `benchmarks/number_accuracy.py` (measuring only; the
 trainer never sees them).
 
-A number is 2 to 8 digits written on one line: each digit cut to its ink, scaled to a slightly different
-height, set on a wavering baseline, at a spacing from well apart to overlapping its neighbour by a third
-of its width (touching and overlapping digits are the ones a fast writer joins); a dot, comma or dash is
-put between two digits of some of them. The ink goes on unevenly lit, noisy paper, and some pictures are
-saved as JPEG, as a phone or a scanner would. `underlined` writes numbers with a line drawn under them, as an
-amount is written on a form's line; `joined` writes them fast, most digits joined to the next by the pen;
-`combed` writes one digit to a box of a printed row of comb boxes, as forms ask for a date or a meter reading;
-`signed` writes them after a plus sign, or before or after a euro sign; `labelled` writes them after a printed word
-("Total:", "No.") or under it; `leaning` writes them in italics, leaning forward; `fielded` writes them in a form's
-printed box, cut out with it; `on_printed_line` writes them on a form's printed line, solid, dotted or dashed;
-`raised` writes an amount's cents small and raised; `counters` prints a meter's counter, light digits on dark drum
-windows.
+A number is 2 to 8 digits written on one line: each digit cut to its ink, scaled to a slightly different height, set
+on a wavering baseline, at a spacing from well apart to overlapping its neighbour by a third of its width (touching
+and overlapping digits are the ones a fast writer joins); a dot, comma or dash is put between two digits of some of
+them. The ink goes on unevenly lit, noisy paper, and some pictures are saved as JPEG, as a phone or a scanner would.
+`underlined` writes numbers with a line drawn under them, as an amount is written on a form's line; `joined` writes
+them fast, most digits joined to the next by the pen; `combed` writes one digit to a box of a printed row of comb
+boxes, as forms ask for a date or a meter reading; `signed` writes them after a plus sign, beside a euro or a hash
+sign, before a degree sign or in brackets; `labelled` writes them after a printed word ("Total:", "No.") or under
+it; `leaning` writes them in italics, leaning forward; `fielded` writes them in a form's printed box, cut out with
+it; `on_printed_line` writes them on a form's printed line, solid, dotted or dashed; `raised` writes an amount's
+cents small and raised; `counters` prints a meter's counter, light digits on dark drum windows.
 """
 
 from __future__ import annotations
@@ -55,6 +54,13 @@ DOLLAR_BAR = (0.08, 0.25)  # ...and how far its bar reaches past the S at each e
 PLUS_SIZE = (0.4, 0.6)  # a plus sign before a number (a phone number's "+49"): its height, a share of the digits'
 EURO_HEIGHT = (0.85, 1.0)  # a euro sign after an amount or before it: its C, a share of the digits' height...
 EURO_BARS = 0.15  # ...its two bars this share of it above and below its middle
+HASH_SIZE = (0.7, 0.9)  # a hash sign before a number or after it ("#125", "125#"): its size, a share of the digits'
+# height, its two strokes across at 0.3 and 0.7 of it, the two upright ones leaning forward by an eighth of it
+DEGREE_SIZE = (0.2, 0.4)  # a degree sign after a number ("21°"): a ring this share of the digits' height across...
+DEGREE_TOP = (-0.05, 0.05)  # ...its top this share of it from theirs
+BRACKET_HEIGHT = (1.0, 1.25)  # brackets round an amount ("(125)", an accountant's negative): their height, a share of
+# the digits'...
+BRACKET_DEPTH = (0.15, 0.25)  # ...and how far each bows, a share of its height
 CLOSINGS = ("=", "-", ",-", ".=")  # signs written after an amount on a form or a cheque, so nothing can be added
 EQUALS_GAP = (0.12, 0.25)  # the space between an equals sign's two dashes, a share of the digits' height
 LABELS = ("Total:", "No.", "Amount", "EUR", "Qty", "Ref.", "Sum", "Tel.", "Nr", "Date:")  # printed before a number
@@ -263,35 +269,74 @@ def _euro(height: int, rng: np.random.Generator) -> np.ndarray:
     return ink
 
 
+def _hash(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn hash sign as ink: two strokes leaning forward across two flat ones, HASH_SIZE of the digits'
+    `height`, in a pen like the digits'."""
+    size, pen = round(height * rng.uniform(*HASH_SIZE)), max(2, round(height * rng.uniform(0.06, 0.12)))
+    ink = np.zeros((size + 2 * pen, size + 2 * pen), np.float32)
+    for at in (0.3, 0.7):
+        x = pen + round(at * size)
+        cv2.line(ink, (x + size // 8, pen), (x - size // 8, pen + size), 1.0, pen, cv2.LINE_AA)
+        cv2.line(ink, (pen, x), (pen + size, x + int(rng.integers(-2, 3))), 1.0, pen, cv2.LINE_AA)
+    return ink
+
+
+def _degree(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn degree sign as ink: a ring DEGREE_SIZE of the digits' `height` across, in a pen a little finer
+    than the digits'."""
+    size, pen = round(height * rng.uniform(*DEGREE_SIZE)), max(2, round(height * rng.uniform(0.04, 0.08)))
+    ink = np.zeros((size + 2 * pen, size + 2 * pen), np.float32)
+    middle = ink.shape[0] // 2
+    cv2.ellipse(ink, (middle, middle), (size // 2, size // 2), 0, 0, 360, 1.0, pen, cv2.LINE_AA)
+    return ink
+
+
+def _bracket(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn opening bracket as ink: a half ellipse BRACKET_HEIGHT of the digits' `height`, bowing BRACKET_DEPTH
+    to the left, in a pen like the digits' (turned round, the closing one)."""
+    h, pen = round(height * rng.uniform(*BRACKET_HEIGHT)), max(2, round(height * rng.uniform(0.06, 0.12)))
+    depth = max(pen, round(h * rng.uniform(*BRACKET_DEPTH)))
+    ink = np.zeros((h + 2 * pen, depth + 2 * pen), np.float32)
+    turn = np.linspace(-0.5 * np.pi, 0.5 * np.pi, 20)
+    arc = np.stack([pen + depth - depth * np.cos(turn), pen + h / 2 + h / 2 * np.sin(turn)], axis=1)
+    cv2.polylines(ink, [np.int32(np.round(arc))], False, 1.0, pen, cv2.LINE_AA)
+    return ink
+
+
 def signed(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
-    """`count` numbers with a sign, from MNIST test digits, apart or close; seeded: in turn a phone number of 6 to 10
-    digits after a hand-drawn plus sign, an amount of 1 to 5 digits before a hand-drawn euro sign, and one after it.
-    `text` holds the signs, `digits` only the digits."""
+    """`count` numbers with signs, from MNIST test digits, apart or close; seeded: in turn a phone number of 6 to 10
+    digits after a hand-drawn plus sign, an amount of 1 to 5 digits before a hand-drawn euro sign, one after it, one
+    after a hand-drawn hash sign, one before it, a temperature of 1 to 5 digits before a degree sign, and an amount of
+    1 to 5 digits in brackets. `text` holds the signs, `digits` only the digits."""
     rng = np.random.default_rng(seed + 7)
+    draw = {"+": _plus, "€": _euro, "#": _hash, "°": _degree, "(": _bracket}
+    kinds = (("+", True), ("€", False), ("€", True), ("#", True), ("#", False), ("°", False), ("(", True))
     out = []
     for k in range(count):
         spacing = SPACINGS[("apart", "close")[int(rng.integers(2))]]
         height = int(rng.integers(*HEIGHT))
-        kind = ("+", "€ after", "€ before")[k % 3]
-        pick = rng.integers(0, len(x), int(rng.integers(6, 11)) if kind == "+" else int(rng.integers(1, 6)))
-        inks = [_jittered_ink(x[i], height, rng) for i in pick]
-        mark = _plus(height, rng) if kind == "+" else _euro(height, rng)
-        mark_top = round(height / 2 - mark.shape[0] / 2)
-        items = [(mark, mark_top), *((ink, None) for ink in inks)] if kind != "€ after" else [
-            *((ink, None) for ink in inks), (mark, mark_top)]  # fmt: skip
+        sign, before = kinds[k % len(kinds)]
+        pick = rng.integers(0, len(x), int(rng.integers(6, 11)) if sign == "+" else int(rng.integers(1, 6)))
+        inks = [(_jittered_ink(x[i], height, rng), None) for i in pick]
+        mark = draw[sign](height, rng)
+        raised = sign == "°"
+        items = [(mark, round(height * rng.uniform(*DEGREE_TOP)) if raised else round(height / 2 - mark.shape[0] / 2))]
+        items = items + inks if before else inks + items
+        if sign == "(":
+            items.append((mark[:, ::-1].copy(), items[0][1]))  # the closing bracket: the opening one turned round
         placed, x0 = [], 0
         for ink, top in items:
             if top is None:
                 top = round(height * (1 + rng.uniform(-BASELINE_JITTER, BASELINE_JITTER))) - ink.shape[0]
                 gap = round(ink.shape[1] * rng.uniform(*spacing))
             else:
-                gap = round(height * rng.uniform(0.1, 0.25))  # a sign stands a little apart
+                gap = round(height * rng.uniform(0.1, 0.25)) if not raised else round(height * rng.uniform(0.0, 0.1))
                 x0 += gap if placed else 0
             placed.append((ink, x0, top))
             x0 += ink.shape[1] + gap
         digits = "".join(str(int(y[i])) for i in pick)
-        text = {"+": "+" + digits, "€ after": digits + "€", "€ before": "€" + digits}[kind]
-        out.append(Number(_placed(placed, height, rng), digits, text, kind))
+        text = f"({digits})" if sign == "(" else sign + digits if before else digits + sign
+        out.append(Number(_placed(placed, height, rng), digits, text, sign))
     return out
 
 

@@ -49,7 +49,15 @@ LABEL_AFTER = 1  # ...before this many sure digits: a form's field holds one dig
 # with two, a Hershey label before one MNIST test digit left 75% of them read right, with one 91%)
 PLUS_HEIGHT = 0.75  # a plus sign before a number is lower than this share of its digits (number_sets.signed: 0.4-0.6;
 # a digit that looks like one, a 4 with its arm close to its stem, is as high as the others)
-EURO_READ_AS = (5, 6)  # the model reads a hand-drawn euro sign as one of these (number_sets.signed: 94 of 100)
+EURO_READ_AS = (5, 6)  # the model reads a hand-drawn euro sign as one of these (number_sets.signed: 100 of 100)...
+HASH_READ_AS = (4, 7)  # ...and a hash sign read whole as one of these (93 of 93; cut in two, it reads "77")
+OPENING_READ_AS = (1, 6)  # the model reads a hand-drawn opening bracket as one of these (a /tmp set: 91 of 100)...
+CLOSING_READ_AS = (1, 7)  # ...and a closing one as one of these (86 of 100; a 3 in 3 of them: left out, since a
+# number's first 0, open on its right, and a 3 after it were taken for a pair)
+DEGREE_HEIGHT = 0.5  # a degree sign after a number is a ring lower than this share of its digits (number_sets.signed:
+# 0.2-0.4)...
+DEGREE_AFTER = 0.7  # ...after a mark at least this share of their height (an amount's raised cents, 0.45-0.6 of the
+# units' height, come in pairs: number_sets.raised, 2 of 300 lost to 0.5)
 RULE = "_"  # the separator a line drawn under or along a number is reported as (never part of its number)
 JSON_DIGITS = 4  # decimals of a confidence in JSON; a runner-up class keeps this many significant digits instead
 
@@ -144,10 +152,10 @@ def read_digits(
     digit gets a second look (`second_look.steadied`, one more batch). A digit the model reads with less than
     `min_confidence` is reported as not a digit, or, on a line that holds NUMBER_DIGITS sure digits, with less
     than IN_NUMBER_SHARE of it (SIGN_SHARE for a tall mark at an end). A word of marks lower than the digits
-    before a number is a printed label, not digits (`_label`), nor is a dollar, plus or euro sign beside it
-    (`_signs`). Two strokes read as 1s that part a line as a date does are its slashes (`dates.slashes`). A number
-    written leaning and read with a doubtful digit is read again
-    sheared upright (`leaning`), and kept so when it reads surer. A line drawn under the writing, which `prepare`
+    before a number is a printed label, not digits (`_label`), nor is a dollar, plus, euro, hash or degree sign beside
+    it, nor brackets round it (`_signs`). Two strokes read as 1s that part a line as a date does are its slashes
+    (`dates.slashes`). A number written leaning and read with a doubtful digit is read again sheared upright
+    (`leaning`), and kept so when it reads surer. A line drawn under the writing, which `prepare`
     took out, is reported as a RULE separator, unless the page reads better with it left in.
 
     Args:
@@ -356,8 +364,11 @@ def _signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.nd
     before or after a number: its line's first mark read as one of `signs.READ_AS` and shaped as a dollar sign
     (`signs.dollar`), with NUMBER_DIGITS sure digits after it (the model is sure of such a sign as often as not, so
     `SIGN_SHARE` alone let it through); its first mark shaped as a plus sign (`signs.plus`) and lower than PLUS_HEIGHT
-    of the sure digits after it; or its first or last mark shaped as a euro sign (`signs.euro`) with a sure digit
-    beside it. The model reads a plus sign as a 4 and a euro sign as a 5 or a 6, as sure as many a digit."""
+    of the sure digits after it; or its first or last mark shaped as a euro sign (`signs.euro`) or a hash sign
+    (`signs.hash_sign`: "#125", "125#") read as what such a sign is read as, with a sure digit beside it. The model
+    reads a plus sign as a 4, a euro sign as a 5 or a 6 and a hash sign as a 4 or a 7, as sure as many a digit. A
+    line's last mark is a degree sign when it is a small raised ring (`_degree`), read as a 0; its first mark and a
+    later one are brackets round the number when both are shaped as such (`_brackets`)."""
     sign = np.zeros(len(digits), bool)
     if len(digits) < 2:
         return sign  # the common case of one digit: no number beside a sign
@@ -371,9 +382,44 @@ def _signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.nd
             sign[first] = True
         elif after and digits[first].box[3] < PLUS_HEIGHT * statistics.median(digits[k].box[3] for k in after):
             sign[first] = signs.plus(crop)
-        sign[first] |= bool(after) and read[first] in EURO_READ_AS and signs.euro(crop)
-        sign[last] |= bool(before) and read[last] in EURO_READ_AS and signs.euro(digits[last].image)
+        sign[first] |= bool(after) and _euro_or_hash(crop, read[first])
+        sign[last] |= bool(before) and (
+            _euro_or_hash(digits[last].image, read[last]) or _degree(digits, on, before, read)
+        )
+        closing = _brackets(digits, on, read, sure)
+        if closing is not None:
+            sign[first] = sign[closing] = True
     return sign
+
+
+def _brackets(digits: list[Digit], on: list[int], read: list[int], sure: np.ndarray) -> int | None:
+    """The closing bracket of a line's marks `on` when its first is an opening one and a later one closes it round a
+    sure digit ("(125)", "(030) 1234"): each shaped as a bracket (`signs.bracket`) and read as what such a bracket is
+    read as (OPENING_READ_AS, CLOSING_READ_AS); else None."""
+    first = on[0]
+    if read[first] not in OPENING_READ_AS or signs.bracket(digits[first].image) >= 0:
+        return None
+    for n, k in enumerate(on[1:], start=1):
+        if read[k] in CLOSING_READ_AS and signs.bracket(digits[k].image) > 0:
+            return k if any(sure[j] for j in on[1:n]) else None
+    return None
+
+
+def _degree(digits: list[Digit], on: list[int], before: list[int], read: list[int]) -> bool:
+    """Whether the last of a line's marks `on` is a degree sign after the sure digits `before` it ("21°"): read as a 0,
+    lower than DEGREE_HEIGHT of them and its middle above theirs, the mark before it as high as a digit (DEGREE_AFTER:
+    a small raised 0 after another is an amount's cents, "125⁵⁰")."""
+    if read[on[-1]] != 0:
+        return False
+    height = statistics.median(digits[k].box[3] for k in before)
+    middle = statistics.median(digits[k].box[1] + digits[k].box[3] / 2 for k in before)
+    _, top, _, h = digits[on[-1]].box
+    return h < DEGREE_HEIGHT * height and top + h / 2 < middle and digits[on[-2]].box[3] >= DEGREE_AFTER * height
+
+
+def _euro_or_hash(crop: np.ndarray, read: int) -> bool:
+    """Whether a mark `read` as this digit is a euro sign or a hash sign by its shape (`crop`, 28x28)."""
+    return read in EURO_READ_AS and signs.euro(crop) or read in HASH_READ_AS and signs.hash_sign(crop)
 
 
 def _left_to_right(digits: list[Digit], line_of: list[int]) -> dict[int, list[int]]:

@@ -1,7 +1,8 @@
 """Signs written before or after an amount, told from the digit the model reads them as by their shape: a dollar
 sign (an S crossed from top to bottom by one bar that stands out above and below it, read as a 5 or an 8, surely), a
-plus sign (two straight strokes crossing at their middles, read as a 4) and a euro sign (a C crossed by two bars, read
-as a 5 or a 6).
+plus sign (two straight strokes crossing at their middles, read as a 4), a euro sign (a C crossed by two bars, read
+as a 5 or a 6), a hash sign (two strokes across two others, read as a 4 or a 7) and brackets (a narrow bowed stroke,
+read as a 1 or a 7).
 
 Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
@@ -30,6 +31,15 @@ EURO_CROSSED = 0.6  # ...four strokes, in this share of those columns at least..
 EURO_BACK = 0.3  # ...its C's back, or its bars, start within this share of its width of its left side...
 EURO_ROWS = 0.7  # ...in this share of its rows at least (a 3, open on the left, in a few: MNIST test 3s, 11 of 1,010
 # crossed four times, none of them so), and it holds no loop (a 6's, an 8's)
+BRACKET_BOW = 0.08  # a bracket's middle rows lie this share of its height or more to one side of the line between its
+# ends (number_sets.signed: 0.1 and more; MNIST test 1s: 34 of 1,135 bow as far, either way)...
+BRACKET_WIDTH = 0.5  # ...and it is no wider than this share of its height: one narrow stroke
+BRACKET_END = 0.15  # its ends: the top and the bottom rows of this share of its height...
+BRACKET_MIDDLE = (0.35, 0.65)  # ...and its middle rows, between these shares of it
+HASH_ASPECT = (0.5, 2.0)  # a hash sign is about as wide as high...
+HASH_EDGE = 0.2  # ...the band of this share of its height or width along each of its sides crosses two strokes...
+HASH_MIDDLE = (0.4, 0.6)  # ...and most of its rows and of its columns between these shares cross two strokes or more
+# (a 4 with a piece of its neighbour at its foot passes the sides' test; its middle columns cross its bar alone)
 
 
 def dollar(crop: np.ndarray) -> bool:
@@ -65,8 +75,8 @@ def dollar(crop: np.ndarray) -> bool:
 
 def plus(crop: np.ndarray) -> bool:
     """Whether a 28x28 crop in MNIST form (bright ink) is a plus sign's shape: a bar and a stem crossing near their
-    middles, each one straight stroke (PLUS_*). Hand-drawn signs before a number (a `/tmp` set of 100): 85 found;
-    MNIST test 4s: 6 of 982, which the reader tells apart by their height besides."""
+    middles, each one straight stroke (PLUS_*). Hand-drawn signs of benchmarks/number_sets.py: 48 of 50; MNIST test
+    4s: 8 of 982, which the reader tells apart by their height besides."""
     ink = _ink_box(crop)
     if ink is None:
         return False
@@ -91,8 +101,8 @@ def plus(crop: np.ndarray) -> bool:
 
 def euro(crop: np.ndarray) -> bool:
     """Whether a 28x28 crop in MNIST form (bright ink) is a euro sign's shape: a C, open on the right, crossed by two
-    bars, with no loop (EURO_*). Hand-drawn signs after a number (a `/tmp` set of 100): 94 found; MNIST test digits:
-    none of 10,000."""
+    bars, with no loop (EURO_*). Hand-drawn signs of benchmarks/number_sets.py: 99 of 100; MNIST test digits: none of
+    10,000."""
     ink = _ink_box(crop)
     if ink is None:
         return False
@@ -104,6 +114,41 @@ def euro(crop: np.ndarray) -> bool:
         return False
     paper = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
     return cv2.connectedComponents(paper, connectivity=4)[0] == 2  # the paper round it only, no loop inside
+
+
+def hash_sign(crop: np.ndarray) -> bool:
+    """Whether a 28x28 crop in MNIST form (bright ink) is a hash sign's shape: two strokes across two others, each
+    reaching out past them, so that every side's band (HASH_EDGE) and its middle (HASH_MIDDLE) cross two strokes.
+    Hand-drawn signs of benchmarks/number_sets.py: 100 of 100; MNIST test digits: 1 of 10,000."""
+    ink = _ink_box(crop)
+    if ink is None:
+        return False
+    h, w = ink.shape
+    if not HASH_ASPECT[0] <= w / h <= HASH_ASPECT[1]:
+        return False
+    rows, cols = max(1, round(HASH_EDGE * h)), max(1, round(HASH_EDGE * w))
+    sides = (ink[:rows].any(axis=0), ink[-rows:].any(axis=0), ink[:, :cols].any(axis=1), ink[:, -cols:].any(axis=1))
+    if not all(_strokes(side) >= 2 for side in sides):
+        return False
+    middle_rows = ink[round(HASH_MIDDLE[0] * h) : round(HASH_MIDDLE[1] * h) + 1]
+    middle_cols = ink[:, round(HASH_MIDDLE[0] * w) : round(HASH_MIDDLE[1] * w) + 1].T
+    return all(np.mean([_strokes(line) >= 2 for line in lines]) > 0.5 for lines in (middle_rows, middle_cols))
+
+
+def bracket(crop: np.ndarray) -> int:
+    """-1 when a 28x28 crop in MNIST form (bright ink) is an opening bracket's shape, 1 a closing one's, else 0: one
+    narrow stroke (BRACKET_WIDTH) whose middle bows away from the line between its ends (BRACKET_BOW), to the left for
+    "(", to the right for ")". A 1 may bow as far: the reader asks for a pair."""
+    ink = _ink_box(crop)
+    if ink is None or ink.shape[1] > BRACKET_WIDTH * ink.shape[0]:
+        return 0
+    h = ink.shape[0]
+    centres = (ink * np.arange(ink.shape[1])).sum(axis=1) / np.maximum(ink.sum(axis=1), 1)
+    ends = max(1, round(BRACKET_END * h))
+    chord = np.linspace(centres[:ends].mean(), centres[-ends:].mean(), h)
+    middle = slice(round(BRACKET_MIDDLE[0] * h), round(BRACKET_MIDDLE[1] * h) + 1)
+    bow = float((centres[middle] - chord[middle]).mean()) / h
+    return -1 if bow <= -BRACKET_BOW else 1 if bow >= BRACKET_BOW else 0
 
 
 def _ink_box(crop: np.ndarray) -> np.ndarray | None:
