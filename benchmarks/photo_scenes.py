@@ -104,11 +104,16 @@ def main() -> None:
         several = np.mean([len(r.digits) > 1 for r in readings])
         print(f"  {name:30s} {right:7.1%}   (no digit {none:5.1%}, several {several:5.1%})")
     print("three-digit numbers, digits `step` heights apart (0.6 and closer: the digits touch)")
+    triples = np.arange(args.n - args.n % 3).reshape(-1, 3)
     for step in (0.9, 0.7, 0.6):
-        triples = np.arange(args.n - args.n % 3).reshape(-1, 3)
         right = np.mean([read_digits(photo(list(digits[t]), seed=i, step=step), clf).digits == list(labels[t])
                          for i, t in enumerate(triples)])  # fmt: skip
         print(f"  step {step:.1f}: {right:6.1%} of {len(triples)} numbers read exactly")
+    print("three-digit numbers on lined paper, its lines crossing the digits")
+    for tilt in (0.0, 5.0):
+        right = np.mean([read_digits(ruled(list(digits[t]), seed=i, tilt=tilt), clf).digits == list(labels[t])
+                         for i, t in enumerate(triples)])  # fmt: skip
+        print(f"  turned {tilt:.0f} deg: {right:6.1%} of {len(triples)} numbers read exactly")
 
 
 if __name__ == "__main__":

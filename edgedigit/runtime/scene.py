@@ -18,6 +18,9 @@ RULING_INK = 0.8  # a ruling line has ink along this share of its way across the
 # ...or, beside two such lines, along this share: lower on a sheet lit from above a line fades, and what the mask
 # keeps of it stayed joined to the digits (benchmarks/photo_scenes.py: lined paper 95.5 -> 98.0%, 0.3: 97.5%)
 FAINT_RULING_INK = 0.5
+RULING_BETWEEN = 0.15  # two ruling lines twice the ruling's spacing apart, give or take this share of it, miss one...
+RULING_BETWEEN_INK = 0.4  # ...which is ruling where ink lies along this share of its way halfway between them (the
+# line through a number's middle, its contrast lowered by the digits round it, breaks into dashes Hough misses)
 RULING_END = 0.1  # a ruling line runs on to the picture's edge: its ink covers RULING_END_INK of its first or last
 RULING_END_INK = 0.6  # RULING_END; a printed box round the writing, turned as a photo takes it, stops at its corners
 # (its sides span 80% of the picture: taken for ruling, cut out, and the box's rest read with the digit)
@@ -100,6 +103,25 @@ def ruling(mask: np.ndarray) -> np.ndarray | None:
     for k, (line, _, _) in enumerate(candidates, start=1):
         if strong[k - 1] or hits[k] >= FAINT_RULING_INK * length[k] > near[k]:
             cv2.line(out, *line, 255, 3)
+    for line in _between([c[0] for c, s in zip(candidates, strong) if s]):
+        drawn = cv2.line(np.zeros_like(mask), *line, 1, 1) > 0
+        if np.count_nonzero(ink & drawn) >= RULING_BETWEEN_INK * np.count_nonzero(drawn):
+            cv2.line(out, *line, 255, 3)
+    return out
+
+
+def _between(lines: list[tuple[tuple[int, int], ...]]) -> list[tuple[tuple[int, int], ...]]:
+    """The lines halfway between two neighbouring ruling `lines` ((x, y), (x, y), each from edge to edge, parallel
+    in each direction) twice the ruling's spacing apart (RULING_BETWEEN): where one is missing."""
+    out = []
+    for horizontal in (True, False):
+        family = sorted(line for line in lines if (line[0][0] == 0) == horizontal)
+        across = 1 if horizontal else 0  # a line's offset: where it meets the left edge, or the top
+        gaps = [b[0][across] - a[0][across] for a, b in zip(family, family[1:])]
+        spacing = min(gaps, default=0)
+        for (a, b), gap in zip(zip(family, family[1:]), gaps):
+            if spacing > 0 and abs(gap - 2 * spacing) <= RULING_BETWEEN * spacing:
+                out.append(tuple((round((p + q) / 2), round((r + t) / 2)) for (p, r), (q, t) in zip(a, b)))
     return out
 
 

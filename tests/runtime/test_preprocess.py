@@ -93,6 +93,19 @@ def test_a_number_on_lined_paper_is_read(mnist, clf):
     assert hits >= 16
 
 
+def test_a_ruling_line_broken_across_a_number_is_found_between_its_neighbours(mnist, clf, monkeypatch):
+    """Lined paper turned 5 degrees: the line through a long number's middle, its contrast lowered by the digits round
+    it, may break into dashes that the line finder misses, and they join digits into one group. Halfway between two
+    ruling lines twice the ruling's spacing apart it is looked for and taken out (`scene.RULING_BETWEEN`)."""
+    picks = [mnist.x_test[3000 + 5 * i : 3005 + 5 * i] for i in range(200)]
+    truths = [mnist.y_test[3000 + 5 * i : 3005 + 5 * i].tolist() for i in range(200)]
+    shots = [ruled(list(digits), seed=i, tilt=5.0) for i, digits in enumerate(picks)]
+    read = sum(read_digits(shot, clf).digits == truth for shot, truth in zip(shots, truths))
+    monkeypatch.setattr(scene, "_between", lambda lines: [])
+    assert read >= 160  # 170 of 200 here
+    assert read >= sum(read_digits(shot, clf).digits == truth for shot, truth in zip(shots, truths)) + 4  # 163
+
+
 def test_digits_written_touching_each_other_are_read_apart(mnist, clf):
     hits = 0
     for i in range(30):  # three digits 0.6 of their height apart: neighbours touch
