@@ -116,7 +116,7 @@ def main() -> None:
     ap.add_argument("--printed-line", type=int, default=300, help="numbers written on a form's printed line, to read")
     ap.add_argument("--raised", type=int, default=300, help="amounts, their cents small and raised, to read")
     ap.add_argument("--combed", type=int, default=300, help="numbers written in comb boxes, to read")
-    ap.add_argument("--signed", type=int, default=300, help="numbers beside a +, €, # or ° sign or in brackets")
+    ap.add_argument("--signed", type=int, default=300, help="numbers beside a +, €, #, ° or % sign or in brackets")
     ap.add_argument("--marked", type=int, default=300, help="dates with slashes and dollar amounts, to read")
     ap.add_argument("--labelled", type=int, default=300, help="numbers after a printed word, to read")
     ap.add_argument("--closed", type=int, default=300, help="amounts closed by a sign after them, to read")
@@ -222,9 +222,9 @@ def main() -> None:
         f"{rate(dated, 'dates')}",
         f"- an amount of 2 to 6 digits after a hand-drawn dollar sign: {rate(priced, 'amounts')}",
         f"- a phone number of 6 to 10 digits after a hand-drawn plus sign, an amount of 1 to 5 digits before or after "
-        f"a hand-drawn euro or hash sign, a temperature before a degree sign, an amount in brackets: "
-        f"{rate(with_sign, 'numbers')} (plus / euro after / euro before / hash before / hash after / degree / "
-        f"brackets: {' / '.join(percent(with_sign[k::7]) for k in range(7))})",
+        f"a hand-drawn euro or hash sign, a temperature before a degree sign, an amount in brackets, a share before a "
+        f"percent sign: {rate(with_sign, 'numbers')} (plus / euro after / euro before / hash before / hash after / "
+        f"degree / brackets / percent: {' / '.join(percent(with_sign[k::8]) for k in range(8))})",
         f"- 2 to 6 digits after a printed word (Total:, No., EUR, ...), or under it: {rate(worded, 'numbers')}",
         f"- an amount of 3 to 6 digits closed by a hand-drawn sign after it (=, -, ,- or .=), apart, close or written "
         f"fast: {rate(shut, 'amounts')}",

@@ -58,6 +58,8 @@ HASH_SIZE = (0.7, 0.9)  # a hash sign before a number or after it ("#125", "125#
 # height, its two strokes across at 0.3 and 0.7 of it, the two upright ones leaning forward by an eighth of it
 DEGREE_SIZE = (0.2, 0.4)  # a degree sign after a number ("21°"): a ring this share of the digits' height across...
 DEGREE_TOP = (-0.05, 0.05)  # ...its top this share of it from theirs
+PERCENT_HEIGHT = (0.85, 1.0)  # a percent sign after a number: its height, a share of the digits', its two rings a
+# seventh of it across
 BRACKET_HEIGHT = (1.0, 1.25)  # brackets round an amount ("(125)", an accountant's negative): their height, a share of
 # the digits'...
 BRACKET_DEPTH = (0.15, 0.25)  # ...and how far each bows, a share of its height
@@ -291,6 +293,18 @@ def _degree(height: int, rng: np.random.Generator) -> np.ndarray:
     return ink
 
 
+def _percent(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A hand-drawn percent sign as ink: a slash PERCENT_HEIGHT of the digits' `height` leaning forward, a small ring
+    above its left end and one below its right end, in a pen like the digits' (the rings a little finer)."""
+    h, pen = round(height * rng.uniform(*PERCENT_HEIGHT)), max(2, round(height * rng.uniform(0.06, 0.12)))
+    w, r = round(h * 0.8), max(2, round(h / 7))
+    ink = np.zeros((h + 2 * pen, w + 2 * pen), np.float32)
+    for cx, cy in ((pen + r, pen + r), (pen + w - r, pen + h - r)):
+        cv2.circle(ink, (cx, cy), r, 1.0, max(2, pen * 2 // 3), cv2.LINE_AA)
+    cv2.line(ink, (pen + w, pen), (pen, pen + h), 1.0, pen, cv2.LINE_AA)
+    return ink
+
+
 def _bracket(height: int, rng: np.random.Generator) -> np.ndarray:
     """A hand-drawn opening bracket as ink: a half ellipse BRACKET_HEIGHT of the digits' `height`, bowing BRACKET_DEPTH
     to the left, in a pen like the digits' (turned round, the closing one)."""
@@ -306,11 +320,12 @@ def _bracket(height: int, rng: np.random.Generator) -> np.ndarray:
 def signed(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0) -> list[Number]:
     """`count` numbers with signs, from MNIST test digits, apart or close; seeded: in turn a phone number of 6 to 10
     digits after a hand-drawn plus sign, an amount of 1 to 5 digits before a hand-drawn euro sign, one after it, one
-    after a hand-drawn hash sign, one before it, a temperature of 1 to 5 digits before a degree sign, and an amount of
-    1 to 5 digits in brackets. `text` holds the signs, `digits` only the digits."""
+    after a hand-drawn hash sign, one before it, a temperature of 1 to 5 digits before a degree sign, an amount of 1 to
+    5 digits in brackets, and a share of 1 to 5 digits before a percent sign. `text` holds the signs, `digits` only the
+    digits."""
     rng = np.random.default_rng(seed + 7)
-    draw = {"+": _plus, "€": _euro, "#": _hash, "°": _degree, "(": _bracket}
-    kinds = (("+", True), ("€", False), ("€", True), ("#", True), ("#", False), ("°", False), ("(", True))
+    draw = {"+": _plus, "€": _euro, "#": _hash, "°": _degree, "(": _bracket, "%": _percent}
+    kinds = (("+", True), ("€", False), ("€", True), ("#", True), ("#", False), ("°", False), ("(", True), ("%", False))
     out = []
     for k in range(count):
         spacing = SPACINGS[("apart", "close")[int(rng.integers(2))]]

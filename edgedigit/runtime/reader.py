@@ -152,8 +152,8 @@ def read_digits(
     digit gets a second look (`second_look.steadied`, one more batch). A digit the model reads with less than
     `min_confidence` is reported as not a digit, or, on a line that holds NUMBER_DIGITS sure digits, with less
     than IN_NUMBER_SHARE of it (SIGN_SHARE for a tall mark at an end). A word of marks lower than the digits
-    before a number is a printed label, not digits (`_label`), nor is a dollar, plus, euro, hash or degree sign beside
-    it, nor brackets round it (`_signs`). Two strokes read as 1s that part a line as a date does are its slashes
+    before a number is a printed label, not digits (`_label`), nor is a dollar, plus, euro, hash, degree or percent sign
+    beside it, nor brackets round it (`_signs`). Two strokes read as 1s that part a line as a date does are its slashes
     (`dates.slashes`). A number written leaning and read with a doubtful digit is read again sheared upright
     (`leaning`), and kept so when it reads surer. A line drawn under the writing, which `prepare`
     took out, is reported as a RULE separator, unless the page reads better with it left in.
@@ -265,7 +265,11 @@ def _read_lines(
     digits = [g.whole for _, _, g in groups]
     line_of = [n for n, _, _ in groups]
     # groups that may be digits written touching: cut, scored in one more batch, read along the best path
-    doubtful = [k for k, ((_, line, g), p) in enumerate(zip(groups, probs)) if line.worth_cutting(g, p.max())]
+    doubtful = [
+        k
+        for k, ((_, line, g), p) in enumerate(zip(groups, probs))
+        if line.worth_cutting(g, p.max()) and not (g is line.groups[-1] and signs.percent(g.whole.image))
+    ]  # a percent sign after a number is read whole, to be told by its shape: cut, its pieces read "96"
     if doubtful:
         digits, line_of, probs = recognition.cut(page, labels, groups, probs, doubtful, classifier, not rule_left_in)
         if not digits:  # every group read along a path that left all its pieces out as connectors: no digit
@@ -367,7 +371,8 @@ def _signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.nd
     of the sure digits after it; or its first or last mark shaped as a euro sign (`signs.euro`) or a hash sign
     (`signs.hash_sign`: "#125", "125#") read as what such a sign is read as, with a sure digit beside it. The model
     reads a plus sign as a 4, a euro sign as a 5 or a 6 and a hash sign as a 4 or a 7, as sure as many a digit. A
-    line's last mark is a degree sign when it is a small raised ring (`_degree`), read as a 0; its first mark and a
+    line's last mark is a degree sign when it is a small raised ring (`_degree`), read as a 0, and a percent sign when
+    it is shaped as one (`signs.percent`: the reader leaves it whole, uncut); its first mark and a
     later one are brackets round the number when both are shaped as such (`_brackets`)."""
     sign = np.zeros(len(digits), bool)
     if len(digits) < 2:
@@ -383,8 +388,9 @@ def _signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.nd
         elif after and digits[first].box[3] < PLUS_HEIGHT * statistics.median(digits[k].box[3] for k in after):
             sign[first] = signs.plus(crop)
         sign[first] |= bool(after) and _euro_or_hash(crop, read[first])
+        crop = digits[last].image
         sign[last] |= bool(before) and (
-            _euro_or_hash(digits[last].image, read[last]) or _degree(digits, on, before, read)
+            _euro_or_hash(crop, read[last]) or _degree(digits, on, before, read) or signs.percent(crop)
         )
         closing = _brackets(digits, on, read, sure)
         if closing is not None:

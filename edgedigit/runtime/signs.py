@@ -1,8 +1,8 @@
 """Signs written before or after an amount, told from the digit the model reads them as by their shape: a dollar
 sign (an S crossed from top to bottom by one bar that stands out above and below it, read as a 5 or an 8, surely), a
 plus sign (two straight strokes crossing at their middles, read as a 4), a euro sign (a C crossed by two bars, read
-as a 5 or a 6), a hash sign (two strokes across two others, read as a 4 or a 7) and brackets (a narrow bowed stroke,
-read as a 1 or a 7).
+as a 5 or a 6), a hash sign (two strokes across two others, read as a 4 or a 7), a percent sign (two loops and a slash
+between them) and brackets (a narrow bowed stroke, read as a 1 or a 7).
 
 Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna or matplotlib.
 """
@@ -31,6 +31,13 @@ EURO_CROSSED = 0.6  # ...four strokes, in this share of those columns at least..
 EURO_BACK = 0.3  # ...its C's back, or its bars, start within this share of its width of its left side...
 EURO_ROWS = 0.7  # ...in this share of its rows at least (a 3, open on the left, in a few: MNIST test 3s, 11 of 1,010
 # crossed four times, none of them so), and it holds no loop (a 6's, an 8's)
+PERCENT_APART = 0.3  # a percent sign's two loops lie this share of its width and of its height apart or more, the
+# upper one on the left (an 8's lie one over the other)...
+PERCENT_SLASH = 0.7  # ...its slash puts ink along this share of the line from its lower left corner to its upper
+# right one...
+PERCENT_PIECES = 2  # ...and a ring stands apart from it: two pieces of ink or more (digits written touching at a
+# number's end, "96", "38", "50", hold their loops so too, and a stroke where the slash would be: 10 of 4,000 numbers
+# of benchmarks/number_sets.py as one piece or two, 1 as two; a ring written on the slash is no rarity)
 BRACKET_BOW = 0.08  # a bracket's middle rows lie this share of its height or more to one side of the line between its
 # ends (number_sets.signed: 0.1 and more; MNIST test 1s: 34 of 1,135 bow as far, either way)...
 BRACKET_WIDTH = 0.5  # ...and it is no wider than this share of its height: one narrow stroke
@@ -149,6 +156,28 @@ def bracket(crop: np.ndarray) -> int:
     middle = slice(round(BRACKET_MIDDLE[0] * h), round(BRACKET_MIDDLE[1] * h) + 1)
     bow = float((centres[middle] - chord[middle]).mean()) / h
     return -1 if bow <= -BRACKET_BOW else 1 if bow >= BRACKET_BOW else 0
+
+
+def percent(crop: np.ndarray) -> bool:
+    """Whether a 28x28 crop in MNIST form (bright ink) is a percent sign's shape: two loops, the upper one on the left
+    (PERCENT_APART), and a slash from the lower left corner to the upper right one between them (PERCENT_SLASH), a
+    ring apart from it (PERCENT_PIECES)."""
+    ink = _ink_box(crop)
+    if ink is None:
+        return False
+    h, w = ink.shape
+    paper = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
+    n, _, _, centres = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    if n != 4 or cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)[0] - 1 < PERCENT_PIECES:
+        return False  # the paper round it (label 1, from the padding) and two loops; a ring apart from the slash
+    (x0, y0), (x1, y1) = sorted(centres[2:].tolist(), key=lambda c: c[1])
+    if x1 - x0 < PERCENT_APART * w or y1 - y0 < PERCENT_APART * h:
+        return False
+    steps = max(h, w)
+    xs = np.linspace(0, w - 1, steps).round().astype(int)
+    ys = np.linspace(h - 1, 0, steps).round().astype(int)
+    near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return float(near[ys, xs].mean()) >= PERCENT_SLASH
 
 
 def _ink_box(crop: np.ndarray) -> np.ndarray | None:

@@ -278,23 +278,22 @@ def test_a_dollar_sign_before_an_amount_is_no_digit(mnist, clf, monkeypatch):
 
 def test_signs_beside_a_number_are_no_digits(mnist, clf, monkeypatch):
     """A hand-drawn plus sign before a phone number is read as a 4, a euro sign beside an amount as a 5 or a 6, a hash
-    sign as a 4 or a 7, a degree sign after a temperature as a 0, brackets round an amount as a 1 and a 7; shaped as
-    such (`signs.plus`, `euro`, `hash_sign`, `bracket`) or, a degree sign, a small raised ring (`reader._degree`), they
-    are left out of the number. MNIST's digits are seldom so shaped, and a 4 that looks like a plus sign is as high as
-    the digits beside it."""
+    sign as a 4 or a 7, a degree sign after a temperature as a 0, brackets round an amount as a 1 and a 7, a percent
+    sign as "96"; shaped as such (`signs.plus`, `euro`, `hash_sign`, `bracket`, `percent`) or, a degree sign, a small
+    raised ring (`reader._degree`), they are left out of the number. MNIST's digits are seldom so shaped, and a 4
+    that looks like a plus sign is as high as the digits beside it."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as the scripts run
     from number_sets import signed
 
-    with_sign = signed(mnist.x_test, mnist.y_test, 70)
-    assert (read := sum(read_digits(n.image, clf).number == n.digits for n in with_sign)) >= 58  # 63 of 70 here
+    with_sign = signed(mnist.x_test, mnist.y_test, 80)
+    assert (read := sum(read_digits(n.image, clf).number == n.digits for n in with_sign)) >= 70  # 75 of 80 here
     assert sum(signs.plus(d) for d in mnist.x_test[mnist.y_test == 4]) <= 15  # 8 of 982
-    assert sum(signs.euro(d) for d in mnist.x_test) <= 3  # none of 10,000
-    assert sum(signs.hash_sign(d) for d in mnist.x_test) <= 3  # 1 of 10,000
-    for shape in ("plus", "euro", "hash_sign"):
+    assert sum(signs.euro(d) + signs.hash_sign(d) + signs.percent(d) for d in mnist.x_test) <= 4  # 1 of 10,000
+    for shape in ("plus", "euro", "hash_sign", "percent"):
         monkeypatch.setattr(signs, shape, lambda crop: False)
     monkeypatch.setattr(reader_module, "_degree", lambda *args: False)
     monkeypatch.setattr(reader_module, "_brackets", lambda *args: None)
-    assert sum(read_digits(n.image, clf).number == n.digits for n in with_sign) <= read - 35  # 19
+    assert sum(read_digits(n.image, clf).number == n.digits for n in with_sign) <= read - 35  # 27
 
 
 def test_keep_separators_on_the_command_line(tmp_path, mnist):
