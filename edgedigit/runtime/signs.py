@@ -9,6 +9,8 @@ Device code: numpy and OpenCV only; it never imports TensorFlow, Keras, Optuna o
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -84,12 +86,10 @@ def plus(crop: np.ndarray) -> bool:
     """Whether a 28x28 crop in MNIST form (bright ink) is a plus sign's shape: a bar and a stem crossing near their
     middles, each one straight stroke (PLUS_*). Hand-drawn signs of benchmarks/number_sets.py: 48 of 50; MNIST test
     4s: 8 of 982, which the reader tells apart by their height besides."""
-    ink = _ink_box(crop)
+    ink = _ink_box(crop, PLUS_ASPECT)
     if ink is None:
         return False
     h, w = ink.shape
-    if not PLUS_ASPECT[0] <= w / h <= PLUS_ASPECT[1]:
-        return False
     rows = slice(round((0.5 - PLUS_BAND) * h), round((0.5 + PLUS_BAND) * h) + 1)
     cols = slice(round((0.5 - PLUS_BAND) * w), round((0.5 + PLUS_BAND) * w) + 1)
     if ink[rows].any(axis=0).mean() < PLUS_ARM or ink[:, cols].any(axis=1).mean() < PLUS_ARM:
@@ -127,12 +127,10 @@ def hash_sign(crop: np.ndarray) -> bool:
     """Whether a 28x28 crop in MNIST form (bright ink) is a hash sign's shape: two strokes across two others, each
     reaching out past them, so that every side's band (HASH_EDGE) and its middle (HASH_MIDDLE) cross two strokes.
     Hand-drawn signs of benchmarks/number_sets.py: 100 of 100; MNIST test digits: 1 of 10,000."""
-    ink = _ink_box(crop)
+    ink = _ink_box(crop, HASH_ASPECT)
     if ink is None:
         return False
     h, w = ink.shape
-    if not HASH_ASPECT[0] <= w / h <= HASH_ASPECT[1]:
-        return False
     rows, cols = max(1, round(HASH_EDGE * h)), max(1, round(HASH_EDGE * w))
     sides = (ink[:rows].any(axis=0), ink[-rows:].any(axis=0), ink[:, :cols].any(axis=1), ink[:, -cols:].any(axis=1))
     if not all(_strokes(side) >= 2 for side in sides):
@@ -146,8 +144,8 @@ def bracket(crop: np.ndarray) -> int:
     """-1 when a 28x28 crop in MNIST form (bright ink) is an opening bracket's shape, 1 a closing one's, else 0: one
     narrow stroke (BRACKET_WIDTH) whose middle bows away from the line between its ends (BRACKET_BOW), to the left for
     "(", to the right for ")". A 1 may bow as far: the reader asks for a pair."""
-    ink = _ink_box(crop)
-    if ink is None or ink.shape[1] > BRACKET_WIDTH * ink.shape[0]:
+    ink = _ink_box(crop, (0.0, BRACKET_WIDTH))
+    if ink is None:
         return 0
     h = ink.shape[0]
     centres = (ink * np.arange(ink.shape[1])).sum(axis=1) / np.maximum(ink.sum(axis=1), 1)
@@ -180,13 +178,15 @@ def percent(crop: np.ndarray) -> bool:
     return float(near[ys, xs].mean()) >= PERCENT_SLASH
 
 
-def _ink_box(crop: np.ndarray) -> np.ndarray | None:
-    """The ink (INK or brighter) of a 28x28 crop cut to its box; None when it is a dot or a line one pixel across."""
+def _ink_box(crop: np.ndarray, aspect: tuple[float, float] = (0.0, math.inf)) -> np.ndarray | None:
+    """The ink (INK or brighter) of a 28x28 crop cut to its box; None when it is a dot or a line one pixel across, or
+    its width over its height lies outside `aspect`."""
     ink = crop >= INK
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if len(rows) < 2 or len(cols) < 2:
         return None
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return box if aspect[0] <= box.shape[1] / box.shape[0] <= aspect[1] else None
 
 
 def _strokes(line: np.ndarray) -> int:
