@@ -51,9 +51,10 @@ PLUS_HEIGHT = 0.75  # a plus sign before a number is lower than this share of it
 # a digit that looks like one, a 4 with its arm close to its stem, is as high as the others)
 EURO_READ_AS = (5, 6)  # the model reads a hand-drawn euro sign as one of these (number_sets.signed: 100 of 100)...
 HASH_READ_AS = (4, 7)  # ...and a hash sign read whole as one of these (93 of 93; cut in two, it reads "77")
-OPENING_READ_AS = (1, 6)  # the model reads a hand-drawn opening bracket as one of these (a /tmp set: 91 of 100)...
-CLOSING_READ_AS = (1, 7)  # ...and a closing one as one of these (86 of 100; a 3 in 3 of them: left out, since a
-# number's first 0, open on its right, and a 3 after it were taken for a pair)
+OPENING_READ_AS = (1, 6)  # the model reads a hand-drawn opening bracket as one of these (number_sets.signed: 36 of
+# 36 so shaped; a /tmp set of bolder ones: 91 of 100)...
+CLOSING_READ_AS = (1, 7)  # ...and a closing one as one of these (36 of 37; the /tmp set: 86 of 100, a 3 in 3: left
+# out, since a number's first 0, open on its right, and a 3 after it were taken for a pair)
 DEGREE_HEIGHT = 0.5  # a degree sign after a number is a ring lower than this share of its digits (number_sets.signed:
 # 0.2-0.4)...
 DEGREE_AFTER = 0.7  # ...after a mark at least this share of their height (an amount's raised cents, 0.45-0.6 of the
@@ -372,8 +373,8 @@ def _signs(digits: list[Digit], line_of: list[int], read: list[int], sure: np.nd
     (`signs.hash_sign`: "#125", "125#") read as what such a sign is read as, with a sure digit beside it. The model
     reads a plus sign as a 4, a euro sign as a 5 or a 6 and a hash sign as a 4 or a 7, as sure as many a digit. A
     line's last mark is a degree sign when it is a small raised ring (`_degree`), read as a 0, and a percent sign when
-    it is shaped as one (`signs.percent`: the reader leaves it whole, uncut); its first mark and a
-    later one are brackets round the number when both are shaped as such (`_brackets`)."""
+    it is shaped as one (`signs.percent`: the reader leaves it whole, uncut); its first mark and a later one are
+    brackets round the number when both are shaped as such (`_brackets`)."""
     sign = np.zeros(len(digits), bool)
     if len(digits) < 2:
         return sign  # the common case of one digit: no number beside a sign
