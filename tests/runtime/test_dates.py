@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -33,6 +35,18 @@ def test_two_leaning_strokes_are_slashes_only_where_they_part_a_date():
     assert dates.slashes([ring, slash, ring, ring, ring, ring], [2, 1, 3, 4, 5, 6]) is None  # one slash
     year_first = [ring] * 4 + [slash, ring, slash, ring, ring]  # 2026/5/12
     assert dates.slashes(year_first, [2, 0, 2, 6, 1, 5, 1, 1, 2]) == (4, 6)
+
+
+def test_a_slash_drawn_20_degrees_from_upright_is_a_slash():
+    """A slash drawn leaning 20 degrees, the least `number_sets` draws, measures a little less on a 28x28 crop's
+    moments: the bar (`dates.SLASH_LEAN`, 18 degrees) leaves it room."""
+    slash = np.zeros((28, 28), np.uint8)
+    dx = 10 * math.tan(math.radians(19))  # drawn to a sixteenth of a pixel: the lean a 20 degree slash may measure
+    cv2.line(slash, (round((14 - dx) * 16), 24 * 16), (round((14 + dx) * 16), 4 * 16), 255, 2, cv2.LINE_AA, 4)
+    assert math.tan(math.radians(18)) < dates._slash_lean(slash) < math.tan(math.radians(20))
+    ring = cv2.circle(np.zeros((28, 28), np.uint8), (14, 14), 8, 255, 3)
+    images = [ring, slash, ring, ring, slash, ring, ring]  # 1/23/45 (rings for the other digits)
+    assert dates.slashes(images, [1, 1, 2, 3, 1, 4, 5]) == (1, 4)
 
 
 def test_a_date_written_with_slashes_is_read_with_them_as_separators(mnist, monkeypatch):
