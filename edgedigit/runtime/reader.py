@@ -55,8 +55,8 @@ OPENING_READ_AS = (1, 6)  # the model reads a hand-drawn opening bracket as one 
 # 36 so shaped; a /tmp set of bolder ones: 91 of 100)...
 CLOSING_READ_AS = (1, 7)  # ...and a closing one as one of these (36 of 37; the /tmp set: 86 of 100, a 3 in 3: left
 # out, since a number's first 0, open on its right, and a 3 after it were taken for a pair)
-DEGREE_HEIGHT = 0.5  # a degree sign after a number is a ring lower than this share of its digits (number_sets.signed:
-# 0.2-0.4)...
+DEGREE_HEIGHT = 0.55  # a degree sign after a number is a ring lower than this share of its digits (number_sets.signed:
+# 0.2-0.4 across, 0.36-0.54 high with its pen; at 0.5, 83.8% of its temperatures read, at 0.57 a raised amount lost)...
 DEGREE_AFTER = 0.7  # ...after a mark at least this share of their height (an amount's raised cents, 0.45-0.6 of the
 # units' height, come in pairs: number_sets.raised, 2 of 300 lost to 0.5)
 RULE = "_"  # the separator a line drawn under or along a number is reported as (never part of its number)
@@ -269,8 +269,8 @@ def _read_lines(
     doubtful = [
         k
         for k, ((_, line, g), p) in enumerate(zip(groups, probs))
-        if line.worth_cutting(g, p.max()) and not (g is line.groups[-1] and signs.percent(g.whole.image))
-    ]  # a percent sign after a number is read whole, to be told by its shape: cut, its pieces read "96"
+        if line.worth_cutting(g, p.max()) and not _sign_at_an_end(line, g, int(p.argmax()))
+    ]
     if doubtful:
         digits, line_of, probs = recognition.cut(page, labels, groups, probs, doubtful, classifier, not rule_left_in)
         if not digits:  # every group read along a path that left all its pieces out as connectors: no digit
@@ -311,6 +311,16 @@ def _read_lines(
         separators=separators,
         keep_separators=keep_separators,
     )
+
+
+def _sign_at_an_end(line: layout.Line, group: layout.Group, read: int) -> bool:
+    """Whether `group`, `read` whole as this digit, is a sign the reader tells by its whole shape, so never cuts
+    (cut, a hash sign's pieces read "77", a percent sign's "96"): the first or last group of its `line` read as one of
+    HASH_READ_AS and shaped as a hash sign, or its last shaped as a percent sign."""
+    last = group is line.groups[-1]
+    if not (last or group is line.groups[0]):
+        return False
+    return read in HASH_READ_AS and signs.hash_sign(group.whole.image) or last and signs.percent(group.whole.image)
 
 
 def _passing(digits: list[Digit], line_of: list[int], best: np.ndarray, min_confidence: float) -> np.ndarray:

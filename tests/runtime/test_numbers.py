@@ -286,14 +286,17 @@ def test_signs_beside_a_number_are_no_digits(mnist, clf, monkeypatch):
     from number_sets import signed
 
     with_sign = signed(mnist.x_test, mnist.y_test, 80)
-    assert (read := sum(read_digits(n.image, clf).number == n.digits for n in with_sign)) >= 70  # 75 of 80 here
+    assert (read := sum(read_digits(n.image, clf).number == n.digits for n in with_sign)) >= 72  # 78 of 80 here
+    with monkeypatch.context() as cut:
+        cut.setattr(reader_module, "_sign_at_an_end", lambda line, group, read: False)  # cut, a hash sign reads "77"
+        assert sum(read_digits(n.image, clf).number == n.digits for n in with_sign) <= read - 2  # 75
     assert sum(signs.plus(d) for d in mnist.x_test[mnist.y_test == 4]) <= 15  # 8 of 982
     assert sum(signs.euro(d) + signs.hash_sign(d) + signs.percent(d) for d in mnist.x_test) <= 4  # 1 of 10,000
     for shape in ("plus", "euro", "hash_sign", "percent"):
         monkeypatch.setattr(signs, shape, lambda crop: False)
     monkeypatch.setattr(reader_module, "_degree", lambda *args: False)
     monkeypatch.setattr(reader_module, "_brackets", lambda *args: None)
-    assert sum(read_digits(n.image, clf).number == n.digits for n in with_sign) <= read - 35  # 27
+    assert sum(read_digits(n.image, clf).number == n.digits for n in with_sign) <= read - 40  # 27
 
 
 def test_keep_separators_on_the_command_line(tmp_path, mnist):
