@@ -26,6 +26,7 @@ RULE_STRAIGHT = 0.9  # ...straight: the core of the fitted line is ink in this s
 RULE_ACROSS = 0.1  # ...with no more than this share of the other ink on its far side (descenders crossing it)...
 RULE_DIGITS = 2  # ...with at least this many digits side by side along it (a wide 2's base is no rule: what
 RULE_DIGIT_HEIGHT = 0.5  # is left of the 2 is its curve and a tail, and a digit is this share of the tallest)
+RUN_STEP = 4  # a run along a row is first looked for on every this many columns (its length less two steps' margin)
 RULE_GAP = 0.1  # a printed line dotted or dashed: its gaps no wider than this share of the ink's height...
 RULE_PIECES = 6  # ...and in this many pieces at least (number_sets.on_printed_line: 10 or more; the feet of digits
 # written into each other, which the gaps closed make a straight run, a few)
@@ -93,6 +94,10 @@ def _rules(mask: np.ndarray, solid: np.ndarray, pieces: int) -> list[np.ndarray]
     band = cv2.dilate(solid, tall)
     if cv2.reduce(band, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max() < 255 * length:
         return []  # no row holds `length` ink pixels, let alone a run of them (a number on a camera frame)
+    sampled = np.ascontiguousarray(band[:, ::RUN_STEP])  # every RUN_STEP-th column: a run of `length` crosses
+    shorter = np.ones((1, max(1, (length - 2 * RUN_STEP) // RUN_STEP)), np.uint8)  # ...this many of them, and more
+    if not cv2.erode(sampled, shorter).any():
+        return []  # no run of `length` in any row, found on a RUN_STEP-th of the work (most numbers stop here)
     wide = np.ones((1, length), np.uint8)
     cores = cv2.erode(band, wide)
     if not cores.any():
