@@ -94,10 +94,8 @@ def _rules(mask: np.ndarray, solid: np.ndarray, pieces: int) -> list[np.ndarray]
     band = cv2.dilate(solid, tall)
     if cv2.reduce(band, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).max() < 255 * length:
         return []  # no row holds `length` ink pixels, let alone a run of them (a number on a camera frame)
-    sampled = np.ascontiguousarray(band[:, ::RUN_STEP])  # every RUN_STEP-th column: a run of `length` crosses
-    shorter = np.ones((1, max(1, (length - 2 * RUN_STEP) // RUN_STEP)), np.uint8)  # ...this many of them, and more
-    if not cv2.erode(sampled, shorter).any():
-        return []  # no run of `length` in any row, found on a RUN_STEP-th of the work (most numbers stop here)
+    if not _may_hold_run(band, length):
+        return []  # most numbers stop here, found on a RUN_STEP-th of the work
     wide = np.ones((1, length), np.uint8)
     cores = cv2.erode(band, wide)
     if not cores.any():
@@ -128,6 +126,14 @@ def _rules(mask: np.ndarray, solid: np.ndarray, pieces: int) -> list[np.ndarray]
         if _digits_along(rest) >= RULE_DIGITS:  # each run alone: a flat 0's top and bottom, taken out
             found.append(rule)  # together, would leave its two sides as two digits
     return found
+
+
+def _may_hold_run(band: np.ndarray, length: int) -> bool:
+    """False only when no row of `band` holds a run of `length` ink pixels (as eroding it by a row that long finds,
+    the picture's edges not eroding): on every RUN_STEP-th column such a run crosses its length less two steps' margin
+    of them, so a fast look there misses none."""
+    sampled = np.ascontiguousarray(band[:, ::RUN_STEP])
+    return bool(cv2.erode(sampled, np.ones((1, max(1, (length - 2 * RUN_STEP) // RUN_STEP)), np.uint8)).any())
 
 
 def _pieces(row: np.ndarray) -> int:

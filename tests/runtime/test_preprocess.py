@@ -287,6 +287,25 @@ def test_strokes_across_a_stem_that_crosses_a_tight_crop_keep_it(clf):
     assert read_digits(number, clf).number == "10"
 
 
+def test_the_fast_look_for_a_run_along_a_row_misses_none():
+    """`ruling._may_hold_run` looks on every fourth column only: wherever eroding a band by a row `length` long finds a
+    run (the picture's edges not eroding), it must find one too, and most bands without one it turns away."""
+    rng = np.random.default_rng(0)
+    turned_away = 0
+    for _ in range(3000):
+        h, w = int(rng.integers(5, 40)), int(rng.integers(20, 300))
+        length = int(rng.integers(8, w + 1))
+        band = (rng.random((h, w)) < rng.uniform(0.5, 0.99)).astype(np.uint8) * 255
+        if rng.random() < 0.5:  # a run planted, perhaps cut by an edge
+            row, start = int(rng.integers(0, h)), int(rng.integers(-length // 2, w))
+            band[row, max(0, start) : max(0, start) + length] = 255
+        found = bool(cv2.erode(band, np.ones((1, length), np.uint8)).any())
+        fast = ruling._may_hold_run(band, length)
+        assert fast or not found
+        turned_away += not fast
+    assert turned_away >= 300  # 466 of 3,000 here
+
+
 def test_ruling_needs_two_long_thin_lines():
     blank = np.zeros((120, 160), np.uint8)
     one, two, band = blank.copy(), blank.copy(), blank.copy()
