@@ -58,8 +58,9 @@ HASH_SIZE = (0.7, 0.9)  # a hash sign before a number or after it ("#125", "125#
 # height, its two strokes across at 0.3 and 0.7 of it, the two upright ones leaning forward by an eighth of it
 DEGREE_SIZE = (0.2, 0.4)  # a degree sign after a number ("21°"): a ring this share of the digits' height across...
 DEGREE_TOP = (-0.05, 0.05)  # ...its top this share of it from theirs
-PERCENT_HEIGHT = (0.85, 1.0)  # a percent sign after a number: its height, a share of the digits', its two rings a
-# seventh of it across
+PERCENT_HEIGHT = (0.85, 1.0)  # a percent sign after a number: its height, a share of the digits' (its two rings'
+# radius a seventh of it)...
+PERCENT_WIDTH = 0.8  # ...and its width, a share of its height
 BRACKET_HEIGHT = (1.0, 1.25)  # brackets round an amount ("(125)", an accountant's negative): their height, a share of
 # the digits'...
 BRACKET_DEPTH = (0.15, 0.25)  # ...and how far each bows, a share of its height
@@ -294,10 +295,11 @@ def _degree(height: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _percent(height: int, rng: np.random.Generator) -> np.ndarray:
-    """A hand-drawn percent sign as ink: a slash PERCENT_HEIGHT of the digits' `height` leaning forward, a small ring
-    above its left end and one below its right end, in a pen like the digits' (the rings a little finer)."""
+    """A hand-drawn percent sign as ink: a slash PERCENT_HEIGHT of the digits' `height` leaning forward, a small ring in
+    the upper left corner and one in the lower right, either side of it, in a pen like the digits' (the rings a little
+    finer)."""
     h, pen = round(height * rng.uniform(*PERCENT_HEIGHT)), max(2, round(height * rng.uniform(0.06, 0.12)))
-    w, r = round(h * 0.8), max(2, round(h / 7))
+    w, r = round(h * PERCENT_WIDTH), max(2, round(h / 7))
     ink = np.zeros((h + 2 * pen, w + 2 * pen), np.float32)
     for cx, cy in ((pen + r, pen + r), (pen + w - r, pen + h - r)):
         cv2.circle(ink, (cx, cy), r, 1.0, max(2, pen * 2 // 3), cv2.LINE_AA)
