@@ -205,6 +205,11 @@ def group_box(group: list[list[int]]) -> tuple[int, int, int, int]:
     return min(c[0] for c in group), min(c[1] for c in group), max(c[2] for c in group), max(c[3] for c in group)
 
 
+def crossings(line: np.ndarray) -> int:
+    """How many runs of ink a row or column of a boolean image crosses."""
+    return int(np.count_nonzero(line[1:] & ~line[:-1]) + line[0])
+
+
 def holes(component: np.ndarray) -> int:
     """Number of enclosed background regions (loops) in a boolean component mask."""
     contours, hierarchy = cv2.findContours(component.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)

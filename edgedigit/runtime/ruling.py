@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from edgedigit.runtime import frames, scene
-from edgedigit.runtime.grouping import SPECK_AREA, components, group_box, ink_mask, merge_by_overlap
+from edgedigit.runtime.grouping import SPECK_AREA, components, crossings, group_box, ink_mask, merge_by_overlap
 
 RULING_FILL = 3  # px across a ruling line that a stroke crossing it is looked for: past the 3 px band ruling marks
 RULE_LENGTH = 1.3  # a straight run of ink this many times as long as the ink is high...
@@ -114,7 +114,7 @@ def _rules(mask: np.ndarray, solid: np.ndarray, pieces: int) -> list[np.ndarray]
         straight = np.count_nonzero(cv2.reduce(core & solid, 0, cv2.REDUCE_MAX))
         if straight < RULE_STRAIGHT * (ends[1][0] + 1 - ends[0][0]):
             continue  # ink that bends away from a straight line: digits' strokes written into each other
-        if pieces > 1 and _pieces(cv2.reduce(core & mask, 0, cv2.REDUCE_MAX)) < pieces:
+        if pieces > 1 and crossings(cv2.reduce(core & mask, 0, cv2.REDUCE_MAX)[0] > 0) < pieces:
             continue  # a few pieces: the feet of digits written into each other, not a dotted line's dots
         rule &= mask
         rest = cv2.subtract(mask, rule)
@@ -134,12 +134,6 @@ def _may_hold_run(band: np.ndarray, length: int) -> bool:
     of them, so a fast look there misses none."""
     sampled = np.ascontiguousarray(band[:, ::RUN_STEP])
     return bool(cv2.erode(sampled, np.ones((1, max(1, (length - 2 * RUN_STEP) // RUN_STEP)), np.uint8)).any())
-
-
-def _pieces(row: np.ndarray) -> int:
-    """How many runs of ink a 1-row image holds."""
-    ink = row.ravel() > 0
-    return int(np.count_nonzero(ink[1:] & ~ink[:-1]) + ink[0])
 
 
 def _fit_line(band: np.ndarray) -> tuple[tuple[tuple[int, int], tuple[int, int]], int] | None:

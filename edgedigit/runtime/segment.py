@@ -16,6 +16,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from edgedigit.runtime.grouping import crossings
 from edgedigit.runtime.layout import MAX_WIDTH, SPLIT_WIDTH, WIDE, Group, Line, written_into
 from edgedigit.runtime.mnist_form import to_mnist
 from edgedigit.runtime.preprocess import Digit, Page
@@ -255,7 +256,7 @@ def _seams(
         for r in range(h - 1, 0, -1):
             path[r - 1] = path[r] + step[r, path[r]]
         crossed = own[np.arange(h), path]
-        if np.count_nonzero(crossed[1:] & ~crossed[:-1]) + crossed[0] <= max_crossings:
+        if crossings(crossed) <= max_crossings:
             seams.append(path)
     return seams
 

@@ -14,6 +14,8 @@ import math
 import cv2
 import numpy as np
 
+from edgedigit.runtime.grouping import crossings, holes
+
 READ_AS = (5, 8)  # the model reads a hand-drawn dollar sign as one of these (number_accuracy.py: 34 and 25 of 59)
 INK = 128  # a 28x28 crop's pixels at least this bright are ink
 END = 0.1  # the top and the bottom tenth of the sign's height hold only the bar's ends...
@@ -101,8 +103,8 @@ def plus(crop: np.ndarray) -> bool:
     bar = rows.start + int(np.argmax(np.count_nonzero(ink[rows], axis=1)))
     stem = cols.start + int(np.argmax(np.count_nonzero(ink[:, cols], axis=0)))
     margin = max(1, round(PLUS_BAND * h))
-    above = [_strokes(row) > 1 for row in ink[: max(0, bar - margin)]]
-    left = [_strokes(column) > 1 for column in ink[:, : max(0, stem - margin)].T]
+    above = [crossings(row) > 1 for row in ink[: max(0, bar - margin)]]
+    left = [crossings(column) > 1 for column in ink[:, : max(0, stem - margin)].T]
     return np.mean(above or [False]) <= PLUS_SECOND and np.mean(left or [False]) <= PLUS_SECOND
 
 
@@ -115,12 +117,11 @@ def euro(crop: np.ndarray) -> bool:
         return False
     h, w = ink.shape
     columns = ink[:, round(EURO_COLUMNS[0] * w) : round(EURO_COLUMNS[1] * w) + 1].T
-    if np.mean([_strokes(column) >= 4 for column in columns]) < EURO_CROSSED:
+    if np.mean([crossings(column) >= 4 for column in columns]) < EURO_CROSSED:
         return False
     if np.mean(ink.argmax(axis=1) <= EURO_BACK * w) < EURO_ROWS:
         return False
-    paper = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
-    return cv2.connectedComponents(paper, connectivity=4)[0] == 2  # the paper round it only, no loop inside
+    return holes(ink) == 0
 
 
 def hash_sign(crop: np.ndarray) -> bool:
@@ -133,11 +134,11 @@ def hash_sign(crop: np.ndarray) -> bool:
     h, w = ink.shape
     rows, cols = max(1, round(HASH_EDGE * h)), max(1, round(HASH_EDGE * w))
     sides = (ink[:rows].any(axis=0), ink[-rows:].any(axis=0), ink[:, :cols].any(axis=1), ink[:, -cols:].any(axis=1))
-    if not all(_strokes(side) >= 2 for side in sides):
+    if not all(crossings(side) >= 2 for side in sides):
         return False
     middle_rows = ink[round(HASH_MIDDLE[0] * h) : round(HASH_MIDDLE[1] * h) + 1]
     middle_cols = ink[:, round(HASH_MIDDLE[0] * w) : round(HASH_MIDDLE[1] * w) + 1].T
-    return all(np.mean([_strokes(line) >= 2 for line in lines]) > 0.5 for lines in (middle_rows, middle_cols))
+    return all(np.mean([crossings(line) >= 2 for line in lines]) > 0.5 for lines in (middle_rows, middle_cols))
 
 
 def bracket(crop: np.ndarray) -> int:
@@ -189,8 +190,3 @@ def _ink_box(crop: np.ndarray, aspect: tuple[float, float] = (0.0, math.inf)) ->
         return None
     box = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     return box if aspect[0] <= box.shape[1] / box.shape[0] <= aspect[1] else None
-
-
-def _strokes(line: np.ndarray) -> int:
-    """How many runs of ink a row or column of a boolean image crosses."""
-    return int(np.count_nonzero(line[1:] & ~line[:-1]) + line[0])
