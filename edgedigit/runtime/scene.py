@@ -115,7 +115,7 @@ def _between(lines: list[tuple[tuple[int, int], ...]]) -> list[tuple[tuple[int, 
     in each direction) twice the ruling's spacing apart (RULING_BETWEEN): where one is missing."""
     out = []
     for horizontal in (True, False):
-        family = sorted(line for line in lines if (line[0][0] == 0) == horizontal)
+        family = sorted(line for line in lines if _runs_across(line) == horizontal)
         across = 1 if horizontal else 0  # a line's offset: where it meets the left edge, or the top
         gaps = [b[0][across] - a[0][across] for a, b in zip(family, family[1:])]
         spacing = min(gaps, default=0)
@@ -145,6 +145,12 @@ def _edge_to_edge(segments: list[list[int]], w: int, h: int) -> list[list[tuple[
                 shifted = [(round(offset + d), round(offset + d + slope * length)) for d in (0, -4, 4)]
                 candidates.append([((0, a), (length, b)) if horizontal else ((a, 0), (b, length)) for a, b in shifted])
     return candidates
+
+
+def _runs_across(line: tuple[tuple[int, int], ...]) -> bool:
+    """Whether a line ((x, y), (x, y)) runs more across the picture than down it."""
+    (x0, y0), (x1, y1) = line
+    return abs(x1 - x0) > abs(y1 - y0)
 
 
 def _to_edge(line: tuple[tuple[int, int], ...], ink: np.ndarray) -> bool:
